@@ -1,0 +1,230 @@
+// Versioned, forward-only schema migrations for both engines. Each runs in one transaction
+// (both engines have transactional DDL) together with its row in schema_migrations, so a
+// migration is applied whole or not at all. A database newer than this code is refused.
+// Never edit a released migration: add a new one.
+
+import type { Queryable, SqlDriver } from "./driver.js";
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+  /** Engine-specific statements, keyed by driver capability name. */
+  readonly engine?: Readonly<Record<string, readonly string[]>>;
+}
+
+const APPEND_ONLY_TABLES = ["ledger_transactions", "ledger_entries"];
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "core engine: organizations, members, keys, plans, price books, grants, limits, holds, ledger",
+    statements: [
+      `CREATE TABLE organizations (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, plan_id TEXT NOT NULL,
+        usage_credits_enabled INTEGER NOT NULL, fast_mode_enabled INTEGER NOT NULL, fast_mode_fallback INTEGER NOT NULL,
+        weekly_anchor BIGINT NOT NULL, debt BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL)`,
+      `CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), name TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX workspaces_org ON workspaces(org_id)`,
+      `CREATE TABLE members (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), email TEXT NOT NULL, name TEXT NOT NULL,
+        role TEXT NOT NULL, seat_tier TEXT NOT NULL, workspace_id TEXT REFERENCES workspaces(id),
+        usage_credits_enabled INTEGER NOT NULL, created_at BIGINT NOT NULL, UNIQUE (org_id, email))`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, org_id TEXT REFERENCES organizations(id), member_id TEXT REFERENCES members(id), name TEXT NOT NULL,
+        surface TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT)`,
+      `CREATE INDEX api_keys_org ON api_keys(org_id)`,
+      `CREATE TABLE plans (id TEXT PRIMARY KEY, name TEXT NOT NULL, definition TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE price_books (
+        id TEXT NOT NULL, version INTEGER NOT NULL, effective_from BIGINT NOT NULL, spec TEXT NOT NULL, created_at BIGINT NOT NULL,
+        PRIMARY KEY (id, version))`,
+      `CREATE TABLE grants (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), kind TEXT NOT NULL, amount BIGINT NOT NULL,
+        remaining BIGINT NOT NULL, priority INTEGER NOT NULL, expires_at BIGINT, surfaces TEXT, member_id TEXT,
+        status TEXT NOT NULL, description TEXT NOT NULL, created_at BIGINT NOT NULL,
+        CHECK (remaining >= 0 AND remaining <= amount))`,
+      `CREATE INDEX grants_org_status ON grants(org_id, status)`,
+      `CREATE TABLE spend_limits (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), scope TEXT NOT NULL, scope_id TEXT NOT NULL,
+        period TEXT NOT NULL, amount BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        UNIQUE (org_id, scope, scope_id, period))`,
+      `CREATE TABLE window_usage (
+        member_id TEXT NOT NULL, window_key TEXT NOT NULL, period_start BIGINT NOT NULL,
+        used BIGINT NOT NULL, held BIGINT NOT NULL, PRIMARY KEY (member_id, window_key))`,
+      `CREATE TABLE spend_days (
+        org_id TEXT NOT NULL, scope_key TEXT NOT NULL, day INTEGER NOT NULL, spent BIGINT NOT NULL, held BIGINT NOT NULL,
+        PRIMARY KEY (org_id, scope_key, day))`,
+      `CREATE TABLE holds (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, member_id TEXT NOT NULL, workspace_id TEXT, surface TEXT NOT NULL,
+        model TEXT NOT NULL, speed TEXT NOT NULL, payer TEXT NOT NULL, amount BIGINT NOT NULL, draws TEXT NOT NULL,
+        limited_amount BIGINT NOT NULL, windows TEXT NOT NULL, day INTEGER NOT NULL, created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL, status TEXT NOT NULL, settled_amount BIGINT NOT NULL, resolved_at BIGINT, metadata TEXT NOT NULL)`,
+      `CREATE INDEX holds_pending ON holds(status, expires_at)`,
+      `CREATE TABLE ledger_transactions (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, at BIGINT NOT NULL)`,
+      `CREATE INDEX ledger_transactions_org ON ledger_transactions(org_id, at, id)`,
+      `CREATE TABLE ledger_entries (
+        tx_id TEXT NOT NULL REFERENCES ledger_transactions(id), idx INTEGER NOT NULL, org_id TEXT NOT NULL,
+        account TEXT NOT NULL, amount BIGINT NOT NULL, PRIMARY KEY (tx_id, idx))`,
+      `CREATE TABLE usage_records (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, member_id TEXT NOT NULL, workspace_id TEXT, hold_id TEXT NOT NULL,
+        surface TEXT NOT NULL, model TEXT NOT NULL, speed TEXT NOT NULL, payer TEXT NOT NULL, cost BIGINT NOT NULL,
+        credit_cost BIGINT NOT NULL, at BIGINT NOT NULL)`,
+      `CREATE INDEX usage_records_org_at ON usage_records(org_id, at)`,
+      `CREATE TABLE idempotency_keys (
+        scope TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER NOT NULL, response TEXT NOT NULL,
+        created_at BIGINT NOT NULL, PRIMARY KEY (scope, key))`,
+    ],
+    engine: {
+      // The ledger is append-only: corrections are new entries, never edits.
+      sqlite: APPEND_ONLY_TABLES.flatMap((t) =>
+        ["UPDATE", "DELETE"].map(
+          (op) => `CREATE TRIGGER ${t}_no_${op.toLowerCase()} BEFORE ${op} ON ${t} BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END`,
+        ),
+      ),
+      postgres: [
+        `CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger is append-only'; END $$`,
+        ...APPEND_ONLY_TABLES.map((t) => `CREATE TRIGGER ${t}_append_only BEFORE UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ledger_append_only()`),
+      ],
+    },
+  },
+  {
+    version: 2,
+    name: "money in: payment methods, payments (exactly once), credit requests, auto-reload, events outbox",
+    statements: [
+      `CREATE TABLE payment_methods (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), provider TEXT NOT NULL, token TEXT NOT NULL,
+        brand TEXT NOT NULL, last4 TEXT NOT NULL, created_at BIGINT NOT NULL, detached_at BIGINT)`,
+      `CREATE INDEX payment_methods_org ON payment_methods(org_id, created_at)`,
+      // One row per card charge. The idempotency key sent to the provider is unique; a payment
+      // leaves pending once, and has a grant exactly when it succeeded.
+      `CREATE TABLE payments (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), purpose TEXT NOT NULL, status TEXT NOT NULL,
+        amount BIGINT NOT NULL, credit_amount BIGINT NOT NULL, currency TEXT NOT NULL, payment_method_id TEXT NOT NULL,
+        bundle_id TEXT, idempotency_key TEXT NOT NULL UNIQUE, request_hash TEXT, provider_ref TEXT, failure_code TEXT,
+        grant_id TEXT UNIQUE, created_by TEXT, credit_request_id TEXT, off_session INTEGER NOT NULL, attempts INTEGER NOT NULL,
+        next_check_at BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, resolved_at BIGINT,
+        CHECK (status IN ('pending', 'succeeded', 'failed')),
+        CHECK (purpose IN ('purchase', 'credit_request', 'auto_reload')),
+        CHECK (amount > 0 AND credit_amount > 0),
+        CHECK ((status = 'succeeded') = (grant_id IS NOT NULL)))`,
+      `CREATE INDEX payments_org ON payments(org_id, created_at)`,
+      `CREATE INDEX payments_pending ON payments(status, next_check_at)`,
+      // At most one auto-reload in flight per organization, whatever races.
+      `CREATE UNIQUE INDEX payments_one_reload_in_flight ON payments(org_id) WHERE purpose = 'auto_reload' AND status = 'pending'`,
+      `CREATE TABLE credit_requests (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), member_id TEXT NOT NULL, amount BIGINT NOT NULL,
+        note TEXT NOT NULL, status TEXT NOT NULL, decided_by TEXT, decided_at BIGINT, decision_note TEXT NOT NULL,
+        payment_id TEXT, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX credit_requests_org ON credit_requests(org_id, created_at)`,
+      `CREATE TABLE auto_reload_settings (
+        org_id TEXT PRIMARY KEY REFERENCES organizations(id), enabled INTEGER NOT NULL, threshold BIGINT NOT NULL, mode TEXT NOT NULL,
+        amount BIGINT, target_balance BIGINT, payment_method_id TEXT, monthly_cap BIGINT, consecutive_failures INTEGER NOT NULL,
+        suspended INTEGER NOT NULL, last_failure_at BIGINT, last_skip_reason TEXT, low_balance_notified INTEGER NOT NULL,
+        updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE auto_reload_attempts (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, at BIGINT NOT NULL, outcome TEXT NOT NULL, reason TEXT, amount BIGINT NOT NULL,
+        balance BIGINT NOT NULL, payment_id TEXT, failure_code TEXT, resolved_at BIGINT)`,
+      `CREATE INDEX auto_reload_attempts_org ON auto_reload_attempts(org_id, at)`,
+      `CREATE INDEX auto_reload_attempts_payment ON auto_reload_attempts(payment_id)`,
+      `CREATE TABLE events (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      `CREATE INDEX events_org ON events(org_id, created_at, id)`,
+      // The expiry sweep looks for active grants past their expiry across all organizations.
+      `CREATE INDEX grants_expiry ON grants(status, expires_at)`,
+      // Scheduled jobs: the instance that inserts (job, slot) first runs that slot; the others skip it.
+      `CREATE TABLE job_runs (job TEXT NOT NULL, slot BIGINT NOT NULL, claimed_at BIGINT NOT NULL, PRIMARY KEY (job, slot))`,
+    ],
+  },
+  {
+    version: 3,
+    name: "webhooks: endpoints, deliveries from the events outbox, spend-limit threshold notices",
+    statements: [
+      `CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), url TEXT NOT NULL, event_types TEXT,
+        secret TEXT NOT NULL, description TEXT NOT NULL, created_at BIGINT NOT NULL, deleted_at BIGINT)`,
+      `CREATE INDEX webhook_endpoints_org ON webhook_endpoints(org_id, created_at)`,
+      // The outbox handoff: an event is marked dispatched in the transaction that creates its
+      // deliveries. Events written before webhooks existed had no endpoint to go to.
+      `ALTER TABLE events ADD COLUMN dispatched_at BIGINT`,
+      `UPDATE events SET dispatched_at = created_at`,
+      `CREATE INDEX events_undispatched ON events(created_at, id) WHERE dispatched_at IS NULL`,
+      `CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id),
+        event_id TEXT NOT NULL REFERENCES events(id), event_type TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+        next_attempt_at BIGINT, last_status INTEGER, last_error TEXT, last_attempt_at BIGINT, delivered_at BIGINT,
+        replay_of TEXT, created_at BIGINT NOT NULL,
+        CHECK (status IN ('pending', 'delivered', 'failed')),
+        CHECK ((status = 'pending') = (next_attempt_at IS NOT NULL)))`,
+      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending'`,
+      `CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, created_at, id)`,
+      // An original delivery per (endpoint, event); replays are extra rows that name it.
+      `CREATE UNIQUE INDEX webhook_deliveries_once ON webhook_deliveries(endpoint_id, event_id) WHERE replay_of IS NULL`,
+      // Once-per-period events: spend_limit.threshold once per limit, period and mark (50/75/90/100 %),
+      // window.exhausted once per member window period, credits.depleted once per dip (row removed on recovery).
+      `CREATE TABLE event_notices (
+        subject TEXT NOT NULL, period_start BIGINT NOT NULL, mark INTEGER NOT NULL, org_id TEXT NOT NULL, at BIGINT NOT NULL,
+        PRIMARY KEY (subject, period_start, mark))`,
+    ],
+  },
+  {
+    version: 4,
+    name: "monthly SDK credits: per-org settings (pooled, cap), members' opt-ins, one record per member and billing cycle",
+    statements: [
+      `CREATE TABLE sdk_credit_settings (
+        org_id TEXT PRIMARY KEY REFERENCES organizations(id), pooled INTEGER NOT NULL, pool_cap BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+        CHECK (pool_cap >= 0))`,
+      // Claimed once: one opt-in per member.
+      `CREATE TABLE sdk_credit_claims (
+        member_id TEXT PRIMARY KEY REFERENCES members(id), org_id TEXT NOT NULL REFERENCES organizations(id),
+        claimed_at BIGINT NOT NULL, claimed_by TEXT NOT NULL)`,
+      `CREATE INDEX sdk_credit_claims_org ON sdk_credit_claims(org_id, claimed_at)`,
+      // Refreshed once per cycle: at most one record per (member, cycle); the refresh job inserts it
+      // in the transaction that creates the cycle's grant, so a cycle is never granted twice.
+      `CREATE TABLE sdk_credit_cycles (
+        member_id TEXT NOT NULL, cycle_start BIGINT NOT NULL, cycle_end BIGINT NOT NULL, org_id TEXT NOT NULL REFERENCES organizations(id),
+        pooled INTEGER NOT NULL, amount BIGINT NOT NULL, grant_id TEXT, created_at BIGINT NOT NULL,
+        PRIMARY KEY (member_id, cycle_start), CHECK (amount >= 0))`,
+      `CREATE INDEX sdk_credit_cycles_org ON sdk_credit_cycles(org_id, cycle_start)`,
+    ],
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+export class SchemaTooNew extends Error {
+  constructor(readonly found: number, readonly known: number) {
+    super(`database schema version ${found} is newer than this server understands (${known}); upgrade the server, do not downgrade the database`);
+    this.name = "SchemaTooNew";
+  }
+}
+
+async function currentVersion(q: Queryable): Promise<number> {
+  const rows = await q.all("SELECT MAX(version) AS v FROM schema_migrations");
+  return Number(rows[0]?.["v"] ?? 0);
+}
+
+/** Applies pending migrations (serialized across processes: advisory lock on PostgreSQL, write lock on SQLite). */
+export async function migrate(driver: SqlDriver, target = LATEST_VERSION): Promise<{ from: number; to: number }> {
+  await driver.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  let from = 0;
+  let to = 0;
+  await driver.transaction(async (q) => {
+    if (driver.migrationLock) await q.all(driver.migrationLock);
+    from = await currentVersion(q);
+    if (from > LATEST_VERSION) throw new SchemaTooNew(from, LATEST_VERSION);
+    to = from;
+    for (const m of MIGRATIONS) {
+      if (m.version <= from || m.version > target) continue;
+      for (const sql of [...m.statements, ...(m.engine?.[driver.capabilities.name] ?? [])]) await q.run(sql);
+      await q.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [m.version, m.name, Date.now()]);
+      to = m.version;
+    }
+  });
+  return { from, to };
+}
+
+export async function schemaVersion(driver: SqlDriver): Promise<number> {
+  await driver.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  return driver.transaction(currentVersion);
+}

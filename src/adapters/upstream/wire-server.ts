@@ -1,0 +1,101 @@
+// Serves an Upstream over HTTP in the provider's wire format: POST /v1/messages (JSON or SSE) and
+// POST /v1/messages/count_tokens. This is how the simulated upstream runs as its own process or
+// port, a fake that speaks the real wire format, so HttpUpstream, its SSE parser and real network
+// failures (a connection cut mid-stream is a destroyed socket here) are exercised end to end.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { writeSse } from "./sse.js";
+import { PASS_THROUGH_REQUEST_HEADERS, type Upstream, type UpstreamResponse } from "../../ports/upstream.js";
+import { isRecord, vendorError } from "../../gateway/wire.js";
+
+export interface WireServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 32 * 1_048_576; // the vendor's request size limit
+const CUT_GRACE_MS = 50;
+
+export function serveUpstream(upstream: Upstream, options: { host?: string; port?: number } = {}): Promise<WireServer> {
+  const server = createServer((req, res) => {
+    void handle(upstream, req, res).catch(() => res.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      const { address, port } = server.address() as AddressInfo;
+      const host = address.includes(":") ? `[${address}]` : address;
+      resolve({
+        url: `http://${host}:${port}`,
+        server,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+async function handle(upstream: Upstream, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "/").split("?")[0];
+  if (req.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/messages/count_tokens")) {
+    return json(res, 404, {}, vendorError("not_found_error", `No route ${req.method} ${path}.`));
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) return json(res, 413, {}, vendorError("request_too_large", "Request exceeds the maximum allowed size."));
+    chunks.push(c);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return json(res, 400, {}, vendorError("invalid_request_error", "The body is not valid JSON."));
+  }
+  if (!isRecord(body)) return json(res, 400, {}, vendorError("invalid_request_error", "The body must be a JSON object."));
+  const headers: Record<string, string> = {};
+  for (const name of PASS_THROUGH_REQUEST_HEADERS) {
+    const v = req.headers[name];
+    if (typeof v === "string") headers[name] = v;
+  }
+  // The client going away stops the simulation, as it would stop a real generation.
+  const gone = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  let answer: UpstreamResponse;
+  try {
+    answer = path === "/v1/messages" ? await upstream.send({ body, headers }, gone.signal) : await upstream.countTokens({ body, headers }, gone.signal);
+  } catch {
+    res.destroy(); // no answer at all: the connection drops
+    return;
+  }
+  if (answer.kind !== "stream") return json(res, answer.status, answer.headers, answer.body);
+  res.writeHead(answer.status, { ...answer.headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  res.flushHeaders();
+  try {
+    for await (const event of answer.events) {
+      if (!(await writeSse(res, event))) return;
+    }
+    res.end();
+  } catch {
+    // Cut mid-stream: the socket closes without the end of the chunked body. A real cut comes a
+    // while after the last bytes; closing in the same instant would let a fetch() client drop
+    // bytes it had received but not yet read (an errored web stream discards its queue).
+    await sleep(CUT_GRACE_MS);
+    res.destroy();
+  }
+}
+
+function json(res: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

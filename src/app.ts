@@ -1,0 +1,161 @@
+// The composition root: the only place that picks adapters and wires the application together.
+
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Admin } from "./app/admin.js";
+import { Catalog } from "./app/catalog.js";
+import { Engine } from "./app/engine.js";
+import { MoneyIn } from "./app/money-in.js";
+import { kickingStore, Webhooks } from "./app/webhooks.js";
+import { HttpWebhookSender } from "./adapters/webhooks/http-sender.js";
+import { SdkCredits } from "./app/sdk-credits.js";
+import { SandboxProvider } from "./adapters/payments/sandbox.js";
+import { StripeProvider } from "./adapters/payments/stripe.js";
+import { StripeWebhooks } from "./adapters/payments/stripe-webhooks.js";
+import { openPostgres } from "./adapters/store/postgres-driver.js";
+import { openSqlite } from "./adapters/store/sqlite-driver.js";
+import { SqlStore } from "./adapters/store/sql-store.js";
+import type { SqlDriver } from "./adapters/store/driver.js";
+import type { Config } from "./config/config.js";
+import { HttpUpstream } from "./adapters/upstream/http-upstream.js";
+import { SimulatedUpstream } from "./adapters/upstream/simulated-upstream.js";
+import { Gateway } from "./gateway/gateway.js";
+import { gatewayRoutes } from "./gateway/routes.js";
+import type { Upstream } from "./ports/upstream.js";
+import { apiRoutes } from "./http/routes.js";
+import { stripeWebhookRoute } from "./http/money-routes.js";
+import { buildServer, type Services } from "./http/server.js";
+import { systemClock, type Clock } from "./ports/clock.js";
+import { jsonLogger, type Logger } from "./ports/logger.js";
+import type { Store } from "./ports/store.js";
+import type { PaymentProvider } from "./ports/payments.js";
+
+export function openDriver(config: Pick<Config, "databaseUrl" | "pgPoolSize">): SqlDriver {
+  const url = config.databaseUrl;
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return openPostgres(url, config.pgPoolSize);
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
+  throw new Error(`USAGE_CREDITS_DATABASE_URL must start with sqlite: or postgres://, got ${JSON.stringify(url)}`);
+}
+
+/** Opens the configured store, bringing its schema up to date (a newer schema is refused). */
+export function openStore(config: Pick<Config, "databaseUrl" | "pgPoolSize">): Promise<Store> {
+  return SqlStore.open(openDriver(config));
+}
+
+/** The gateway's upstream: the embedded simulator, or the provider at the configured base URL. */
+export function openUpstream(config: Pick<Config, "gateway">): Upstream {
+  const g = config.gateway;
+  if (g.upstream === "simulated") return new SimulatedUpstream({ latencyMs: g.simulatedLatencyMs });
+  return new HttpUpstream({ baseUrl: g.upstream.toString(), apiKey: g.upstreamApiKey, timeoutMs: g.upstreamTimeoutMs });
+}
+
+/** The payment provider: the offline sandbox (test cards, the default) or Stripe through its SDK. */
+export function openPaymentProvider(config: Pick<Config, "moneyIn">, clock: Clock): PaymentProvider {
+  const stripe = config.moneyIn.stripe;
+  if (config.moneyIn.provider === "stripe" && stripe) return new StripeProvider(stripe);
+  return new SandboxProvider(clock, config.moneyIn.sandboxPendingDelayMs);
+}
+
+/** Money-in use cases over the configured provider and rules. */
+function openMoneyIn(config: Pick<Config, "moneyIn">, parts: { store: Store; admin: Admin; clock: Clock; log: Logger }): MoneyIn {
+  const m = config.moneyIn;
+  return new MoneyIn(parts.store, parts.admin, openPaymentProvider(config, parts.clock), parts.clock, parts.log, { purchases: m.purchases, reload: m.reload, pendingRecheckMs: m.pendingRecheckMs });
+}
+
+/** Webhook endpoints, the outbox dispatcher and delivery worker (HTTP sender with the SSRF guard). */
+function openWebhooks(config: Pick<Config, "webhooks">, parts: { store: Store; admin: Admin; clock: Clock; log: Logger }): Webhooks {
+  const w = config.webhooks;
+  const sender = new HttpWebhookSender({ allowPrivateNetworks: w.allowPrivateNetworks, userAgent: "usage-credits-webhooks/1" });
+  return new Webhooks(parts.store, parts.admin, sender, parts.clock, parts.log, {
+    retry: { scheduleMs: w.retryScheduleMs },
+    urls: { allowPrivateNetworks: w.allowPrivateNetworks },
+    timeoutMs: w.timeoutMs,
+    dispatchOnCommit: w.dispatchOnCommit,
+    maxEndpointsPerOrg: w.maxEndpointsPerOrg,
+  });
+}
+
+export interface App {
+  readonly services: Services;
+  readonly server: Server;
+  /** Runs this tick's scheduled jobs if this instance claims the tick; false if another did. */
+  runJobs(): Promise<boolean>;
+  /** Listens; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, drains in-flight requests and batches, stops sweeps, closes the store. */
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, overrides: { clock?: Clock; log?: Logger; store?: Store; upstream?: Upstream } = {}): Promise<App> {
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? jsonLogger(undefined, config.logLevel);
+  const store = overrides.store ?? (await openStore(config));
+  const catalog = new Catalog(store, clock);
+  await catalog.seedDefaults();
+  const engine = new Engine(store, catalog, clock, { holdTtlMs: config.holdTtlMs, maxBatch: config.maxBatch });
+  // Commits that write outbox events (money in, admin writes) wake the webhook dispatcher at once;
+  // the metering batches keep the bare store (they write no events).
+  const outbox = kickingStore(store, () => webhooks.kick());
+  const admin = new Admin(outbox, catalog, clock);
+  const moneyIn = openMoneyIn(config, { store: outbox, admin, clock, log });
+  const webhooks = openWebhooks(config, { store, admin, clock, log });
+  // Money-path webhook events (credits.depleted, spend_limit.*) are evaluated after settles commit.
+  engine.onSettled((orgId) => webhooks.noteSettled(orgId));
+  engine.onRefused((orgId, memberId, error) => webhooks.noteRefused(orgId, memberId, error));
+  // Auto-reload is evaluated after every settle commits (coalesced per organization).
+  engine.onSettled((orgId) => moneyIn.evaluateSoon(orgId));
+  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks };
+  // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
+  const gateway = new Gateway(services, overrides.upstream ?? openUpstream(config), { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
+  // Stripe's webhooks are received only when Stripe is the provider.
+  const provider = moneyIn.provider;
+  const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
+  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
+
+  // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that
+  // claims the tick's slot in the database runs it, so each run happens exactly once.
+  const sdkCredits = new SdkCredits(store, admin, clock);
+  const runJobs = async (): Promise<boolean> => {
+    const now = clock.now();
+    const slot = Math.floor(now / config.sweepIntervalMs);
+    if (!(await store.transaction((tx) => tx.claimJobRun("sweep", slot, now)))) return false;
+    // The SDK-credit refresh grants each opted-in member the new cycle's credit (once: a record per
+    // member and cycle); the expiry sweep turns the last cycle's leftovers into breakage.
+    await Promise.all([engine.sweep(store), moneyIn.resolvePending(), sdkCredits.refresh()]);
+    // Webhooks: fan the outbox out to deliveries and attempt what is due (retries, missed kicks).
+    await webhooks.dispatch();
+    return true;
+  };
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = runJobs().catch((err: unknown) => log.error("scheduled jobs failed", { error: String(err) }));
+  }, config.sweepIntervalMs);
+  timer.unref();
+
+  return {
+    services,
+    server,
+    runJobs,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          resolve(`http://${config.host}:${port}`);
+        });
+      }),
+    async close() {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await engine.batcher.idle();
+      await moneyIn.idle();
+      await sweeping;
+      await webhooks.close();
+      await catalog.settled();
+      await store.close();
+    },
+  };
+}

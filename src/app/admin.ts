@@ -1,0 +1,353 @@
+// Everything that is not the money path: organizations, members, workspaces, API keys, spending
+// limits, plans and price books, and the read models (usage summary, transactions, verify).
+// Writes run in one transaction together with their idempotency record.
+
+import { domainError, type Result } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { verifyLedger, type Violation } from "../core/ledger-verify.js";
+import { periodBounds, type LimitPeriod, type LimitScope, type SpendLimit } from "../core/limits.js";
+import type { LedgerTransaction, Member, Organization, Role, UsageRecord } from "../core/model.js";
+import type { Micros } from "../core/money.js";
+import type { PlanDef, SeatTier, Surface } from "../core/plans.js";
+import { parsePriceBook, type PriceBookSpec } from "../core/price-book.js";
+import { Books, type WindowStatus } from "../core/books.js";
+import type { Clock } from "../ports/clock.js";
+import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
+import { generateApiKey } from "./auth.js";
+import { idempotencyConflict, type Idempotency, type Outcome } from "./batcher.js";
+import type { Catalog } from "./catalog.js";
+
+export interface NewOrg {
+  readonly name: string;
+  readonly planId: string;
+  readonly usageCreditsEnabled: boolean;
+  readonly fastModeEnabled: boolean;
+  readonly fastModeFallback: boolean;
+  readonly owner: { readonly email: string; readonly name: string };
+}
+
+export interface CreatedKey {
+  readonly key: ApiKeyRow;
+  /** Shown once. */
+  readonly secret: string;
+}
+
+export interface UsageSummary {
+  readonly member: Member;
+  readonly windows: WindowStatus[];
+  readonly balance: Micros;
+  readonly org: Organization;
+  readonly limits: Array<{ limit: SpendLimit; spent: Micros; headroom: Micros; resetsAt: number }>;
+  readonly monthSpent: Micros;
+}
+
+class Rollback<T> extends Error {
+  constructor(readonly result: Result<T>) {
+    super("rollback");
+  }
+}
+
+const fail = <T>(code: Parameters<typeof domainError>[0], message: string, details?: Record<string, unknown>): Result<T> => ({
+  ok: false,
+  error: domainError(code, message, details),
+});
+
+export class Admin {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: Catalog,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Runs a write in one transaction with its idempotency record. A failed result rolls the whole
+   * transaction back (nothing half-written) and is not recorded, so a corrected retry may reuse the key.
+   */
+  async write<T>(idem: Idempotency<T> | undefined, fn: (tx: StoreTx, now: number) => Promise<Result<T>>): Promise<Outcome<T>> {
+    try {
+      return await this.writeOnce(idem, fn);
+    } catch (err) {
+      // Two requests raced on one unique key (an idempotency key, an email): the retry sees the
+      // winner's row and answers with its replay or a clean conflict instead of a 500.
+      if (err instanceof Error && err.name === "UniqueViolation") return this.writeOnce(idem, fn);
+      throw err;
+    }
+  }
+
+  private async writeOnce<T>(idem: Idempotency<T> | undefined, fn: (tx: StoreTx, now: number) => Promise<Result<T>>): Promise<Outcome<T>> {
+    const now = this.clock.now();
+    try {
+      return await this.store.transaction(async (tx): Promise<Outcome<T>> => {
+        if (idem) {
+          const prior = (await tx.getIdempotency(idem.scope, [idem.key]))[0];
+          if (prior) {
+            if (prior.requestHash !== idem.requestHash) return { kind: "fresh", result: { ok: false, error: idempotencyConflict(idem.key) } };
+            return { kind: "replay", rendered: { status: prior.status, body: prior.response } };
+          }
+        }
+        const result = await fn(tx, now);
+        if (!result.ok) throw new Rollback(result);
+        if (idem) {
+          const r = idem.render(result);
+          await tx.putIdempotency([{ scope: idem.scope, key: idem.key, requestHash: idem.requestHash, status: r.status, response: r.body, createdAt: now }]);
+        }
+        return { kind: "fresh", result };
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return { kind: "fresh", result: err.result as Result<T> };
+      throw err;
+    }
+  }
+
+  /** Reads without the write lock: they never queue behind a committing batch. */
+  read<T>(fn: (tx: StoreTx, now: number) => Promise<T>): Promise<T> {
+    return this.store.read((tx) => fn(tx, this.clock.now()));
+  }
+
+  // ------------------------------------------------------------ organizations
+
+  async createOrg(input: NewOrg, idem?: Idempotency<{ org: Organization; owner: Member; key: CreatedKey }>) {
+    if (!(await this.catalog.plan(input.planId))) return { kind: "fresh" as const, result: fail<never>("invalid_request", `Unknown plan ${JSON.stringify(input.planId)}.`, { field: "plan_id" }) };
+    return this.write(idem, async (tx, now) => {
+      const org: Organization = {
+        id: newId("organization", now),
+        name: input.name,
+        planId: input.planId,
+        usageCreditsEnabled: input.usageCreditsEnabled,
+        fastModeEnabled: input.fastModeEnabled,
+        fastModeFallback: input.fastModeFallback,
+        weeklyAnchor: now,
+        debt: 0,
+        createdAt: now,
+      };
+      await tx.insertOrg(org);
+      const owner: Member = {
+        id: newId("member", now),
+        orgId: org.id,
+        email: input.owner.email,
+        name: input.owner.name,
+        role: "owner",
+        seatTier: "standard",
+        workspaceId: null,
+        usageCreditsEnabled: true,
+        createdAt: now,
+      };
+      await tx.insertMember(owner);
+      const key = await this.insertKey(tx, now, org.id, owner.id, "Owner key", "interactive");
+      return { ok: true, value: { org, owner, key } };
+    });
+  }
+
+  async updateOrg(
+    orgId: string,
+    patch: Partial<Pick<Organization, "name" | "planId" | "usageCreditsEnabled" | "fastModeEnabled" | "fastModeFallback">>,
+  ): Promise<Outcome<Organization>> {
+    if (patch.planId !== undefined && !(await this.catalog.plan(patch.planId))) {
+      return { kind: "fresh", result: fail("invalid_request", `Unknown plan ${JSON.stringify(patch.planId)}.`, { field: "plan_id" }) };
+    }
+    return this.write(undefined, async (tx) => {
+      const [org] = await tx.lockOrgs([orgId]);
+      if (!org) return fail("not_found", `No organization ${orgId}.`);
+      const updated: Organization = { ...org, ...defined(patch) };
+      await tx.updateOrg(updated);
+      return { ok: true, value: updated };
+    });
+  }
+
+  // ------------------------------------------------------------ members and workspaces
+
+  async createMember(
+    orgId: string,
+    input: { email: string; name: string; role: Role; seatTier: SeatTier; workspaceId: string | null; usageCreditsEnabled: boolean },
+    idem?: Idempotency<Member>,
+  ): Promise<Outcome<Member>> {
+    return this.write(idem, async (tx, now) => {
+      const [org] = await tx.lockOrgs([orgId]);
+      if (!org) return fail("not_found", `No organization ${orgId}.`);
+      if (input.workspaceId !== null) {
+        const ws = await tx.getWorkspace(input.workspaceId);
+        if (!ws || ws.orgId !== orgId) return fail("not_found", `No workspace ${input.workspaceId} in this organization.`, { field: "workspace_id" });
+      }
+      if ((await tx.listMembers(orgId)).some((m) => m.email.toLowerCase() === input.email.toLowerCase())) {
+        return fail("conflict", `A member with email ${input.email} already exists.`, { field: "email" });
+      }
+      const member: Member = { id: newId("member", now), orgId, createdAt: now, ...input };
+      await tx.insertMember(member);
+      return { ok: true, value: member };
+    });
+  }
+
+  async updateMember(
+    orgId: string,
+    memberId: string,
+    patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled">>,
+  ): Promise<Outcome<Member>> {
+    return this.write(undefined, async (tx) => {
+      await tx.lockOrgs([orgId]);
+      const m = await tx.getMember(memberId);
+      if (!m || m.orgId !== orgId) return fail("not_found", `No member ${memberId}.`);
+      if (patch.workspaceId) {
+        const ws = await tx.getWorkspace(patch.workspaceId);
+        if (!ws || ws.orgId !== orgId) return fail("not_found", `No workspace ${patch.workspaceId} in this organization.`, { field: "workspace_id" });
+      }
+      if (m.role === "owner" && patch.role !== undefined && patch.role !== "owner") {
+        const owners = (await tx.listMembers(orgId)).filter((x) => x.role === "owner");
+        if (owners.length <= 1) return fail("conflict", "An organization keeps at least one owner.", { field: "role" });
+      }
+      const updated: Member = { ...m, ...defined(patch) };
+      await tx.updateMember(updated);
+      return { ok: true, value: updated };
+    });
+  }
+
+  async createWorkspace(orgId: string, name: string, idem?: Idempotency<Workspace>): Promise<Outcome<Workspace>> {
+    return this.write(idem, async (tx, now) => {
+      const [org] = await tx.lockOrgs([orgId]);
+      if (!org) return fail("not_found", `No organization ${orgId}.`);
+      const ws: Workspace = { id: newId("workspace", now), orgId, name, createdAt: now };
+      await tx.insertWorkspace(ws);
+      return { ok: true, value: ws };
+    });
+  }
+
+  // ------------------------------------------------------------ API keys
+
+  private async insertKey(tx: StoreTx, now: number, orgId: string | null, memberId: string | null, name: string, surface: Surface): Promise<CreatedKey> {
+    const { secret, hash, prefix } = generateApiKey();
+    const key: ApiKeyRow = { id: newId("apiKey", now), orgId, memberId, name, surface, hash, prefix, createdAt: now, revokedAt: null };
+    await tx.insertApiKey(key);
+    return { key, secret };
+  }
+
+  async createApiKey(orgId: string, input: { memberId: string; name: string; surface: Surface }, idem?: Idempotency<CreatedKey>): Promise<Outcome<CreatedKey>> {
+    return this.write(idem, async (tx, now) => {
+      const m = await tx.getMember(input.memberId);
+      if (!m || m.orgId !== orgId) return fail("not_found", `No member ${input.memberId} in this organization.`, { field: "member_id" });
+      return { ok: true, value: await this.insertKey(tx, now, orgId, m.id, input.name, input.surface) };
+    });
+  }
+
+  /** The operators' key: may create organizations and act on any of them. */
+  async createPlatformKey(name: string): Promise<CreatedKey> {
+    return this.store.transaction((tx) => this.insertKey(tx, this.clock.now(), null, null, name, "interactive"));
+  }
+
+  async revokeApiKey(orgId: string, keyId: string): Promise<Outcome<ApiKeyRow>> {
+    return this.write(undefined, async (tx, now) => {
+      const key = (await tx.listApiKeys(orgId)).find((k) => k.id === keyId);
+      if (!key) return fail("not_found", `No API key ${keyId}.`);
+      await tx.revokeApiKey(keyId, now);
+      return { ok: true, value: { ...key, revokedAt: key.revokedAt ?? now } };
+    });
+  }
+
+  // ------------------------------------------------------------ spending limits
+
+  /** Sets the limit for (scope, scope id, period); one per combination, replaced in place. */
+  async setLimit(
+    orgId: string,
+    input: { scope: LimitScope; scopeId: string | null; period: LimitPeriod; amount: Micros | null },
+    idem?: Idempotency<SpendLimit>,
+  ): Promise<Outcome<SpendLimit>> {
+    return this.write(idem, async (tx, now) => {
+      const [org] = await tx.lockOrgs([orgId]);
+      if (!org) return fail("not_found", `No organization ${orgId}.`);
+      let scopeId = input.scopeId ?? "";
+      switch (input.scope) {
+        case "organization":
+          if (input.scopeId !== null && input.scopeId !== orgId) return fail("invalid_request", "scope_id of an organization limit is the organization itself.", { field: "scope_id" });
+          scopeId = orgId;
+          break;
+        case "workspace": {
+          const ws = input.scopeId ? await tx.getWorkspace(input.scopeId) : undefined;
+          if (!ws || ws.orgId !== orgId) return fail("not_found", `No workspace ${input.scopeId ?? "(missing scope_id)"} in this organization.`, { field: "scope_id" });
+          break;
+        }
+        case "member": {
+          const m = input.scopeId ? await tx.getMember(input.scopeId) : undefined;
+          if (!m || m.orgId !== orgId) return fail("not_found", `No member ${input.scopeId ?? "(missing scope_id)"} in this organization.`, { field: "scope_id" });
+          break;
+        }
+      }
+      const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
+      const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount };
+      await tx.upsertLimit(limit, now);
+      return { ok: true, value: limit };
+    });
+  }
+
+  async deleteLimit(orgId: string, limitId: string): Promise<Outcome<SpendLimit>> {
+    return this.write(undefined, async (tx) => {
+      await tx.lockOrgs([orgId]);
+      const limit = (await tx.listLimits(orgId)).find((l) => l.id === limitId);
+      if (!limit) return fail("not_found", `No spending limit ${limitId}.`);
+      await tx.deleteLimit(limitId);
+      return { ok: true, value: limit };
+    });
+  }
+
+  // ------------------------------------------------------------ catalog
+
+  async putPlan(plan: PlanDef): Promise<Outcome<PlanDef>> {
+    const out = await this.write(undefined, async (tx, now) => {
+      await tx.upsertPlan(plan, now);
+      return { ok: true, value: plan };
+    });
+    await this.catalog.refresh();
+    return out;
+  }
+
+  async addPriceBook(spec: PriceBookSpec, idem?: Idempotency<PriceBookSpec>): Promise<Outcome<PriceBookSpec>> {
+    const parsed = parsePriceBook(spec);
+    if (!parsed.ok) return { kind: "fresh", result: fail("invalid_request", `Invalid price book: ${parsed.problems.join("; ")}`, { problems: parsed.problems }) };
+    const out = await this.write(idem, async (tx, now) => {
+      const clash = (await tx.listPriceBooks()).some((b) => b.id === spec.id && b.version === spec.version);
+      if (clash) return fail("conflict", `Price book ${spec.id} version ${spec.version} exists; books are immutable, publish a new version.`);
+      // Prices are history: a book takes effect now or later, never retroactively (it would re-price
+      // holds already taken, which settle with the book in force when they were taken).
+      if (parsed.book.effectiveFrom < now) {
+        return fail("invalid_request", "effective_from is in the past; a price book takes effect now or later.", { field: "effective_from", now: new Date(now).toISOString() });
+      }
+      await tx.insertPriceBook(spec, parsed.book.effectiveFrom, now);
+      return { ok: true, value: spec };
+    });
+    await this.catalog.refresh();
+    return out;
+  }
+
+  // ------------------------------------------------------------ read models
+
+  async usageSummary(orgId: string, memberId: string): Promise<Result<UsageSummary>> {
+    return this.read(async (tx, now) => {
+      const orgs = await tx.lockOrgs([orgId], false); // a read: no lock is taken inside read()
+      const snap = await tx.loadSnapshot({ orgIds: [orgId], memberIds: [memberId], holdIds: [], now, allSpend: true }, orgs);
+      const books = new Books(snap, () => "unused");
+      const org = books.org(orgId);
+      const member = books.member(orgId, memberId);
+      if (!org || !member) return fail<UsageSummary>("not_found", `No member ${memberId}.`);
+      const { start } = periodBounds("monthly", now);
+      const monthSpent = snap.spendDays.filter((d) => d.scopeKey === "org" && d.day * 86_400_000 >= start).reduce((t, d) => t + d.spent, 0);
+      return {
+        ok: true,
+        value: { member, org, windows: books.windowStatus(org, member, now), balance: books.balance(orgId, now), limits: books.headrooms(org, member, now), monthSpent },
+      };
+    });
+  }
+
+  async usageRecords(orgId: string, from: number, to: number, memberId?: string): Promise<UsageRecord[]> {
+    return this.read((tx) => tx.listUsage(memberId ? { orgId, from, to, memberId } : { orgId, from, to }));
+  }
+
+  async transactions(orgId: string, limit: number, before?: { at: number; id: string }): Promise<LedgerTransaction[]> {
+    return this.read((tx) => tx.listLedger(before ? { orgId, limit, before } : { orgId, limit }));
+  }
+
+  async verify(): Promise<{ transactions: number; violations: Violation[] }> {
+    const agg = await this.read((tx) => tx.ledgerAggregates());
+    return { transactions: agg.transactionCount, violations: verifyLedger(agg) };
+  }
+}
+
+function defined<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,64 @@
+// API keys: 160 random bits, shown once, stored as a SHA-256 hash (keys are high-entropy, so a
+// fast hash is the right tool; passwords, which are not, get a memory-hard KDF elsewhere).
+// Lookup is by hash; the final comparison is constant-time.
+
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Role } from "../core/model.js";
+import type { Surface } from "../core/plans.js";
+import type { ApiKeyRow, StoreTx } from "../ports/store.js";
+
+export const KEY_PREFIX = "uck_";
+
+export function generateApiKey(): { secret: string; hash: string; prefix: string } {
+  const secret = `${KEY_PREFIX}${randomBytes(20).toString("base64url")}`;
+  return { secret, hash: hashKey(secret), prefix: secret.slice(0, 12) };
+}
+
+export function hashKey(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+export type Principal =
+  | { readonly kind: "platform"; readonly keyId: string }
+  | {
+      readonly kind: "member";
+      readonly keyId: string;
+      readonly orgId: string;
+      readonly memberId: string;
+      readonly role: Role;
+      readonly surface: Surface;
+    };
+
+export async function authenticate(tx: StoreTx, secret: string): Promise<Principal | undefined> {
+  if (!secret.startsWith(KEY_PREFIX) || secret.length > 200) return undefined;
+  const hash = hashKey(secret);
+  const row: ApiKeyRow | undefined = await tx.findApiKeyByHash(hash);
+  if (!row || row.revokedAt !== null) return undefined;
+  if (!timingSafeEqual(Buffer.from(row.hash, "hex"), Buffer.from(hash, "hex"))) return undefined;
+  if (row.orgId === null) return { kind: "platform", keyId: row.id };
+  if (row.memberId === null) return undefined;
+  const member = await tx.getMember(row.memberId);
+  if (!member || member.orgId !== row.orgId) return undefined;
+  return { kind: "member", keyId: row.id, orgId: row.orgId, memberId: member.id, role: member.role, surface: row.surface };
+}
+
+/** What each role may do inside its organization. Platform keys may do everything. */
+export type Permission = "read" | "manage" | "billing" | "meter" | "meter_any_member" | "platform";
+
+const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  owner: ["read", "manage", "billing", "meter", "meter_any_member"],
+  admin: ["read", "manage", "billing", "meter", "meter_any_member"],
+  billing: ["read", "billing", "meter"],
+  member: ["read", "meter"],
+};
+
+export function allows(p: Principal, orgId: string | null, permission: Permission): boolean {
+  if (p.kind === "platform") return true;
+  if (permission === "platform") return false;
+  return orgId !== null && p.orgId === orgId && ROLE_PERMISSIONS[p.role].includes(permission);
+}
+
+/** A member's key never learns whether another organization's id exists: it is simply not found. */
+export function canSeeOrg(p: Principal, orgId: string): boolean {
+  return p.kind === "platform" || p.orgId === orgId;
+}

@@ -1,0 +1,104 @@
+// Plans and price books, read from the store and cached. Several instances may edit them, so the
+// cache is refreshed after `refreshMs` (and at once on this instance's own edits). Lookups on the
+// money path are synchronous (stale-while-revalidate): an operation is queued in the order it was
+// called, never reordered by a refresh in flight.
+
+import { DEFAULT_PLANS } from "../core/default-plans.js";
+import { DEFAULT_PRICE_BOOK } from "../core/default-price-book.js";
+import { bookInForce, findModel, parsePriceBook, type ModelPrice, type PriceBook, type PriceBookSpec } from "../core/price-book.js";
+import type { PlanDef } from "../core/plans.js";
+import type { Clock } from "../ports/clock.js";
+import type { Store } from "../ports/store.js";
+
+export class Catalog {
+  private books: PriceBook[] = [];
+  private specs: PriceBookSpec[] = [];
+  private plans = new Map<string, PlanDef>();
+  private loadedAt = -Infinity;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly refreshMs = 5_000,
+  ) {}
+
+  /** Seeds default plans and the default price book into an empty store. */
+  async seedDefaults(): Promise<void> {
+    const now = this.clock.now();
+    await this.store.transaction(async (tx) => {
+      const plans = await tx.listPlans();
+      if (plans.length === 0) for (const p of DEFAULT_PLANS) await tx.upsertPlan(p, now);
+      const books = await tx.listPriceBooks();
+      if (books.length === 0) {
+        const parsed = parsePriceBook(DEFAULT_PRICE_BOOK);
+        if (!parsed.ok) throw new Error(`default price book invalid: ${parsed.problems.join("; ")}`);
+        await tx.insertPriceBook(DEFAULT_PRICE_BOOK, parsed.book.effectiveFrom, now);
+      }
+    });
+    await this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    const { plans, specs } = await this.store.read(async (tx) => ({ plans: await tx.listPlans(), specs: await tx.listPriceBooks() }));
+    this.plans = new Map(plans.map((p) => [p.id, p]));
+    this.specs = specs;
+    this.books = specs.flatMap((spec) => {
+      const parsed = parsePriceBook(spec);
+      return parsed.ok ? [parsed.book] : [];
+    });
+    this.loadedAt = this.clock.now();
+  }
+
+  private refreshing: Promise<void> | undefined;
+
+  private async fresh(): Promise<void> {
+    if (this.clock.now() - this.loadedAt >= this.refreshMs) await this.refresh();
+  }
+
+  /** Starts a background refresh when the cache is old; never waits for it. */
+  private revalidate(): void {
+    if (this.refreshing || this.clock.now() - this.loadedAt < this.refreshMs) return;
+    this.refreshing = this.refresh()
+      .catch(() => undefined) // a failed refresh keeps the cache; the next lookup tries again
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+  }
+
+  /** Waits for a background refresh in flight (shutdown). */
+  async settled(): Promise<void> {
+    await this.refreshing;
+  }
+
+  async plan(id: string): Promise<PlanDef | undefined> {
+    await this.fresh();
+    return this.plans.get(id);
+  }
+
+  async listPlans(): Promise<PlanDef[]> {
+    await this.fresh();
+    return [...this.plans.values()];
+  }
+
+  async listPriceBookSpecs(): Promise<PriceBookSpec[]> {
+    await this.fresh();
+    return this.specs;
+  }
+
+  async priceBook(at: number): Promise<PriceBook | undefined> {
+    await this.fresh();
+    return bookInForce(this.books, at);
+  }
+
+  /** The book in force at `at` from the cache, without a refresh (inside a batch: no I/O). */
+  bookAtCached(at: number): PriceBook | undefined {
+    return bookInForce(this.books, at);
+  }
+  /** The model's price in the book in force at `at`, from the cache (synchronous). */
+  model(name: string, at: number): { book: PriceBook; model: ModelPrice } | undefined {
+    this.revalidate();
+    const book = bookInForce(this.books, at);
+    const model = book ? findModel(book, name) : undefined;
+    return book && model ? { book, model } : undefined;
+  }
+}

@@ -1,0 +1,53 @@
+// First start: a demo organization (Pro plan, usage credits on, $25 of promotional credits), its
+// owner's API key and an operator (platform) key. Secrets are shown once, so for the embedded
+// default they are also written to <data dir>/demo-credentials.json (mode 0600) and shown again
+// at every start: a local convenience, never done for a PostgreSQL deployment.
+
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { MICROS_PER_USD } from "../core/money.js";
+import type { Admin } from "./admin.js";
+import type { Engine } from "./engine.js";
+
+export interface DemoCredentials {
+  readonly org_id: string;
+  readonly member_id: string;
+  readonly api_key: string;
+  readonly platform_key: string;
+}
+
+export async function ensureDemo(admin: Admin, engine: Engine, options: { dataDir: string | null }): Promise<{ created: boolean; credentials: DemoCredentials | null }> {
+  const file = options.dataDir ? join(options.dataDir, "demo-credentials.json") : null;
+  const orgs = await admin.read((tx) => tx.listOrgs(1, 0));
+  if (orgs.length > 0) {
+    const saved = file && existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as DemoCredentials) : null;
+    return { created: false, credentials: saved };
+  }
+  const platform = await admin.createPlatformKey("Operator key (created at first start)");
+  const out = await admin.createOrg({
+    name: "Demo Org",
+    planId: "pro",
+    usageCreditsEnabled: true,
+    fastModeEnabled: true,
+    fastModeFallback: false,
+    owner: { email: "owner@demo.example", name: "Demo Owner" },
+  });
+  if (out.kind !== "fresh" || !out.result.ok) throw new Error("could not create the demo organization");
+  const { org, owner, key } = out.result.value;
+  await engine.createGrant({
+    orgId: org.id,
+    kind: "promotional",
+    amount: 25 * MICROS_PER_USD,
+    priority: 5,
+    expiresAt: null,
+    surfaces: null,
+    memberId: null,
+    description: "Demo credits",
+  });
+  const credentials: DemoCredentials = { org_id: org.id, member_id: owner.id, api_key: key.secret, platform_key: platform.secret };
+  if (file && options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  }
+  return { created: true, credentials };
+}

@@ -1,0 +1,582 @@
+// The `usage-credits` command line: every command is a row here with its options and help.
+// Commands act on the database directly through the same use cases as the API.
+
+import { parseArgs } from "node:util";
+import { domainError, type Result } from "../core/errors.js";
+import { GRANT_KINDS, type GrantKind } from "../core/grants.js";
+import { LIMIT_PERIODS, LIMIT_SCOPES, type LimitPeriod, type LimitScope } from "../core/limits.js";
+import { ROLES, type Role } from "../core/model.js";
+import { formatUsd, parseUsd } from "../core/money.js";
+import { SEAT_TIERS, SURFACES, type SeatTier, type Surface } from "../core/plans.js";
+import { parseInstant } from "../core/price-book.js";
+import type { Outcome } from "../app/batcher.js";
+import type { Services } from "../http/server.js";
+import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "../http/money-routes.js";
+import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits, sdkCreditsOf } from "../http/sdk-credit-routes.js";
+import { presentStatement } from "../http/statement-routes.js";
+import { Statements } from "../app/statements.js";
+import { statementCsv } from "../core/statements.js";
+import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../http/webhook-routes.js";
+import { presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
+
+export interface Option {
+  readonly type: "string" | "boolean";
+  readonly help: string;
+  readonly required?: boolean;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: Record<string, Option>;
+  /** Returns the JSON result and a human rendering. Throws CliError for user mistakes. */
+  readonly run: (s: Services, o: Record<string, string | boolean | undefined>) => Promise<{ json: unknown; text: string }>;
+}
+
+export class CliError extends Error {}
+
+const str = (o: Record<string, string | boolean | undefined>, k: string): string => {
+  const v = o[k];
+  if (typeof v !== "string" || v === "") throw new CliError(`--${k} is required`);
+  return v;
+};
+const opt = (o: Record<string, string | boolean | undefined>, k: string): string | undefined => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${flag} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+function usd(text: string, flag: string): number {
+  const v = parseUsd(text, 6);
+  if (v === null) throw new CliError(`--${flag} must be an amount in USD like 25 or 12.50, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+function unwrap<T>(out: Outcome<T> | Result<T>): T {
+  const result = "kind" in out ? (out.kind === "fresh" ? out.result : { ok: false as const, error: domainError("conflict", "replayed") }) : out;
+  if (!result.ok) throw new CliError(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+const table = (rows: string[][]): string => {
+  if (rows.length === 0) return "(none)";
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+};
+
+const ORG = { org: { type: "string", help: "organization id (org_…)", required: true } } as const;
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: "orgs list",
+    summary: "List organizations.",
+    options: {},
+    run: async (s) => {
+      const orgs = await s.admin.read((tx) => tx.listOrgs(1000, 0));
+      return { json: orgs.map(presentOrg), text: table([["ID", "NAME", "PLAN", "USAGE CREDITS"], ...orgs.map((o) => [o.id, o.name, o.planId, o.usageCreditsEnabled ? "on" : "off"])]) };
+    },
+  },
+  {
+    name: "orgs create",
+    summary: "Create an organization with its owner; prints the owner's API key once.",
+    options: {
+      name: { type: "string", help: "organization name", required: true },
+      plan: { type: "string", help: "plan id (see `plans list`), default pro" },
+      "owner-email": { type: "string", help: "owner's email", required: true },
+      "owner-name": { type: "string", help: "owner's name (default: the email)" },
+      "usage-credits": { type: "boolean", help: "enable usage credits" },
+    },
+    run: async (s, o) => {
+      const v = unwrap(
+        await s.admin.createOrg({
+          name: str(o, "name"),
+          planId: opt(o, "plan") ?? "pro",
+          usageCreditsEnabled: o["usage-credits"] === true,
+          fastModeEnabled: true,
+          fastModeFallback: false,
+          owner: { email: str(o, "owner-email"), name: opt(o, "owner-name") ?? str(o, "owner-email") },
+        }),
+      );
+      return {
+        json: { ...presentOrg(v.org), owner: presentMember(v.owner), api_key: presentCreatedKey(v.key) },
+        text: `created ${v.org.id} (${v.org.name}, plan ${v.org.planId})\nowner ${v.owner.id} <${v.owner.email}>\napi key (shown once): ${v.key.secret}`,
+      };
+    },
+  },
+  {
+    name: "members list",
+    summary: "List an organization's members.",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const ms = await s.admin.read((tx) => tx.listMembers(str(o, "org")));
+      return { json: ms.map(presentMember), text: table([["ID", "EMAIL", "ROLE", "SEAT"], ...ms.map((m) => [m.id, m.email, m.role, m.seatTier])]) };
+    },
+  },
+  {
+    name: "members add",
+    summary: "Add a member to an organization.",
+    options: {
+      ...ORG,
+      email: { type: "string", help: "email", required: true },
+      name: { type: "string", help: "name (default: the email)" },
+      role: { type: "string", help: `one of ${ROLES.join(", ")} (default member)` },
+      "seat-tier": { type: "string", help: `one of ${SEAT_TIERS.join(", ")} (default standard)` },
+    },
+    run: async (s, o) => {
+      const m = unwrap(
+        await s.admin.createMember(str(o, "org"), {
+          email: str(o, "email"),
+          name: opt(o, "name") ?? str(o, "email"),
+          role: oneOf<Role>(opt(o, "role") ?? "member", ROLES, "role"),
+          seatTier: oneOf<SeatTier>(opt(o, "seat-tier") ?? "standard", SEAT_TIERS, "seat-tier"),
+          workspaceId: null,
+          usageCreditsEnabled: true,
+        }),
+      );
+      return { json: presentMember(m), text: `added ${m.id} <${m.email}> as ${m.role}` };
+    },
+  },
+  {
+    name: "keys list",
+    summary: "List an organization's API keys (never their secrets).",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const ks = await s.admin.read((tx) => tx.listApiKeys(str(o, "org")));
+      return { json: ks.map(presentKey), text: table([["ID", "PREFIX", "MEMBER", "SURFACE", "REVOKED"], ...ks.map((k) => [k.id, k.prefix, k.memberId ?? "", k.surface, k.revokedAt ? "yes" : ""])]) };
+    },
+  },
+  {
+    name: "keys create",
+    summary: "Create an API key for a member; the secret is printed once.",
+    options: {
+      ...ORG,
+      member: { type: "string", help: "member id (mem_…)", required: true },
+      name: { type: "string", help: "a label for the key" },
+      surface: { type: "string", help: `one of ${SURFACES.join(", ")} (default interactive)` },
+    },
+    run: async (s, o) => {
+      const k = unwrap(
+        await s.admin.createApiKey(str(o, "org"), {
+          memberId: str(o, "member"),
+          name: opt(o, "name") ?? "CLI key",
+          surface: oneOf<Surface>(opt(o, "surface") ?? "interactive", SURFACES, "surface"),
+        }),
+      );
+      return { json: presentCreatedKey(k), text: `created ${k.key.id}\napi key (shown once): ${k.secret}` };
+    },
+  },
+  {
+    name: "keys revoke",
+    summary: "Revoke an API key.",
+    options: { ...ORG, key: { type: "string", help: "key id (key_…)", required: true } },
+    run: async (s, o) => {
+      const k = unwrap(await s.admin.revokeApiKey(str(o, "org"), str(o, "key")));
+      return { json: presentKey(k), text: `revoked ${k.id}` };
+    },
+  },
+  {
+    name: "grants list",
+    summary: "List an organization's usage-credit grants.",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const gs = await s.admin.read((tx) => tx.listGrants(str(o, "org")));
+      return {
+        json: gs.map(presentGrant),
+        text: table([
+          ["ID", "KIND", "AMOUNT", "REMAINING", "STATUS", "EXPIRES"],
+          ...gs.map((g) => [g.id, g.kind, formatUsd(g.amount), formatUsd(g.remaining), g.status, g.expiresAt ? new Date(g.expiresAt).toISOString() : "never"]),
+        ]),
+      };
+    },
+  },
+  {
+    name: "grants create",
+    summary: "Grant usage credits to an organization.",
+    options: {
+      ...ORG,
+      amount: { type: "string", help: "amount in USD, e.g. 25 or 12.50", required: true },
+      kind: { type: "string", help: `one of ${GRANT_KINDS.join(", ")} (default promotional)` },
+      priority: { type: "string", help: "burn priority, lower first (default 5; monthly 0)" },
+      expires: { type: "string", help: "ISO 8601 expiry (default: never)" },
+      member: { type: "string", help: "restrict to one member" },
+      description: { type: "string", help: "a note shown in statements" },
+    },
+    run: async (s, o) => {
+      const kind = oneOf<GrantKind>(opt(o, "kind") ?? "promotional", GRANT_KINDS, "kind");
+      const expires = opt(o, "expires");
+      const expiresAt = expires ? parseInstant(expires) : null;
+      if (expires && expiresAt === null) throw new CliError(`--expires must be an ISO 8601 date, got ${JSON.stringify(expires)}`);
+      const priority = Number(opt(o, "priority") ?? (kind === "monthly" ? 0 : 5));
+      if (!Number.isInteger(priority) || priority < 0 || priority > 1000) throw new CliError("--priority must be an integer from 0 to 1000");
+      const amount = usd(str(o, "amount"), "amount");
+      if (amount <= 0) throw new CliError("--amount must be greater than zero");
+      const g = unwrap(
+        await s.engine.createGrant({ orgId: str(o, "org"), kind, amount, priority, expiresAt, surfaces: null, memberId: opt(o, "member") ?? null, description: opt(o, "description") ?? "" }),
+      );
+      return { json: presentGrant(g), text: `granted ${formatUsd(g.amount)} (${g.kind}) as ${g.id}` };
+    },
+  },
+  {
+    name: "grants void",
+    summary: "Void one grant; its remaining balance returns to its source.",
+    options: { ...ORG, grant: { type: "string", help: "grant id (grant_…)", required: true } },
+    run: async (s, o) => {
+      const g = unwrap(await s.engine.voidGrant(str(o, "org"), str(o, "grant")));
+      return { json: presentGrant(g), text: `voided ${g.id}` };
+    },
+  },
+  {
+    name: "limits list",
+    summary: "List spending limits.",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const ls = await s.admin.read((tx) => tx.listLimits(str(o, "org")));
+      return {
+        json: ls.map(presentLimit),
+        text: table([["ID", "SCOPE", "SCOPE ID", "PERIOD", "AMOUNT"], ...ls.map((l) => [l.id, l.scope, l.scopeId, l.period, l.amount === null ? "unlimited" : formatUsd(l.amount)])]),
+      };
+    },
+  },
+  {
+    name: "limits set",
+    summary: "Set a spending limit (replaces the one for the same scope and period).",
+    options: {
+      ...ORG,
+      scope: { type: "string", help: `one of ${LIMIT_SCOPES.join(", ")}`, required: true },
+      "scope-id": { type: "string", help: "workspace or member id (not for organization)" },
+      period: { type: "string", help: `one of ${LIMIT_PERIODS.join(", ")} (default monthly)` },
+      amount: { type: "string", help: "USD per period, or `unlimited`", required: true },
+    },
+    run: async (s, o) => {
+      const amountText = str(o, "amount");
+      const l = unwrap(
+        await s.admin.setLimit(str(o, "org"), {
+          scope: oneOf<LimitScope>(str(o, "scope"), LIMIT_SCOPES, "scope"),
+          scopeId: opt(o, "scope-id") ?? null,
+          period: oneOf<LimitPeriod>(opt(o, "period") ?? "monthly", LIMIT_PERIODS, "period"),
+          amount: amountText === "unlimited" ? null : usd(amountText, "amount"),
+        }),
+      );
+      return { json: presentLimit(l), text: `${l.id}: ${l.scope} ${l.period} limit ${l.amount === null ? "unlimited" : formatUsd(l.amount)}` };
+    },
+  },
+  {
+    name: "limits delete",
+    summary: "Remove a spending limit.",
+    options: { ...ORG, limit: { type: "string", help: "limit id (spl_…)", required: true } },
+    run: async (s, o) => {
+      const l = unwrap(await s.admin.deleteLimit(str(o, "org"), str(o, "limit")));
+      return { json: presentLimit(l), text: `deleted ${l.id}` };
+    },
+  },
+  {
+    name: "usage summary",
+    summary: "A member's windows and usage-credits block, in the vendor's shape.",
+    options: { ...ORG, member: { type: "string", help: "member id (mem_…)", required: true } },
+    run: async (s, o) => {
+      const v = unwrap(await s.admin.usageSummary(str(o, "org"), str(o, "member")));
+      const lines = v.windows.map((w) => `${w.key.padEnd(16)} ${formatUsd(w.used)} of ${formatUsd(w.quota)}  ${w.idle ? "starts with the next request" : `resets ${new Date(w.resetsAt).toISOString()}`}`);
+      lines.push(`balance          ${formatUsd(v.balance)}  (usage credits ${v.org.usageCreditsEnabled ? "on" : "off"})`);
+      return { json: presentSummary(v), text: lines.join("\n") };
+    },
+  },
+  {
+    name: "usage records",
+    summary: "Settled usage in a time range (default: the last 30 days).",
+    options: { ...ORG, from: { type: "string", help: "ISO 8601 start" }, to: { type: "string", help: "ISO 8601 end" } },
+    run: async (s, o) => {
+      const to = opt(o, "to") ? (parseInstant(str(o, "to")) ?? Number.NaN) : s.clock.now() + 1;
+      const from = opt(o, "from") ? (parseInstant(str(o, "from")) ?? Number.NaN) : to - 30 * 86_400_000;
+      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new CliError("--from and --to must be ISO 8601 date-times with a zone, e.g. 2026-01-01T00:00:00Z");
+      const rows = await s.admin.usageRecords(str(o, "org"), from, to);
+      return {
+        json: rows.map(presentUsage),
+        text: table([["TIME", "MEMBER", "MODEL", "SPEED", "PAYER", "COST"], ...rows.map((r) => [new Date(r.at).toISOString(), r.memberId, r.model, r.speed, r.payer, formatUsd(r.cost)])]),
+      };
+    },
+  },
+  {
+    name: "plans list",
+    summary: "List plans and their windows.",
+    options: {},
+    run: async (s) => {
+      const ps = await s.catalog.listPlans();
+      return {
+        json: ps.map(presentPlan),
+        text: table([["ID", "NAME", "WINDOWS (standard seat)"], ...ps.map((p) => [p.id, p.name, p.seats.standard.windows.map((w) => `${w.key} ${formatUsd(w.quota)}`).join(", ") || "none"])]),
+      };
+    },
+  },
+  {
+    name: "purchases create",
+    summary: "Add funds: charge a saved payment method for a custom amount or a bundle (purchase grant, expires in a year).",
+    options: {
+      ...ORG,
+      amount: { type: "string", help: "amount in USD, whole cents, e.g. 50 or 12.50 (or --bundle)" },
+      bundle: { type: "string", help: "bundle id, e.g. bundle_500 (see GET /v1/bundles)" },
+      "payment-method": { type: "string", help: "saved payment method id (pm_…)", required: true },
+      confirm: { type: "boolean", help: "confirm a charge above the confirmation threshold ($1,000)" },
+    },
+    run: async (s, o) => {
+      const amount = opt(o, "amount");
+      const bundle = opt(o, "bundle");
+      if ((amount === undefined) === (bundle === undefined)) throw new CliError("give exactly one of --amount or --bundle");
+      const p = unwrap(
+        await s.moneyIn.purchase({
+          orgId: str(o, "org"),
+          actor: null,
+          ...(amount !== undefined ? { amount: usd(amount, "amount") } : {}),
+          ...(bundle !== undefined ? { bundleId: bundle } : {}),
+          paymentMethodId: str(o, "payment-method"),
+          confirm: o["confirm"] === true,
+        }),
+      );
+      return { json: presentPayment(p), text: `${p.id}: ${p.status}, charged ${formatUsd(p.amount)} for ${formatUsd(p.creditAmount)} of credits${p.grantId ? ` (grant ${p.grantId})` : ""}` };
+    },
+  },
+  {
+    name: "payment-methods add",
+    summary: "Save a payment method: a sandbox test card number, or a provider token (Stripe: pm_…).",
+    options: {
+      ...ORG,
+      card: { type: "string", help: "sandbox test card number (see README)" },
+      token: { type: "string", help: "provider token, e.g. a Stripe pm_… id" },
+    },
+    run: async (s, o) => {
+      const card = opt(o, "card");
+      const token = opt(o, "token");
+      if ((card === undefined) === (token === undefined)) throw new CliError("give exactly one of --card or --token");
+      const m = unwrap(await s.moneyIn.addPaymentMethod(str(o, "org"), card !== undefined ? { cardNumber: card } : { token: token ?? "" }));
+      return { json: presentPaymentMethod(m), text: `saved ${m.id} (${m.brand} …${m.last4})` };
+    },
+  },
+  {
+    name: "payment-methods list",
+    summary: "List an organization's saved payment methods.",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const ms = await s.moneyIn.listPaymentMethods(str(o, "org"));
+      return { json: ms.map(presentPaymentMethod), text: table([["ID", "BRAND", "LAST4", "CREATED"], ...ms.map((m) => [m.id, m.brand, m.last4, new Date(m.createdAt).toISOString()])]) };
+    },
+  },
+  {
+    name: "credit-requests list",
+    summary: "List members' requests for credits (pending, approved, declined).",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const rs = await s.moneyIn.listCreditRequests(str(o, "org"));
+      return {
+        json: rs.map(presentCreditRequest),
+        text: table([["ID", "MEMBER", "AMOUNT", "STATUS", "NOTE"], ...rs.map((r) => [r.id, r.memberId, formatUsd(r.amount), r.status, r.note])]),
+      };
+    },
+  },
+  {
+    name: "credit-requests approve",
+    summary: "Approve a credit request: buys the amount with the given payment method, under the purchase rules.",
+    options: {
+      ...ORG,
+      request: { type: "string", help: "credit request id", required: true },
+      "payment-method": { type: "string", help: "payment method id (pm_…)", required: true },
+      confirm: { type: "boolean", help: "confirm a charge above the confirmation threshold ($1,000)" },
+    },
+    run: async (s, o) => {
+      const p = unwrap(await s.moneyIn.approveCreditRequest(str(o, "org"), str(o, "request"), { actor: null, paymentMethodId: str(o, "payment-method"), confirm: o["confirm"] === true }));
+      return { json: presentPayment(p), text: `${p.id}: ${p.status}, charged ${formatUsd(p.amount)}` };
+    },
+  },
+  {
+    name: "credit-requests decline",
+    summary: "Decline a credit request.",
+    options: { ...ORG, request: { type: "string", help: "credit request id", required: true } },
+    run: async (s, o) => {
+      const r = unwrap(await s.moneyIn.declineCreditRequest(str(o, "org"), str(o, "request"), null, ""));
+      return { json: presentCreditRequest(r), text: `declined ${r.id}` };
+    },
+  },
+  {
+    name: "purchases list",
+    summary: "List an organization's payments: purchases, approved credit requests and auto-reloads.",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const ps = await s.moneyIn.listPayments(str(o, "org"));
+      return {
+        json: ps.map(presentPayment),
+        text: table([
+          ["ID", "PURPOSE", "STATUS", "CHARGED", "CREDITS", "CREATED", "FAILURE"],
+          ...ps.map((p) => [p.id, p.purpose, p.status, formatUsd(p.amount), formatUsd(p.creditAmount), new Date(p.createdAt).toISOString(), p.failureCode ?? ""]),
+        ]),
+      };
+    },
+  },
+  {
+    name: "auto-reload get",
+    summary: "Show an organization's auto-reload settings and circuit-breaker state.",
+    options: { ...ORG },
+    run: async (s, o) => {
+      const a = await s.moneyIn.getAutoReload(str(o, "org"));
+      if (!a) return { json: null, text: "auto-reload is not configured" };
+      const how = a.mode === "target" ? `top up to ${formatUsd(a.targetBalance ?? 0)}` : `buy ${formatUsd(a.amount ?? 0)}`;
+      const state = a.suspended ? `SUSPENDED after ${a.consecutiveFailures} failures (change the payment method to lift)` : a.enabled ? "active" : "disabled";
+      return {
+        json: presentAutoReload(a),
+        text: `${state}: at or below ${formatUsd(a.threshold)}, ${how} with ${a.paymentMethodId ?? "(no payment method)"}; monthly cap ${a.monthlyCap === null ? "none" : formatUsd(a.monthlyCap)}`,
+      };
+    },
+  },
+  {
+    name: "auto-reload set",
+    summary: "Set auto-reload; a different payment method lifts a suspension.",
+    options: {
+      ...ORG,
+      enabled: { type: "string", help: "true or false", required: true },
+      threshold: { type: "string", help: "reload at or below this balance, USD", required: true },
+      mode: { type: "string", help: "amount (default) or target" },
+      amount: { type: "string", help: "USD to buy per reload (mode amount)" },
+      target: { type: "string", help: "USD balance to top up to (mode target)" },
+      "payment-method": { type: "string", help: "saved payment method id (pm_…)" },
+      "monthly-cap": { type: "string", help: "USD auto-reload may charge per month, or `none` (default none)" },
+    },
+    run: async (s, o) => {
+      const enabled = oneOf<"true" | "false">(str(o, "enabled"), ["true", "false"], "enabled") === "true";
+      const amount = opt(o, "amount");
+      const target = opt(o, "target");
+      const cap = opt(o, "monthly-cap");
+      const a = unwrap(
+        await s.moneyIn.setAutoReload(str(o, "org"), {
+          enabled,
+          threshold: usd(str(o, "threshold"), "threshold"),
+          mode: oneOf<"amount" | "target">(opt(o, "mode") ?? "amount", ["amount", "target"], "mode"),
+          amount: amount !== undefined ? usd(amount, "amount") : null,
+          targetBalance: target !== undefined ? usd(target, "target") : null,
+          paymentMethodId: opt(o, "payment-method") ?? null,
+          monthlyCap: cap === undefined || cap === "none" ? null : usd(cap, "monthly-cap"),
+        }),
+      );
+      return { json: presentAutoReload(a), text: `auto-reload ${a.enabled ? "enabled" : "disabled"} at ${formatUsd(a.threshold)}` };
+    },
+  },
+  {
+    name: "webhooks list",
+    summary: "List an organization's webhook endpoints (secrets are never shown again).",
+    options: { org: { type: "string", help: "organization id", required: true } },
+    run: async (s, o) => {
+      const eps = await s.webhooks.listEndpoints(str(o, "org"));
+      return { json: { data: eps.map(presentWebhookEndpoint) }, text: table(eps.map((e) => [e.id, e.url, e.eventTypes === null ? "all events" : e.eventTypes.join(",")])) };
+    },
+  },
+  {
+    name: "webhooks create",
+    summary: "Add a webhook endpoint; prints its signing secret (whsec_…) once.",
+    options: {
+      org: { type: "string", help: "organization id", required: true },
+      url: { type: "string", help: "https:// URL (http:// only to loopback)", required: true },
+      events: { type: "string", help: "comma-separated event types (default: all)" },
+      description: { type: "string", help: "a note for humans" },
+    },
+    run: async (s, o) => {
+      const events = opt(o, "events");
+      const e = unwrap(
+        await s.webhooks.createEndpoint(str(o, "org"), {
+          url: str(o, "url"),
+          eventTypes: events === undefined ? null : events.split(",").map((t) => t.trim()).filter((t) => t !== ""),
+          description: opt(o, "description") ?? "",
+        }),
+      );
+      return { json: presentCreatedWebhookEndpoint(e), text: `created ${e.id} → ${e.url}
+signing secret (shown once): ${e.secret}` };
+    },
+  },
+  {
+    name: "webhooks deliveries",
+    summary: "An endpoint's delivery log, newest first.",
+    options: {
+      org: { type: "string", help: "organization id", required: true },
+      endpoint: { type: "string", help: "webhook endpoint id (whe_…)", required: true },
+    },
+    run: async (s, o) => {
+      const list = unwrap(await s.webhooks.listDeliveries(str(o, "org"), str(o, "endpoint"), 100));
+      return {
+        json: { data: list.map(presentDelivery) },
+        text: table(list.map((d) => [d.id, d.eventType, d.status, `attempts ${d.attempts}`, d.lastStatus === null ? "-" : String(d.lastStatus), d.lastError ?? ""])),
+      };
+    },
+  },
+  {
+    name: "sdk-credits claim",
+    summary: "Claim (opt in to) a member's monthly SDK credit: granted now for this billing cycle and every cycle after.",
+    options: { ...ORG, member: { type: "string", help: "member id (mem_…)", required: true } },
+    run: async (s, o) => {
+      const r = unwrap(await sdkCreditsOf(s).claim(str(o, "org"), str(o, "member"), { kind: "platform" }));
+      const c = r.status.current;
+      const what = c ? `${formatUsd(c.record.amount)} for ${r.status.cycle.label}${c.record.pooled ? " (pooled)" : ""}, grant ${c.record.grantId ?? "(none: the pool is full)"}` : "nothing this cycle";
+      return { json: presentClaim(r), text: `${r.alreadyClaimed ? "already claimed" : "claimed"}: ${what}` };
+    },
+  },
+  {
+    name: "sdk-credits status",
+    summary: "Show an organization's monthly SDK credits (pooled or per member, this cycle's grants), or one member's.",
+    options: { ...ORG, member: { type: "string", help: "member id (mem_…); without it, the whole organization" } },
+    run: async (s, o) => {
+      const member = opt(o, "member");
+      if (member !== undefined) {
+        const m = unwrap(await sdkCreditsOf(s).memberSdkCredit(str(o, "org"), member));
+        const g = m.current?.grant;
+        const text = m.claim === null
+          ? `not claimed (the seat includes ${formatUsd(m.seatAmount)} per cycle)`
+          : `claimed; ${m.cycle.label}: ${g ? `${formatUsd(g.remaining)} left of ${formatUsd(g.amount)}${g.memberId === null ? " (pooled)" : ""}, expires ${new Date(g.expiresAt ?? 0).toISOString()}` : "no credit this cycle"}`;
+        return { json: presentMemberSdkCredit(m), text };
+      }
+      const org = unwrap(await sdkCreditsOf(s).orgSdkCredits(str(o, "org")));
+      const head = `${org.settings.pooled ? `pooled, cap ${formatUsd(org.settings.poolCap)}` : "per member"}; cycle ${org.cycle.label}`;
+      const rows = org.members.map((m) => [m.claim.memberId, formatUsd(m.seatAmount), m.record ? formatUsd(m.record.amount) : "-", m.record?.grantId ?? "-"]);
+      return { json: presentOrgSdkCredits(org), text: `${head}\n${table([["MEMBER", "SEAT AMOUNT", "THIS CYCLE", "GRANT"], ...rows])}` };
+    },
+  },
+  {
+    name: "statements get",
+    summary: "An organization's statement for a calendar month (UTC): opening, lines, usage, closing (reconciled with the ledger).",
+    options: {
+      ...ORG,
+      month: { type: "string", help: "YYYY-MM", required: true },
+      csv: { type: "boolean", help: "print the statement as CSV" },
+    },
+    run: async (s, o) => {
+      const st = unwrap(await new Statements(s.store, s.clock).get(str(o, "org"), str(o, "month")));
+      if (o["csv"] === true) return { json: presentStatement(st), text: statementCsv(st).trimEnd() };
+      const rows = [
+        ["opening balance", formatUsd(st.openingBalance)],
+        ...st.lines.map((l) => [`  ${l.category}`, formatUsd(l.amount)]),
+        ["closing balance", formatUsd(st.closingBalance)],
+        ["ledger balance", `${formatUsd(st.ledgerBalance)}${st.reconciled ? " (reconciled)" : " (NOT RECONCILED)"}`],
+      ];
+      return { json: presentStatement(st), text: `${st.orgId} ${st.month}${st.complete ? "" : " (month in progress)"}\n${table(rows)}` };
+    },
+  },
+  {
+    name: "ledger verify",
+    summary: "Check every ledger invariant; exits 1 on any violation.",
+    options: {},
+    run: async (s) => {
+      const r = await s.admin.verify();
+      const text = r.violations.length === 0
+        ? `ledger ok: ${r.transactions} transactions, every invariant holds`
+        : [`ledger VIOLATIONS: ${r.violations.length}`, ...r.violations.map((v) => `  ${v.invariant} ${v.subject}: ${v.detail}`)].join("\n");
+      if (r.violations.length > 0) process.exitCode = 1;
+      return { json: { ok: r.violations.length === 0, transactions: r.transactions, violations: r.violations }, text };
+    },
+  },
+];
+
+export function parseCommandArgs(cmd: Command, args: string[]): Record<string, string | boolean | undefined> {
+  const options = Object.fromEntries(Object.entries(cmd.options).map(([k, v]) => [k, { type: v.type }]));
+  const { values } = parseArgs({ args, options: { ...options, json: { type: "boolean" }, database: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
+  return values as Record<string, string | boolean | undefined>;
+}
+
+export function commandHelp(cmd: Command): string {
+  const rows = Object.entries(cmd.options).map(([k, v]) => `  --${k}${v.type === "string" ? " <value>" : ""}`.padEnd(30) + `${v.help}${v.required ? " (required)" : ""}`);
+  rows.push("  --json".padEnd(30) + "print JSON instead of text", "  --database <url>".padEnd(30) + "sqlite:<file> or postgres://… (default from USAGE_CREDITS_DATABASE_URL)", "  -h, --help".padEnd(30) + "show this help");
+  return `usage-credits ${cmd.name} [options]\n\n${cmd.summary}\n\nOptions:\n${rows.join("\n")}\n`;
+}

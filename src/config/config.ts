@@ -1,0 +1,66 @@
+// Configuration: read once, in the composition root, from the environment and CLI flags.
+import { envInt } from "./env.js";
+
+import { loadMoneyInConfig, MONEY_IN_ENV_HELP, type MoneyInConfig } from "./money-in.js";
+import { GATEWAY_ENV_HELP, loadGatewayConfig, type GatewayConfig } from "./gateway.js";
+import { loadWebhooksConfig, WEBHOOKS_ENV_HELP, type WebhooksConfig } from "./webhooks.js";
+
+export interface Config {
+  /** "sqlite:<file>" (embedded default) or a postgres:// URL. */
+  readonly databaseUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly holdTtlMs: number;
+  readonly maxBatch: number;
+  readonly pgPoolSize: number;
+  readonly sweepIntervalMs: number;
+  readonly maxBodyBytes: number;
+  readonly logLevel: "info" | "error";
+  readonly dataDir: string;
+  /** Purchases, bundles, auto-reload and the payment provider (config-money-in.ts). */
+  readonly moneyIn: MoneyInConfig;
+  /** The Messages API gateway's upstream (gateway/config.ts). */
+  readonly gateway: GatewayConfig;
+  /** Webhook delivery: SSRF policy, retries, timeout (config/webhooks.ts). */
+  readonly webhooks: WebhooksConfig;
+}
+
+export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
+  ["USAGE_CREDITS_DATABASE_URL", "sqlite:./data/usage-credits.db", "sqlite:<file> or postgres://user@host:5432/db"],
+  ["USAGE_CREDITS_HOST", "127.0.0.1", "address to listen on"],
+  ["USAGE_CREDITS_PORT", "8787", "port to listen on (0 = any free port)"],
+  ["USAGE_CREDITS_HOLD_TTL_SECONDS", "600", "default time a hold lives before it is released"],
+  ["USAGE_CREDITS_MAX_BATCH", "256", "most money operations committed in one transaction"],
+  ["USAGE_CREDITS_PG_POOL", "8", "PostgreSQL connections per instance"],
+  ["USAGE_CREDITS_SWEEP_SECONDS", "30", "how often expired holds and grants are swept"],
+  ["USAGE_CREDITS_MAX_BODY_BYTES", "1048576", "largest request body accepted"],
+  ["USAGE_CREDITS_LOG", "info", "info (a line per request) or error"],
+  ["USAGE_CREDITS_DATA_DIR", "./data", "where the embedded database and demo credentials live"],
+  ...MONEY_IN_ENV_HELP,
+  ...GATEWAY_ENV_HELP,
+  ...WEBHOOKS_ENV_HELP,
+];
+
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<string, string | undefined> = {}): Config {
+  const dataDir = flags["data-dir"] ?? env["USAGE_CREDITS_DATA_DIR"] ?? "./data";
+  const merged = { ...env };
+  if (flags["port"] !== undefined) merged["USAGE_CREDITS_PORT"] = flags["port"];
+  const log = env["USAGE_CREDITS_LOG"] ?? "info";
+  if (log !== "info" && log !== "error") throw new Error(`USAGE_CREDITS_LOG must be info or error, got ${JSON.stringify(log)}`);
+  return {
+    databaseUrl: flags["database"] ?? env["USAGE_CREDITS_DATABASE_URL"] ?? `sqlite:${dataDir}/usage-credits.db`,
+    host: flags["host"] ?? env["USAGE_CREDITS_HOST"] ?? "127.0.0.1",
+    port: envInt(merged, "USAGE_CREDITS_PORT", 8787, 0, 65535),
+    holdTtlMs: envInt(env, "USAGE_CREDITS_HOLD_TTL_SECONDS", 600, 1, 86_400) * 1000,
+    maxBatch: envInt(env, "USAGE_CREDITS_MAX_BATCH", 256, 1, 10_000),
+    pgPoolSize: envInt(env, "USAGE_CREDITS_PG_POOL", 8, 1, 200),
+    sweepIntervalMs: envInt(env, "USAGE_CREDITS_SWEEP_SECONDS", 30, 1, 86_400) * 1000,
+    maxBodyBytes: envInt(env, "USAGE_CREDITS_MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+    logLevel: log,
+    dataDir,
+    moneyIn: loadMoneyInConfig(env),
+    gateway: loadGatewayConfig(env),
+    webhooks: loadWebhooksConfig(env),
+  };
+}

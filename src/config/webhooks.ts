@@ -1,0 +1,54 @@
+// Webhook configuration, read from the environment by config.ts: where deliveries may go (SSRF
+// policy), the retry schedule, the attempt timeout and whether commits wake the dispatcher at once.
+import { envInt } from "./env.js";
+
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../core/webhooks.js";
+
+export interface WebhooksConfig {
+  /** Deliver to loopback and private network addresses too (development and tests only). */
+  readonly allowPrivateNetworks: boolean;
+  /** Delays after each failed attempt; attempts = schedule length + 1, then the delivery fails. */
+  readonly retryScheduleMs: readonly number[];
+  readonly timeoutMs: number;
+  /** Dispatch right after a commit that wrote events (else only on the scheduled job's tick). */
+  readonly dispatchOnCommit: boolean;
+  readonly maxEndpointsPerOrg: number;
+}
+
+export const WEBHOOKS_ENV_HELP: ReadonlyArray<[string, string, string]> = [
+  ["USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "false", "allow webhook URLs on loopback/private addresses (development, tests)"],
+  ["USAGE_CREDITS_WEBHOOK_RETRY_SECONDS", DEFAULT_RETRY_SCHEDULE_SECONDS.join(","), "delays between webhook attempts; when they run out the delivery is failed"],
+  ["USAGE_CREDITS_WEBHOOK_TIMEOUT_SECONDS", "10", "a receiver must answer within this long"],
+  ["USAGE_CREDITS_WEBHOOK_DISPATCH_ON_COMMIT", "true", "deliver right after the commit (false: only on the scheduled job's tick)"],
+  ["USAGE_CREDITS_WEBHOOK_MAX_ENDPOINTS", "20", "webhook endpoints per organization"],
+];
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function schedule(env: NodeJS.ProcessEnv): number[] {
+  const name = "USAGE_CREDITS_WEBHOOK_RETRY_SECONDS";
+  const raw = env[name];
+  if (raw === undefined || raw === "") return DEFAULT_RETRY_SCHEDULE_SECONDS.map((s) => s * 1000);
+  if (raw.trim() === "none") return [];
+  return raw.split(",").map((part) => {
+    const v = Number(part.trim());
+    if (!Number.isInteger(v) || v < 0 || v > 7 * 86_400) throw new Error(`${name} must be comma-separated whole seconds (at most a week each), got ${JSON.stringify(raw)}`);
+    return v * 1000;
+  });
+}
+
+export function loadWebhooksConfig(env: NodeJS.ProcessEnv): WebhooksConfig {
+  return {
+    allowPrivateNetworks: bool(env, "USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", false),
+    retryScheduleMs: schedule(env),
+    timeoutMs: envInt(env, "USAGE_CREDITS_WEBHOOK_TIMEOUT_SECONDS", 10, 1, 300) * 1000,
+    dispatchOnCommit: bool(env, "USAGE_CREDITS_WEBHOOK_DISPATCH_ON_COMMIT", true),
+    maxEndpointsPerOrg: envInt(env, "USAGE_CREDITS_WEBHOOK_MAX_ENDPOINTS", 20, 1, 1000),
+  };
+}

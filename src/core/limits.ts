@@ -1,0 +1,56 @@
+// Spending limits: scopes organization / workspace / member, calendar periods in UTC
+// (daily; weekly from Monday 00:00; monthly from the 1st). amount null = explicitly unlimited.
+// Several limits apply to one request; the lowest remaining headroom wins.
+
+import { DAY_MS } from "./plans.js";
+import type { Micros } from "./money.js";
+
+export type LimitScope = "organization" | "workspace" | "member";
+export const LIMIT_SCOPES: readonly LimitScope[] = ["organization", "workspace", "member"];
+export type LimitPeriod = "daily" | "weekly" | "monthly";
+export const LIMIT_PERIODS: readonly LimitPeriod[] = ["daily", "weekly", "monthly"];
+
+export interface SpendLimit {
+  readonly id: string;
+  readonly orgId: string;
+  readonly scope: LimitScope;
+  /** The org, workspace or member id the limit applies to. */
+  readonly scopeId: string;
+  readonly period: LimitPeriod;
+  readonly amount: Micros | null;
+}
+
+/** Day number since the epoch (UTC). Spend is counted per scope and day; periods sum days. */
+export const dayOf = (t: number): number => Math.floor(t / DAY_MS);
+
+export function periodBounds(period: LimitPeriod, now: number): { start: number; end: number } {
+  const d = new Date(now);
+  switch (period) {
+    case "daily": {
+      const start = dayOf(now) * DAY_MS;
+      return { start, end: start + DAY_MS };
+    }
+    case "weekly": {
+      const dow = (d.getUTCDay() + 6) % 7; // Monday = 0
+      const start = (dayOf(now) - dow) * DAY_MS;
+      return { start, end: start + 7 * DAY_MS };
+    }
+    case "monthly": {
+      const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      return { start, end };
+    }
+  }
+}
+
+/** The first day any period containing `now` can start on (a month back at most). */
+export function earliestPeriodDay(now: number): number {
+  return Math.min(dayOf(periodBounds("monthly", now).start), dayOf(periodBounds("weekly", now).start));
+}
+
+export interface Headroom {
+  readonly limit: SpendLimit;
+  readonly spent: Micros;
+  readonly headroom: Micros;
+  readonly resetsAt: number;
+}

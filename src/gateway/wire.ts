@@ -1,0 +1,110 @@
+// The vendor's Messages API wire format, as far as the gateway needs to read it (DOMAIN.md §7):
+// the request fields that decide the price (model, max_tokens, speed, thinking, cache_control,
+// tools), the `usage` object of answers and stream events, and the error envelope. Every other
+// field of a request or an answer passes through untouched (loose schemas keep unknown keys).
+
+import { z } from "zod";
+import type { Usage } from "../core/rating.js";
+
+const Block = z.looseObject({ type: z.string().min(1) });
+const Content = z.union([z.string(), z.array(Block)]);
+const Message = z.looseObject({ role: z.enum(["user", "assistant"]), content: Content });
+
+const common = {
+  model: z.string().min(1).max(200),
+  messages: z.array(Message).min(1).max(100_000),
+  system: z.union([z.string(), z.array(Block)]).optional(),
+  tools: z.array(z.looseObject({})).optional(),
+  thinking: z.looseObject({ type: z.string() }).optional(),
+  speed: z.enum(["standard", "fast"]).nullable().optional(),
+};
+
+/** POST /v1/messages. */
+export const MessagesBody = z.looseObject({
+  ...common,
+  max_tokens: z.number().int().min(1).max(10_000_000),
+  stream: z.boolean().optional(),
+});
+export type MessagesBody = z.infer<typeof MessagesBody>;
+
+/** POST /v1/messages/count_tokens: the same input, no max_tokens. */
+export const CountTokensBody = z.looseObject(common);
+export type CountTokensBody = z.infer<typeof CountTokensBody>;
+
+/** The usage object of a message, a `message_start` event or a cumulative `message_delta` event. */
+export interface VendorUsage {
+  readonly input_tokens?: number | undefined;
+  readonly output_tokens?: number | undefined;
+  readonly cache_creation_input_tokens?: number | undefined;
+  readonly cache_read_input_tokens?: number | undefined;
+  readonly cache_creation?: { readonly ephemeral_5m_input_tokens?: number | undefined; readonly ephemeral_1h_input_tokens?: number | undefined } | undefined;
+  readonly server_tool_use?: { readonly web_search_requests?: number | undefined } | undefined;
+}
+
+const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+// `null` means "does not apply" on the wire; it is read as absent.
+const count = Count.nullish().transform((v) => v ?? undefined);
+const UsageWire = z.looseObject({
+  input_tokens: count,
+  output_tokens: count,
+  cache_creation_input_tokens: count,
+  cache_read_input_tokens: count,
+  cache_creation: z
+    .looseObject({ ephemeral_5m_input_tokens: count, ephemeral_1h_input_tokens: count })
+    .nullish()
+    .transform((v) => v ?? undefined),
+  server_tool_use: z
+    .looseObject({ web_search_requests: count })
+    .nullish()
+    .transform((v) => v ?? undefined),
+});
+
+/** Reads a usage object; undefined when it is missing or malformed. */
+export function readUsage(value: unknown): VendorUsage | undefined {
+  const r = UsageWire.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+/**
+ * Stream usage is cumulative: every counter a later event carries replaces the earlier value,
+ * counters it omits keep theirs (the vendor omits those that do not apply).
+ */
+export function mergeUsage(prev: VendorUsage | undefined, next: VendorUsage): VendorUsage {
+  if (!prev) return next;
+  const pick = <T>(a: T | undefined, b: T | undefined): T | undefined => (b !== undefined ? b : a);
+  return {
+    input_tokens: pick(prev.input_tokens, next.input_tokens),
+    output_tokens: pick(prev.output_tokens, next.output_tokens),
+    cache_creation_input_tokens: pick(prev.cache_creation_input_tokens, next.cache_creation_input_tokens),
+    cache_read_input_tokens: pick(prev.cache_read_input_tokens, next.cache_read_input_tokens),
+    cache_creation: pick(prev.cache_creation, next.cache_creation),
+    server_tool_use: pick(prev.server_tool_use, next.server_tool_use),
+  };
+}
+
+/**
+ * The vendor's usage in the core's token classes. Cache writes use the per-TTL breakdown; if the
+ * total says more than the breakdown, the difference is charged as 5-minute writes, so a total
+ * is never charged short.
+ */
+export function toCoreUsage(u: VendorUsage): Usage {
+  const oneHour = u.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  const fiveMinutes = Math.max(u.cache_creation?.ephemeral_5m_input_tokens ?? 0, (u.cache_creation_input_tokens ?? 0) - oneHour);
+  return {
+    input_tokens: u.input_tokens ?? 0,
+    output_tokens: u.output_tokens ?? 0,
+    cache_creation_5m_input_tokens: fiveMinutes,
+    cache_creation_1h_input_tokens: oneHour,
+    cache_read_input_tokens: u.cache_read_input_tokens ?? 0,
+    web_search_requests: u.server_tool_use?.web_search_requests ?? 0,
+  };
+}
+
+/** The vendor's error envelope, for errors the gateway itself writes into a stream. */
+export function vendorError(type: string, message: string): { type: "error"; error: { type: string; message: string } } {
+  return { type: "error", error: { type, message } };
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,449 @@
+// Money-in routes (add funds, payment methods, credit requests, auto-reload, the events outbox),
+// with their request schemas and presenters. Registered by one line in routes.ts; the OpenAPI
+// document is generated from these schemas like every other route's.
+
+import { z } from "zod";
+import type { MoneyIn } from "../app/money-in.js";
+import type { Idempotency } from "../app/batcher.js";
+import { domainError, type Result } from "../core/errors.js";
+import type { AutoReloadSettings, CreditRequest, OutboxEvent, Payment, PaymentMethod, ReloadAttempt, ReloadMode } from "../core/money-in-model.js";
+import type { Bundle } from "../core/purchases.js";
+import { MONEY_FORMAT } from "./presenters.js";
+import { Id, Micros } from "./schemas.js";
+import { HttpError, route, type AnyRoute, type Ctx, type Reply } from "./server.js";
+import { cursor, parseCursor } from "./paging.js";
+
+const ORG = "/v1/organizations/:org_id";
+
+// ------------------------------------------------------------------ schemas
+
+const exactlyOne = (a: string, b: string) => (v: Record<string, unknown>) => (v[a] === undefined) !== (v[b] === undefined);
+
+export const CreatePaymentMethod = z
+  .strictObject({
+    card_number: z.string().min(12).max(23).regex(/^[\d -]+$/, "digits only").optional().describe("Sandbox: one of the test card numbers (README). Stored only as brand, last 4 digits and the provider's token."),
+    token: z.string().min(3).max(200).optional().describe("A provider token obtained client-side, instead of card_number."),
+  })
+  .refine(exactlyOne("card_number", "token"), "give exactly one of card_number or token");
+
+export const CreatePurchase = z
+  .strictObject({
+    amount: Micros.optional().describe("A custom amount in micro-dollars: whole cents (a multiple of 10000), within the configured minimum and maximum."),
+    bundle_id: z.string().min(1).max(64).optional().describe("A bundle from GET /v1/bundles: its face value is granted, its discounted price charged."),
+    payment_method_id: Id,
+    confirm: z.boolean().default(false).describe("Required true when the charge is above the confirmation threshold ($1,000 by default)."),
+  })
+  .refine(exactlyOne("amount", "bundle_id"), "give exactly one of amount or bundle_id");
+
+export const CreateCreditRequest = z.strictObject({
+  amount: Micros.describe("Micro-dollars requested; whole cents within the purchase limits."),
+  note: z.string().max(1000).default(""),
+  member_id: Id.optional().describe("Only with a platform key: the requesting member."),
+});
+
+export const ApproveCreditRequest = z.strictObject({
+  payment_method_id: Id,
+  confirm: z.boolean().default(false),
+});
+
+export const PutAutoReload = z.strictObject({
+  enabled: z.boolean(),
+  threshold: Micros.describe("Reload when balance + pending reloads is at or below this."),
+  mode: z.enum(["amount", "target"]).default("amount").describe('"amount": buy `amount` (or the multiple of it that lifts the balance above the threshold); "target": top up to `target_balance`.'),
+  amount: Micros.nullable().default(null),
+  target_balance: Micros.nullable().default(null),
+  payment_method_id: Id.nullable().default(null),
+  monthly_cap: Micros.nullable().default(null).describe("Most auto-reload may charge per UTC month; null = no cap."),
+});
+
+const ListLimit = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+const EventsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.string().max(120).optional().describe("The `next_cursor` of the previous page."),
+});
+
+// ------------------------------------------------------------------ presenters
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const money = (m: number | null): string | null => (m === null ? null : String(m));
+
+export const presentPayment = (p: Payment) => ({
+  id: p.id,
+  type: "payment",
+  purpose: p.purpose,
+  status: p.status,
+  amount: String(p.amount),
+  credit_amount: String(p.creditAmount),
+  bundle_id: p.bundleId,
+  payment_method_id: p.paymentMethodId,
+  grant_id: p.grantId,
+  failure_code: p.failureCode,
+  credit_request_id: p.creditRequestId,
+  created_by: p.createdBy,
+  provider_ref: p.providerRef,
+  attempts: p.attempts,
+  created_at: iso(p.createdAt),
+  resolved_at: iso(p.resolvedAt),
+  ...MONEY_FORMAT,
+});
+
+export const presentPaymentMethod = (m: PaymentMethod) => ({
+  id: m.id,
+  type: "payment_method",
+  provider: m.provider,
+  brand: m.brand,
+  last4: m.last4,
+  created_at: iso(m.createdAt),
+  detached_at: iso(m.detachedAt),
+});
+
+export const presentCreditRequest = (r: CreditRequest) => ({
+  id: r.id,
+  type: "credit_request",
+  member_id: r.memberId,
+  amount: String(r.amount),
+  note: r.note,
+  status: r.status,
+  decided_by: r.decidedBy,
+  decided_at: iso(r.decidedAt),
+  payment_id: r.paymentId,
+  created_at: iso(r.createdAt),
+  ...MONEY_FORMAT,
+});
+
+export const presentAutoReload = (s: AutoReloadSettings) => ({
+  type: "auto_reload",
+  enabled: s.enabled,
+  threshold: String(s.threshold),
+  mode: s.mode,
+  amount: money(s.amount),
+  target_balance: money(s.targetBalance),
+  payment_method_id: s.paymentMethodId,
+  monthly_cap: money(s.monthlyCap),
+  status: s.suspended ? "suspended" : s.enabled ? "active" : "disabled",
+  suspended_reason: s.suspended ? "suspended_after_failures" : null,
+  consecutive_failures: s.consecutiveFailures,
+  last_failure_at: iso(s.lastFailureAt),
+  updated_at: iso(s.updatedAt),
+  ...MONEY_FORMAT,
+});
+
+const AUTO_RELOAD_OFF = {
+  type: "auto_reload",
+  enabled: false,
+  threshold: null,
+  mode: null,
+  amount: null,
+  target_balance: null,
+  payment_method_id: null,
+  monthly_cap: null,
+  status: "disabled",
+  suspended_reason: null,
+  consecutive_failures: 0,
+  last_failure_at: null,
+  updated_at: null,
+  ...MONEY_FORMAT,
+};
+
+export const presentAttempt = (a: ReloadAttempt) => ({
+  id: a.id,
+  type: "auto_reload_attempt",
+  outcome: a.outcome,
+  reason: a.reason,
+  amount: String(a.amount),
+  balance: String(a.balance),
+  payment_id: a.paymentId,
+  failure_code: a.failureCode,
+  created_at: iso(a.at),
+  resolved_at: iso(a.resolvedAt),
+  ...MONEY_FORMAT,
+});
+
+export const presentEvent = (e: OutboxEvent) => ({ id: e.id, type: e.type, org_id: e.orgId, data: e.data, created_at: iso(e.createdAt) });
+
+const presentBundle = (b: Bundle) => ({ id: b.id, credit_amount: String(b.credit), price: String(b.price), discount_percent: b.discountPercent, ...MONEY_FORMAT });
+
+// ------------------------------------------------------------------ helpers
+
+const orgOf = (ctx: Ctx<unknown, unknown>): string => ctx.params["org_id"] ?? "";
+const actorOf = (ctx: Ctx<unknown, unknown>): string | null => (ctx.principal.kind === "member" ? ctx.principal.memberId : null);
+
+/** Payments answer 201 when succeeded, 202 while pending; a failed charge is the 402 payment_failed error. */
+function paymentIdempotency(ctx: Ctx<unknown, unknown>): Idempotency<Payment> | undefined {
+  const base = ctx.idempotency<Payment>(presentPayment, 201);
+  if (!base) return undefined;
+  return {
+    ...base,
+    render: (r: Result<Payment>) => (r.ok && r.value.status === "pending" ? { status: 202, body: JSON.stringify(presentPayment(r.value)) } : base.render(r)),
+  };
+}
+
+function replyPayment(ctx: Ctx<unknown, unknown>, out: Awaited<ReturnType<MoneyIn["purchase"]>>): Reply {
+  if (out.kind === "fresh" && out.result.ok && out.result.value.status === "pending") return { status: 202, body: presentPayment(out.result.value) };
+  return ctx.reply(out, presentPayment, 201);
+}
+
+
+// ------------------------------------------------------------------ routes
+
+export function moneyRoutes(): AnyRoute[] {
+  return [
+    route({
+      method: "GET",
+      path: "/v1/bundles",
+      summary: "Credit bundles (face value granted, discounted price charged) and the purchase limits.",
+      tag: "Money in",
+      auth: "authenticated",
+      handler: async (ctx) => {
+        const r = ctx.services.moneyIn.options.purchases;
+        return {
+          status: 200,
+          body: {
+            data: r.bundles.map(presentBundle),
+            minimum_amount: String(r.minAmount),
+            maximum_amount: String(r.maxAmount),
+            confirm_above: String(r.confirmAbove),
+            daily_purchase_cap: String(r.dailyCap),
+            credits_expire_after_days: Math.round(r.expiryMs / 86_400_000),
+            ...MONEY_FORMAT,
+          },
+        };
+      },
+    }),
+
+    // ---------------------------------------------------------------- payment methods
+    route<z.infer<typeof CreatePaymentMethod>>({
+      method: "POST",
+      path: `${ORG}/payment_methods`,
+      summary: "Save a payment method (billing rights). Only brand, last 4 digits and the provider's token are stored.",
+      tag: "Money in",
+      auth: "billing",
+      body: CreatePaymentMethod,
+      success: 201,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const card = b.card_number !== undefined ? { cardNumber: b.card_number } : b.token !== undefined ? { token: b.token } : {};
+        return ctx.reply(await ctx.services.moneyIn.addPaymentMethod(orgOf(ctx as Ctx<unknown, unknown>), card, ctx.idempotency(presentPaymentMethod, 201)), presentPaymentMethod, 201);
+      },
+    }),
+    route({
+      method: "GET",
+      path: `${ORG}/payment_methods`,
+      summary: "List saved payment methods (billing rights).",
+      tag: "Money in",
+      auth: "billing",
+      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listPaymentMethods(orgOf(ctx))).map(presentPaymentMethod) } }),
+    }),
+    route({
+      method: "DELETE",
+      path: `${ORG}/payment_methods/:payment_method_id`,
+      summary: "Remove a saved payment method (auto-reload using it stops with missing_payment_method).",
+      tag: "Money in",
+      auth: "billing",
+      handler: async (ctx) => ctx.reply(await ctx.services.moneyIn.removePaymentMethod(orgOf(ctx), ctx.params["payment_method_id"] ?? ""), presentPaymentMethod),
+    }),
+
+    // ---------------------------------------------------------------- purchases
+    route<z.infer<typeof CreatePurchase>>({
+      method: "POST",
+      path: `${ORG}/purchases`,
+      summary:
+        "Add funds (billing rights): a custom amount or a bundle, charged to a saved payment method. 201 succeeded (one purchase grant, expiring after a year), 202 pending, 402 payment_failed. Non-refundable.",
+      tag: "Money in",
+      auth: "billing",
+      body: CreatePurchase,
+      success: 201,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const c = ctx as Ctx<unknown, unknown>;
+        const out = await ctx.services.moneyIn.purchase(
+          {
+            orgId: orgOf(c),
+            actor: actorOf(c),
+            ...(b.amount !== undefined ? { amount: Number(b.amount) } : {}),
+            ...(b.bundle_id !== undefined ? { bundleId: b.bundle_id } : {}),
+            paymentMethodId: b.payment_method_id,
+            confirm: b.confirm,
+          },
+          paymentIdempotency(c),
+        );
+        return replyPayment(c, out);
+      },
+    }),
+    route<undefined, z.infer<typeof ListLimit>>({
+      method: "GET",
+      path: `${ORG}/purchases`,
+      summary: "Payments of the organization, newest first: purchases, approved credit requests and auto-reloads (billing rights).",
+      tag: "Money in",
+      auth: "billing",
+      query: ListLimit,
+      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listPayments(orgOf(ctx), ctx.query.limit)).map(presentPayment) } }),
+    }),
+    route({
+      method: "GET",
+      path: `${ORG}/purchases/:payment_id`,
+      summary: "One payment (billing rights).",
+      tag: "Money in",
+      auth: "billing",
+      handler: async (ctx) => {
+        const p = await ctx.services.moneyIn.getPayment(orgOf(ctx), ctx.params["payment_id"] ?? "");
+        if (!p) throw new HttpError(domainError("not_found", `No payment ${ctx.params["payment_id"]}.`));
+        return { status: 200, body: presentPayment(p) };
+      },
+    }),
+
+    // ---------------------------------------------------------------- credit requests
+    route<z.infer<typeof CreateCreditRequest>>({
+      method: "POST",
+      path: `${ORG}/credit_requests`,
+      summary: "Ask an admin for credits (any member; members without billing rights cannot buy).",
+      tag: "Money in",
+      auth: "read",
+      body: CreateCreditRequest,
+      success: 201,
+      handler: async (ctx) => {
+        const p = ctx.principal;
+        const memberId = p.kind === "member" ? p.memberId : ctx.body.member_id;
+        if (!memberId) throw new HttpError(domainError("invalid_request", "member_id is required with a platform key.", { field: "member_id" }));
+        if (p.kind === "member" && ctx.body.member_id !== undefined && ctx.body.member_id !== p.memberId) {
+          throw new HttpError(domainError("forbidden", "A member requests credits for themself.", { field: "member_id" }));
+        }
+        const out = await ctx.services.moneyIn.requestCredits(orgOf(ctx as Ctx<unknown, unknown>), memberId, Number(ctx.body.amount), ctx.body.note, ctx.idempotency(presentCreditRequest, 201));
+        return ctx.reply(out, presentCreditRequest, 201);
+      },
+    }),
+    route({
+      method: "GET",
+      path: `${ORG}/credit_requests`,
+      summary: "List credit requests, newest first (owner or admin).",
+      tag: "Money in",
+      auth: "manage",
+      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listCreditRequests(orgOf(ctx))).map(presentCreditRequest) } }),
+    }),
+    route<z.infer<typeof ApproveCreditRequest>>({
+      method: "POST",
+      path: `${ORG}/credit_requests/:credit_request_id/approve`,
+      summary: "Approve a credit request: buys the requested amount with the given payment method, under the purchase rules (owner or admin).",
+      tag: "Money in",
+      auth: "manage",
+      body: ApproveCreditRequest,
+      success: 201,
+      handler: async (ctx) => {
+        const c = ctx as Ctx<unknown, unknown>;
+        const out = await ctx.services.moneyIn.approveCreditRequest(
+          orgOf(c),
+          ctx.params["credit_request_id"] ?? "",
+          { actor: actorOf(c), paymentMethodId: ctx.body.payment_method_id, confirm: ctx.body.confirm },
+          paymentIdempotency(c),
+        );
+        return replyPayment(c, out);
+      },
+    }),
+    route({
+      method: "POST",
+      path: `${ORG}/credit_requests/:credit_request_id/decline`,
+      summary: "Decline a credit request (owner or admin).",
+      tag: "Money in",
+      auth: "manage",
+      handler: async (ctx) =>
+        ctx.reply(await ctx.services.moneyIn.declineCreditRequest(orgOf(ctx), ctx.params["credit_request_id"] ?? "", actorOf(ctx as Ctx<unknown, unknown>), ""), presentCreditRequest),
+    }),
+
+    // ---------------------------------------------------------------- auto-reload
+    route({
+      method: "GET",
+      path: `${ORG}/auto_reload`,
+      summary: "Auto-reload settings and circuit-breaker state (active, disabled or suspended).",
+      tag: "Money in",
+      auth: "read",
+      handler: async (ctx) => {
+        const s = await ctx.services.moneyIn.getAutoReload(orgOf(ctx));
+        return { status: 200, body: s ? presentAutoReload(s) : AUTO_RELOAD_OFF };
+      },
+    }),
+    route<z.infer<typeof PutAutoReload>>({
+      method: "PUT",
+      path: `${ORG}/auto_reload`,
+      summary: "Set auto-reload (billing rights). A different payment_method_id lifts a suspension and resets the failure count.",
+      tag: "Money in",
+      auth: "billing",
+      body: PutAutoReload,
+      handler: async (ctx) => {
+        const b = ctx.body;
+        const out = await ctx.services.moneyIn.setAutoReload(orgOf(ctx as Ctx<unknown, unknown>), {
+          enabled: b.enabled,
+          threshold: Number(b.threshold),
+          mode: b.mode as ReloadMode,
+          amount: b.amount === null ? null : Number(b.amount),
+          targetBalance: b.target_balance === null ? null : Number(b.target_balance),
+          paymentMethodId: b.payment_method_id,
+          monthlyCap: b.monthly_cap === null ? null : Number(b.monthly_cap),
+        });
+        return ctx.reply(out, presentAutoReload);
+      },
+    }),
+    route<undefined, z.infer<typeof ListLimit>>({
+      method: "GET",
+      path: `${ORG}/auto_reload/attempts`,
+      summary: "Auto-reload attempts, newest first, each with its outcome and reason (charge_failed, cap_reached, suspended_after_failures, missing_payment_method).",
+      tag: "Money in",
+      auth: "read",
+      query: ListLimit,
+      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listReloadAttempts(orgOf(ctx), ctx.query.limit)).map(presentAttempt) } }),
+    }),
+
+    // ---------------------------------------------------------------- events
+    route<undefined, z.infer<typeof EventsQuery>>({
+      method: "GET",
+      path: `${ORG}/events`,
+      summary: "The organization's events outbox, newest first (every event type; webhooks deliver them).",
+      tag: "Money in",
+      auth: "read",
+      query: EventsQuery,
+      handler: async (ctx) => {
+        const rows = await ctx.services.moneyIn.listEvents(orgOf(ctx), ctx.query.limit, parseCursor(ctx.query.before));
+        const last = rows[rows.length - 1];
+        return { status: 200, body: { data: rows.map(presentEvent), next_cursor: rows.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null } };
+      },
+    }),
+  ];
+}
+
+
+// ------------------------------------------------------------------ provider webhooks
+
+/** What the webhook route needs from a provider's inbound adapter (src/adapters/payments/stripe-webhooks.ts). */
+export interface WebhookReceiver {
+  receive(
+    raw: Buffer,
+    signature: string | undefined,
+  ): Promise<{ readonly kind: "rejected" | "retry_later"; readonly message: string } | { readonly kind: "accepted"; readonly body: Record<string, unknown> }>;
+}
+
+/**
+ * POST /v1/webhooks/stripe: public (Stripe authenticates by signing the raw body), registered by
+ * the composition root only when the provider is Stripe. A bad signature is 400
+ * webhook_signature_invalid; 503 asks Stripe to redeliver; anything else is 200.
+ */
+export function stripeWebhookRoute(receiver: WebhookReceiver): AnyRoute {
+  return route({
+    method: "POST",
+    path: "/v1/webhooks/stripe",
+    summary: "Stripe webhook endpoint (payment_intent.* events), verified by the Stripe-Signature header. Duplicates and out-of-order deliveries grant at most once.",
+    tag: "Money in",
+    auth: "public",
+    rawBody: true,
+    handler: async (ctx) => {
+      const header = ctx.headers["stripe-signature"];
+      const r = await receiver.receive(ctx.rawBody, Array.isArray(header) ? header[0] : header);
+      switch (r.kind) {
+        case "rejected":
+          throw new HttpError(domainError("webhook_signature_invalid", `The Stripe-Signature header does not verify: ${r.message}`));
+        case "retry_later":
+          throw new HttpError(domainError("service_unavailable", `Stripe could not be asked about this event; redeliver it later (${r.message}).`));
+        case "accepted":
+          return { status: 200, body: r.body };
+      }
+    },
+  });
+}

@@ -1,0 +1,345 @@
+// The HTTP edge: node:http with a small router. For every request: request id, body limit and
+// content type, JSON parsing, schema validation, API-key authentication, organization scoping
+// (another org's ids look exactly like missing ones), role checks, then the handler. Every error
+// leaves in one envelope whose status comes from error-status.ts; no stack trace ever leaves.
+// A handler may return a `write` function to stream its own body (the gateway's SSE).
+
+import { createHash } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { z } from "zod";
+import type { Admin } from "../app/admin.js";
+import { allows, authenticate, canSeeOrg, type Permission, type Principal } from "../app/auth.js";
+import type { Idempotency, Outcome, Rendered } from "../app/batcher.js";
+import type { Engine } from "../app/engine.js";
+import type { MoneyIn } from "../app/money-in.js";
+import type { Webhooks } from "../app/webhooks.js";
+import { domainError, type DomainError, type Result } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { Clock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
+import type { Store } from "../ports/store.js";
+import type { Catalog } from "../app/catalog.js";
+import { ERROR_STATUS } from "./error-status.js";
+import { Router } from "./router.js";
+
+export interface Services {
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly admin: Admin;
+  readonly catalog: Catalog;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly moneyIn: MoneyIn;
+  readonly webhooks: Webhooks;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+  /**
+   * A body the route writes itself (a server-sent-event stream): the server sends the status and
+   * headers, then hands `res` to `write`, which must end it. `body` is ignored.
+   */
+  readonly write?: (res: ServerResponse) => Promise<void>;
+}
+
+export interface Ctx<B, Q> {
+  readonly params: Record<string, string>;
+  readonly body: B;
+  readonly query: Q;
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly services: Services;
+  /** The request headers as received (lower-case names). */
+  readonly headers: IncomingHttpHeaders;
+  /** The body's bytes as received (what a webhook signature is computed over). */
+  readonly rawBody: Buffer;
+  /** Aborted when the client goes away before the response is complete. */
+  readonly signal: AbortSignal;
+  /** An Idempotency-Key request binding, if the client sent the header. */
+  idempotency<T>(present: (value: T) => unknown, status?: number): Idempotency<T> | undefined;
+  /** Turns a use case's outcome into a reply (a stored replay is returned byte for byte). */
+  reply<T>(outcome: Outcome<T> | Result<T>, present: (value: T) => unknown, status?: number): Reply;
+}
+
+export type Auth = Permission | "public" | "authenticated";
+
+export interface RouteDef<B = unknown, Q = unknown> {
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** Permission needed inside the organization named by :org_id (or platform-wide). */
+  readonly auth: Auth;
+  readonly body?: z.ZodType<B>;
+  readonly query?: z.ZodType<Q>;
+  readonly success?: number;
+  readonly deprecated?: boolean;
+  /** The handler reads `ctx.rawBody` itself (signed webhooks): the body is neither parsed nor refused. */
+  readonly rawBody?: boolean;
+  readonly handler: (ctx: Ctx<B, Q>) => Promise<Reply>;
+}
+
+/** A route with its body and query types erased, for the route table. */
+export type AnyRoute = RouteDef<unknown, unknown>;
+
+/** Declares a route with typed body and query; the handler sees the validated types. */
+export function route<B = undefined, Q = Record<string, never>>(def: RouteDef<B, Q>): AnyRoute {
+  return def as unknown as AnyRoute;
+}
+
+export class HttpError extends Error {
+  constructor(readonly error: DomainError) {
+    super(error.message);
+  }
+}
+
+export interface ServerOptions {
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;.*)?$/i;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function errorBody(error: DomainError, requestId: string) {
+  const { type } = ERROR_STATUS[error.code];
+  return { type: "error", error: { type, code: error.code, message: error.message, request_id: requestId, details: error.details ?? {} } };
+}
+
+export function errorReply(error: DomainError, requestId: string, now: number): Reply {
+  const headers: Record<string, string> = {};
+  const resets = error.details?.["resets_at"];
+  if (typeof resets === "string" && ERROR_STATUS[error.code].status === 429) {
+    headers["retry-after"] = String(Math.max(1, Math.ceil((Date.parse(resets) - now) / 1000)));
+  }
+  return { status: ERROR_STATUS[error.code].status, body: errorBody(error, requestId), headers };
+}
+
+export function buildServer(routes: readonly AnyRoute[], services: Services, options: ServerOptions): Server {
+  const router = new Router<AnyRoute>();
+  for (const r of routes) router.add(r.method, r.path, r);
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  // Slow clients: a request must arrive whole within these bounds.
+  server.requestTimeout = options.requestTimeoutMs;
+  server.headersTimeout = options.headersTimeoutMs;
+  server.keepAliveTimeout = 5_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = newId("request");
+    const started = performance.now();
+    const gone = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    let reply: Reply;
+    try {
+      reply = await dispatch(req, requestId, gone.signal);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        reply = errorReply(err.error, requestId, services.clock.now());
+      } else if (err instanceof Error && err.name === "StoreUnavailable") {
+        services.log.error("store unavailable", { request_id: requestId, error: err.message });
+        reply = errorReply(domainError("service_unavailable", "The database is unavailable; retry shortly."), requestId, services.clock.now());
+        reply = { ...reply, headers: { ...reply.headers, "retry-after": "2" } };
+      } else {
+        services.log.error("unhandled error", { request_id: requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        reply = errorReply(domainError("internal_error", "Something went wrong on our side; the request id identifies it in our logs."), requestId, services.clock.now());
+      }
+    }
+    if (reply.write) await stream(res, reply, reply.write, requestId);
+    else send(res, reply, requestId);
+    services.log.info("request", {
+      request_id: requestId,
+      method: req.method,
+      path: (req.url ?? "").split("?")[0],
+      status: reply.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  }
+
+  async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal): Promise<Reply> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (/%00/.test(url.pathname)) throw new HttpError(domainError("invalid_request", "The request path may not contain a NUL character (%00)."));
+    let found: ReturnType<typeof router.find>;
+    try {
+      found = router.find(req.method ?? "GET", url.pathname);
+    } catch {
+      throw new HttpError(domainError("invalid_request", "The request path is not valid URL encoding."));
+    }
+    const match = found.match;
+    if (!match) {
+      if (found.allowed.length > 0) {
+        throw new HttpError(domainError("method_not_allowed", `${req.method} is not allowed here; use ${found.allowed.join(" or ")}.`, { allowed: found.allowed }));
+      }
+      throw new HttpError(domainError("not_found", `No route for ${req.method} ${url.pathname}.`));
+    }
+    const route = match.route;
+    const raw = await readBody(req, options.maxBodyBytes);
+
+    const principal = route.auth === "public" ? ({ kind: "platform", keyId: "public" } as Principal) : await authenticateRequest(req);
+    const orgId = match.params["org_id"];
+    if (route.auth !== "public" && route.auth !== "authenticated") {
+      if (orgId !== undefined && !canSeeOrg(principal, orgId)) throw new HttpError(domainError("not_found", `No organization ${orgId}.`));
+      if (!allows(principal, orgId ?? null, route.auth)) {
+        throw new HttpError(domainError("forbidden", `Your role may not do this (needs the "${route.auth}" permission).`, { needs: route.auth }));
+      }
+    }
+
+    let body: unknown = undefined;
+    if (route.body) {
+      if (raw.length === 0) throw new HttpError(domainError("invalid_request", "This endpoint needs a JSON body."));
+      const type = req.headers["content-type"] ?? "";
+      if (!JSON_TYPE.test(type)) throw new HttpError(domainError("unsupported_media_type", "Send the body as JSON with Content-Type: application/json."));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString("utf8"));
+      } catch {
+        throw new HttpError(domainError("invalid_request", "The body is not valid JSON."));
+      }
+      // PostgreSQL text cannot hold NUL; refuse it for every store alike.
+      if (hasNul(parsed)) throw new HttpError(domainError("invalid_request", "Strings in the body may not contain a NUL character (\\u0000)."));
+      body = validate(route.body, parsed, "body");
+    } else if (raw.length > 0 && route.rawBody !== true) {
+      throw new HttpError(domainError("invalid_request", "This endpoint takes no body."));
+    }
+    const query = route.query ? validate(route.query, Object.fromEntries(url.searchParams), "query") : {};
+
+    const idemHeader = req.headers["idempotency-key"];
+    const idemKey = Array.isArray(idemHeader) ? idemHeader[0] : idemHeader;
+    if (idemKey !== undefined && !IDEMPOTENCY_KEY.test(idemKey)) {
+      throw new HttpError(domainError("invalid_request", "Idempotency-Key must be 1–255 printable ASCII characters."));
+    }
+    // Keys are scoped per organization (a platform key's too, per organization it acts on), so the
+    // organization's row lock serializes requests that share a key.
+    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : principal.orgId;
+    const requestHash = createHash("sha256").update(`${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex");
+
+    const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
+      if (result.ok) return { status, body: JSON.stringify(present(result.value)) };
+      const e = errorReply(result.error, requestId, services.clock.now());
+      return { status: e.status, body: JSON.stringify(e.body) };
+    };
+    const ctx: Ctx<unknown, unknown> = {
+      params: match.params,
+      body,
+      query,
+      principal,
+      requestId,
+      services,
+      headers: req.headers,
+      rawBody: raw,
+      signal,
+      idempotency<T>(present: (value: T) => unknown, status = route.success ?? 200): Idempotency<T> | undefined {
+        if (idemKey === undefined || route.method !== "POST") return undefined;
+        return { scope, key: idemKey, requestHash, render: (r: Result<T>) => render(r, present, status) };
+      },
+      reply<T>(outcome: Outcome<T> | Result<T>, present: (value: T) => unknown, status = route.success ?? 200): Reply {
+        if ("kind" in outcome) {
+          if (outcome.kind === "replay") {
+            return { status: outcome.rendered.status, body: RAW(outcome.rendered.body), headers: { "idempotent-replayed": "true" } };
+          }
+          return this.reply(outcome.result, present, status);
+        }
+        if (!outcome.ok) throw new HttpError(outcome.error);
+        return { status, body: present(outcome.value) };
+      },
+    };
+    return route.handler(ctx);
+  }
+
+  async function stream(res: ServerResponse, reply: Reply, write: (res: ServerResponse) => Promise<void>, requestId: string): Promise<void> {
+    res.writeHead(reply.status, { "request-id": requestId, "x-content-type-options": "nosniff", "cache-control": "no-store", ...reply.headers });
+    res.flushHeaders();
+    try {
+      await write(res);
+    } catch (err) {
+      services.log.error("unhandled error while streaming", { request_id: requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      res.destroy();
+    }
+  }
+
+  async function authenticateRequest(req: IncomingMessage): Promise<Principal> {
+    const header = req.headers["x-api-key"];
+    const auth = req.headers["authorization"];
+    let secret = Array.isArray(header) ? header[0] : header;
+    if (!secret && typeof auth === "string" && /^Bearer\s+/i.test(auth)) secret = auth.replace(/^Bearer\s+/i, "").trim();
+    if (!secret) throw new HttpError(domainError("unauthenticated", "Send your API key in the x-api-key header (or Authorization: Bearer)."));
+    const principal = await services.admin.read((tx) => authenticate(tx, secret));
+    if (!principal) throw new HttpError(domainError("unauthenticated", "The API key is not valid or has been revoked."));
+    return principal;
+  }
+
+  return server;
+}
+
+/** A body that is already serialized JSON (idempotent replays). */
+const RAW_MARK = Symbol("raw");
+function RAW(json: string): { [RAW_MARK]: string } {
+  return { [RAW_MARK]: json };
+}
+
+function send(res: ServerResponse, reply: Reply, requestId: string): void {
+  const body = reply.body as Record<symbol, unknown> | undefined;
+  const text = body && typeof body === "object" && RAW_MARK in body ? String(body[RAW_MARK]) : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "request-id": requestId,
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    ...reply.headers,
+  });
+  res.end(text);
+}
+
+function hasNul(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (depth > 64 || value === null || typeof value !== "object") return false;
+  for (const [k, v] of Object.entries(value)) if (k.includes("\u0000") || hasNul(v, depth + 1)) return true;
+  return false;
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query"): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
+  const first = issues[0];
+  const message = first ? `Invalid ${where}: ${first.path}: ${first.message}` : `Invalid ${where}.`;
+  throw new HttpError(domainError("invalid_request", message, { issues }));
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > max) {
+      req.resume();
+      reject(new HttpError(domainError("payload_too_large", `The body may be at most ${max} bytes.`, { max_bytes: max })));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > max) {
+        failed = true;
+        reject(new HttpError(domainError("payload_too_large", `The body may be at most ${max} bytes.`, { max_bytes: max })));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on("error", (e) => {
+      if (!failed) reject(e);
+    });
+  });
+}

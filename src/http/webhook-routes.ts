@@ -1,0 +1,142 @@
+// Webhook routes: endpoints per organization (the signing secret is shown once, at creation),
+// the delivery log and replay. Registered by one line in routes.ts; managing endpoints needs the
+// "manage" permission (owner, admin), like every other integration setting.
+
+import { z } from "zod";
+import { domainError } from "../core/errors.js";
+import { EVENT_TYPES } from "../core/money-in-model.js";
+import type { WebhookDelivery, WebhookEndpoint } from "../core/webhooks.js";
+import { cursor, parseCursor } from "./paging.js";
+import { HttpError, route, type AnyRoute, type Ctx } from "./server.js";
+
+const ORG = "/v1/organizations/:org_id";
+const ENDPOINT = `${ORG}/webhook_endpoints/:endpoint_id`;
+
+export const CreateWebhookEndpoint = z.strictObject({
+  url: z.string().min(1).max(2048).describe("https:// URL (http:// only to a loopback host). Loopback and private addresses need USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true."),
+  event_types: z
+    .array(z.string().min(1).max(64))
+    .min(1)
+    .max(EVENT_TYPES.length)
+    .nullable()
+    .default(null)
+    .describe(`Event types to deliver (null or absent: all). One of: ${EVENT_TYPES.join(", ")}.`),
+  description: z.string().max(500).default(""),
+});
+
+const DeliveriesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.string().max(120).optional().describe("The `next_cursor` of the previous page."),
+});
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+export const presentWebhookEndpoint = (e: WebhookEndpoint) => ({
+  id: e.id,
+  type: "webhook_endpoint",
+  url: e.url,
+  event_types: e.eventTypes,
+  description: e.description,
+  created_at: iso(e.createdAt),
+  deleted_at: iso(e.deletedAt),
+});
+
+/** Only at creation: the secret, for the receiver to verify signatures with. */
+export const presentCreatedWebhookEndpoint = (e: WebhookEndpoint) => ({ ...presentWebhookEndpoint(e), secret: e.secret });
+
+export const presentDelivery = (d: WebhookDelivery) => ({
+  id: d.id,
+  type: "webhook_delivery",
+  endpoint_id: d.endpointId,
+  event_id: d.eventId,
+  event_type: d.eventType,
+  status: d.status,
+  attempts: d.attempts,
+  next_attempt_at: d.status === "pending" ? iso(d.nextAttemptAt) : null,
+  last_status: d.lastStatus,
+  last_error: d.lastError,
+  last_attempt_at: iso(d.lastAttemptAt),
+  delivered_at: iso(d.deliveredAt),
+  replay_of: d.replayOf,
+  created_at: iso(d.createdAt),
+});
+
+const orgOf = (ctx: Ctx<unknown, unknown>): string => ctx.params["org_id"] ?? "";
+
+export function webhookRoutes(): AnyRoute[] {
+  return [
+    route<z.infer<typeof CreateWebhookEndpoint>>({
+      method: "POST",
+      path: `${ORG}/webhook_endpoints`,
+      summary: "Add a webhook endpoint (owner or admin). Deliveries are signed the Standard Webhooks way; the `secret` (whsec_…) is returned only here.",
+      tag: "Webhooks",
+      auth: "manage",
+      body: CreateWebhookEndpoint,
+      success: 201,
+      handler: async (ctx) => {
+        const c = ctx as Ctx<unknown, unknown>;
+        const out = await ctx.services.webhooks.createEndpoint(
+          orgOf(c),
+          { url: ctx.body.url, eventTypes: ctx.body.event_types, description: ctx.body.description },
+          ctx.idempotency(presentCreatedWebhookEndpoint, 201),
+        );
+        return ctx.reply(out, presentCreatedWebhookEndpoint, 201);
+      },
+    }),
+    route({
+      method: "GET",
+      path: `${ORG}/webhook_endpoints`,
+      summary: "List webhook endpoints (owner or admin); secrets are never shown again.",
+      tag: "Webhooks",
+      auth: "manage",
+      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.webhooks.listEndpoints(orgOf(ctx))).map(presentWebhookEndpoint) } }),
+    }),
+    route({
+      method: "GET",
+      path: ENDPOINT,
+      summary: "One webhook endpoint (owner or admin).",
+      tag: "Webhooks",
+      auth: "manage",
+      handler: async (ctx) => {
+        const e = await ctx.services.webhooks.getEndpoint(orgOf(ctx), ctx.params["endpoint_id"] ?? "");
+        if (!e) throw new HttpError(domainError("not_found", `No webhook endpoint ${ctx.params["endpoint_id"]}.`));
+        return { status: 200, body: presentWebhookEndpoint(e) };
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: ENDPOINT,
+      summary: "Delete a webhook endpoint (owner or admin): nothing more is sent to it, pending deliveries fail.",
+      tag: "Webhooks",
+      auth: "manage",
+      handler: async (ctx) => ctx.reply(await ctx.services.webhooks.deleteEndpoint(orgOf(ctx), ctx.params["endpoint_id"] ?? ""), presentWebhookEndpoint),
+    }),
+    route<undefined, z.infer<typeof DeliveriesQuery>>({
+      method: "GET",
+      path: `${ENDPOINT}/deliveries`,
+      summary: "The endpoint's delivery log, newest first: status (pending, delivered, failed), attempts, the last HTTP status and error.",
+      tag: "Webhooks",
+      auth: "manage",
+      query: DeliveriesQuery,
+      handler: async (ctx) => {
+        const r = await ctx.services.webhooks.listDeliveries(orgOf(ctx), ctx.params["endpoint_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before));
+        if (!r.ok) throw new HttpError(r.error);
+        const last = r.value[r.value.length - 1];
+        return { status: 200, body: { data: r.value.map(presentDelivery), next_cursor: r.value.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null } };
+      },
+    }),
+    route({
+      method: "POST",
+      path: `${ENDPOINT}/deliveries/:delivery_id/replay`,
+      summary: "Send a delivery's event again (same webhook-id, so receivers can deduplicate): a new delivery, attempted at once.",
+      tag: "Webhooks",
+      auth: "manage",
+      success: 201,
+      handler: async (ctx) => {
+        const c = ctx as Ctx<unknown, unknown>;
+        const out = await ctx.services.webhooks.replay(orgOf(c), ctx.params["endpoint_id"] ?? "", ctx.params["delivery_id"] ?? "", ctx.idempotency(presentDelivery, 201));
+        return ctx.reply(out, presentDelivery, 201);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// `usage-credits`: serve the API, initialise a database, administer it, verify the ledger.
+
+import { createApp, openDriver } from "./app.js";
+import { ensureDemo } from "./app/demo.js";
+import { migrate } from "./adapters/store/migrations.js";
+import { CliError, COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
+import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
+import type { Services } from "./http/server.js";
+import { jsonLogger } from "./ports/logger.js";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+
+const SERVE_HELP = `usage-credits serve [options]
+
+Starts the API server. On an empty database it creates a demo organization and prints its API key.
+
+Options:
+  --port <n>                  port (default 8787, or USAGE_CREDITS_PORT)
+  --host <addr>               address (default 127.0.0.1, or USAGE_CREDITS_HOST)
+  --database <url>            sqlite:<file> or postgres://… (default sqlite:./data/usage-credits.db)
+  --no-demo                   do not create the demo organization on an empty database
+  -h, --help                  show this help
+
+Environment:
+${ENV_HELP.map(([k, d, h]) => `  ${k.padEnd(32)}${h} (default ${d})`).join("\n")}
+`;
+
+const INIT_HELP = `usage-credits init [--database <url>] [--json]
+
+Creates or upgrades the schema, seeds the default plans and price book, and on an empty database
+creates the demo organization and an operator (platform) key, printing their secrets once.
+`;
+
+const MIGRATE_HELP = `usage-credits migrate [--database <url>] [--json]
+
+Applies pending schema migrations (each in one transaction). Refuses a database newer than this server.
+`;
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), 14) + 2;
+  return `usage-credits: plans with usage windows, prepaid usage credits, spending limits and an exact ledger.
+
+Usage: usage-credits <command> [options]     (every command takes --help)
+
+Commands:
+  ${"serve".padEnd(width)}start the API server (npm start)
+  ${"init".padEnd(width)}create the schema, default plans and price book, and a demo organization
+  ${"migrate".padEnd(width)}apply pending schema migrations
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
+`;
+}
+
+/** Demo credentials live beside the SQLite file they belong to; never for PostgreSQL. */
+function demoDir(config: Config): string | null {
+  return config.databaseUrl.startsWith("sqlite:") ? dirname(config.databaseUrl.slice("sqlite:".length)) : null;
+}
+
+/** The CLI uses the same composition root as the server (it just never listens). */
+async function services(config: Config): Promise<{ s: Services; close: () => Promise<void> }> {
+  const app = await createApp(config, { log: jsonLogger(undefined, "error") });
+  return { s: app.services, close: () => app.close() };
+}
+
+function demoBanner(url: string, creds: { org_id: string; member_id: string; api_key: string; platform_key: string } | null, created: boolean): string {
+  const lines = [`usage-credits listening on ${url}`, `  OpenAPI document: ${url}/openapi.json`];
+  if (creds) {
+    lines.push(
+      `  ${created ? "Created the demo organization" : "Demo organization"} ${creds.org_id} (Pro plan, $25.00 of usage credits)`,
+      `  Demo API key (owner ${creds.member_id}): ${creds.api_key}`,
+      `  Operator (platform) key: ${creds.platform_key}`,
+      `  Try: curl -H "x-api-key: ${creds.api_key}" ${url}/v1/organizations/${creds.org_id}/usage_summary`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: "string" }, host: { type: "string" }, database: { type: "string" }, "no-demo": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(SERVE_HELP);
+  const config = loadConfig(process.env, { port: values.port, host: values.host, database: values.database });
+  const app = await createApp(config);
+  const demo = values["no-demo"] ? { created: false, credentials: null } : await ensureDemo(app.services.admin, app.services.engine, { dataDir: demoDir(config) });
+  const url = await app.listen();
+  process.stdout.write(`${demoBanner(url, demo.credentials, demo.created)}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: draining in-flight requests, then exiting\n`);
+    void app.close().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, second, ...rest] = argv;
+  if (!first || first === "help" || first === "--help" || first === "-h") {
+    process.stdout.write(mainHelp());
+    return first ? 0 : 1;
+  }
+  if (first === "serve") {
+    await serve(argv.slice(1));
+    return -1; // keep running
+  }
+  if (first === "init" || first === "migrate") {
+    const { values } = parseArgs({ args: argv.slice(1), options: { database: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true });
+    if (values.help) return void process.stdout.write(first === "init" ? INIT_HELP : MIGRATE_HELP), 0;
+    const config = loadConfig(process.env, { database: values.database });
+    if (first === "migrate") {
+      const driver = openDriver(config);
+      const r = await migrate(driver).finally(() => driver.close());
+      process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `schema at version ${r.to} (was ${r.from})\n`);
+      return 0;
+    }
+    const { s, close } = await services(config);
+    try {
+      const demo = await ensureDemo(s.admin, s.engine, { dataDir: demoDir(config) });
+      process.stdout.write(values.json ? `${JSON.stringify(demo)}\n` : demo.created ? `${demoBanner("(not serving)", demo.credentials, true)}\n` : "database already initialised\n");
+    } finally {
+      await close();
+    }
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === `${first} ${second ?? ""}`.trim()) ?? COMMANDS.find((c) => c.name === first);
+  if (!cmd) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+    if (group.length > 0 && (second === undefined || second === "--help" || second === "-h")) {
+      process.stdout.write(`usage-credits ${first} <${group.map((c) => c.name.split(" ")[1]).join("|")}> [options]\n\n${group.map((c) => `  ${c.name.padEnd(18)}${c.summary}`).join("\n")}\n`);
+      return second ? 0 : 1;
+    }
+    process.stderr.write(`unknown command: ${argv.slice(0, 2).join(" ")}\n\n${mainHelp()}`);
+    return 2;
+  }
+  const args = cmd.name.includes(" ") ? rest : argv.slice(1);
+  let opts: Record<string, string | boolean | undefined>;
+  try {
+    opts = parseCommandArgs(cmd, args);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${commandHelp(cmd)}`);
+    return 2;
+  }
+  if (opts["help"]) {
+    process.stdout.write(commandHelp(cmd));
+    return 0;
+  }
+  for (const [k, o] of Object.entries(cmd.options)) {
+    if (o.required && opts[k] === undefined) {
+      process.stderr.write(`--${k} is required\n\n${commandHelp(cmd)}`);
+      return 2;
+    }
+  }
+  const config = loadConfig(process.env, { database: typeof opts["database"] === "string" ? opts["database"] : undefined });
+  const { s, close } = await services(config);
+  try {
+    const out = await cmd.run(s, opts);
+    process.stdout.write(opts["json"] ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`usage-credits: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,151 @@
+// The store port: everything the application needs from persistence. Two real implementations
+// (src/adapters/store: SQLite and PostgreSQL, one SQL store over two drivers) pass one shared suite.
+//
+// Money moves only inside `transaction`, after `lockOrgs`: on PostgreSQL that takes the rows'
+// locks in id order (so concurrent batches from several instances never deadlock); on SQLite the
+// transaction itself holds the single write lock. Hard limits therefore hold across processes.
+
+import type { Changes } from "../core/books.js";
+import type { Grant } from "../core/grants.js";
+import type { LedgerAggregates } from "../core/ledger-verify.js";
+import type { SpendLimit } from "../core/limits.js";
+import type { Hold, LedgerTransaction, Member, Organization, Snapshot, UsageRecord } from "../core/model.js";
+import type { PlanDef, Surface } from "../core/plans.js";
+import type { PriceBookSpec } from "../core/price-book.js";
+import type { MoneyInTx } from "./money-in-store.js";
+import type { WebhooksTx } from "./webhooks-store.js";
+import type { SdkCreditsTx } from "./sdk-credit-store.js";
+import type { StatementsTx } from "./statement-store.js";
+
+export type { LedgerAggregates };
+
+export interface StoreCapabilities {
+  /** "sqlite" or "postgres": for logs and diagnostics only, never for business decisions. */
+  readonly name: string;
+  /** Row locks (SELECT … FOR UPDATE); without them a transaction is the single writer. */
+  readonly rowLocks: boolean;
+  /** Several processes may serve one database (PostgreSQL); false for an embedded file. */
+  readonly multiProcess: boolean;
+}
+
+export interface SnapshotScope {
+  readonly orgIds: readonly string[];
+  readonly memberIds: readonly string[];
+  readonly holdIds: readonly string[];
+  /** Grants named by the operations (whatever their status), e.g. the one being voided. */
+  readonly grantIds?: readonly string[];
+  /** Load every grant of the orgs (for expiry sweeps), not only those with a balance. */
+  readonly allActiveGrants?: boolean;
+  /** Load spend counters of every scope (reports), not only of scopes that have a limit. */
+  readonly allSpend?: boolean;
+  readonly now: number;
+}
+
+export interface ApiKeyRow {
+  readonly id: string;
+  /** null: a platform key (operators: may create organizations and act on any). */
+  readonly orgId: string | null;
+  readonly memberId: string | null;
+  readonly name: string;
+  readonly surface: Surface;
+  readonly hash: string;
+  readonly prefix: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+export interface Workspace {
+  readonly id: string;
+  readonly orgId: string;
+  readonly name: string;
+  readonly createdAt: number;
+}
+
+export interface IdempotencyRecord {
+  readonly scope: string;
+  readonly key: string;
+  readonly requestHash: string;
+  readonly status: number;
+  readonly response: string;
+  readonly createdAt: number;
+}
+
+export interface UsageQuery {
+  readonly orgId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly memberId?: string;
+}
+
+export interface LedgerQuery {
+  readonly orgId: string;
+  readonly limit: number;
+  /** Transactions strictly before this (at, id) position, for paging newest first. */
+  readonly before?: { at: number; id: string };
+}
+
+export interface StoreTx {
+  // ---- money path
+  /** Loads the orgs, locking their rows in id order unless `forUpdate` is false (reads). */
+  lockOrgs(ids: readonly string[], forUpdate?: boolean): Promise<Organization[]>;
+  loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[]): Promise<Snapshot>;
+  writeChanges(changes: Changes): Promise<void>;
+  getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]>;
+  putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
+
+  // ---- organizations, members, workspaces, keys
+  insertOrg(org: Organization): Promise<void>;
+  updateOrg(org: Organization): Promise<void>;
+  getOrg(id: string): Promise<Organization | undefined>;
+  listOrgs(limit: number, offset: number): Promise<Organization[]>;
+  insertMember(m: Member): Promise<void>;
+  updateMember(m: Member): Promise<void>;
+  getMember(id: string): Promise<Member | undefined>;
+  listMembers(orgId: string): Promise<Member[]>;
+  insertWorkspace(w: Workspace): Promise<void>;
+  getWorkspace(id: string): Promise<Workspace | undefined>;
+  listWorkspaces(orgId: string): Promise<Workspace[]>;
+  insertApiKey(k: ApiKeyRow): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(orgId: string): Promise<ApiKeyRow[]>;
+  revokeApiKey(id: string, at: number): Promise<void>;
+
+  // ---- catalog
+  upsertPlan(plan: PlanDef, at: number): Promise<void>;
+  listPlans(): Promise<PlanDef[]>;
+  insertPriceBook(spec: PriceBookSpec, effectiveFrom: number, at: number): Promise<void>;
+  listPriceBooks(): Promise<PriceBookSpec[]>;
+
+  // ---- limits, grants, holds, usage, ledger (reads)
+  upsertLimit(limit: SpendLimit, at: number): Promise<void>;
+  deleteLimit(id: string): Promise<void>;
+  listLimits(orgId: string): Promise<SpendLimit[]>;
+  listGrants(orgId: string): Promise<Grant[]>;
+  getHold(id: string): Promise<Hold | undefined>;
+  listUsage(q: UsageQuery): Promise<UsageRecord[]>;
+  listLedger(q: LedgerQuery): Promise<LedgerTransaction[]>;
+  /** Pending holds past their TTL and active grants past expiry: what sweeps must resolve. */
+  dueForSweep(now: number, limit: number): Promise<{ holds: Array<{ id: string; orgId: string; memberId: string }>; grantOrgs: string[] }>;
+  ledgerAggregates(): Promise<LedgerAggregates>;
+  /** Claims one run of a scheduled job (job, slot); true for exactly one caller across all instances. */
+  claimJobRun(job: string, slot: number, at: number): Promise<boolean>;
+
+  // ---- money in: payments, payment methods, credit requests, auto-reload, events (same transaction)
+  readonly moneyIn: MoneyInTx;
+  // ---- webhooks: endpoints, deliveries, the outbox handoff (same transaction)
+  readonly webhooks: WebhooksTx;
+  // ---- monthly SDK credits: settings, opt-ins, one record per member and cycle (same transaction)
+  readonly sdkCredits: SdkCreditsTx;
+  // ---- statements: customer-side balances and a month of the ledger (reads)
+  readonly statements: StatementsTx;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  /** Runs fn in one transaction; retried on serialization failures and deadlocks. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Runs a read-only fn without the write lock (see SqlDriver.read); never write inside it. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
