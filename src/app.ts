@@ -24,7 +24,9 @@ import { gatewayRoutes } from "./gateway/routes.js";
 import type { Upstream } from "./ports/upstream.js";
 import { apiRoutes } from "./http/routes.js";
 import { stripeWebhookRoute } from "./http/money-routes.js";
-import { buildServer, type Services } from "./http/server.js";
+import { buildServer, type AnyRoute, type Services } from "./http/server.js";
+import { metricsRoute } from "./http/metrics-route.js";
+import { Metrics } from "./app/metrics.js";
 import { systemClock, type Clock } from "./ports/clock.js";
 import { jsonLogger, type Logger } from "./ports/logger.js";
 import type { Store } from "./ports/store.js";
@@ -78,11 +80,17 @@ function openWebhooks(config: Pick<Config, "webhooks">, parts: { store: Store; a
 export interface App {
   readonly services: Services;
   readonly server: Server;
+  /** Every route the server answers (the API's, the gateway's, /metrics, provider webhooks). */
+  readonly routes: readonly AnyRoute[];
   /** Runs this tick's scheduled jobs if this instance claims the tick; false if another did. */
   runJobs(): Promise<boolean>;
   /** Listens; resolves with the base URL. */
   listen(): Promise<string>;
-  /** Stops accepting, drains in-flight requests and batches, stops sweeps, closes the store. */
+  /**
+   * Graceful shutdown: /readyz turns 503, the listener stops accepting, in-flight requests finish
+   * (their connections close after the response; past the shutdown deadline the rest are cut),
+   * queued batches commit, background work drains, then the store closes. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -104,13 +112,21 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   engine.onRefused((orgId, memberId, error) => webhooks.noteRefused(orgId, memberId, error));
   // Auto-reload is evaluated after every settle commits (coalesced per organization).
   engine.onSettled((orgId) => moneyIn.evaluateSoon(orgId));
-  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks };
+  const metrics = new Metrics();
+  const lifecycle = { draining: false };
+  engine.batcher.onBatch((size) => metrics.batchSize.observe(size));
+  metrics.batchQueue.collect(() => [{ labels: {}, value: engine.batcher.depth }]);
+  metrics.draining.collect(() => [{ labels: {}, value: lifecycle.draining ? 1 : 0 }]);
+  moneyIn.onReload((outcome) => metrics.reloads.inc({ outcome }));
+  webhooks.onAttempt((outcome) => metrics.webhookDeliveries.inc({ outcome }));
+  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle };
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
   const gateway = new Gateway(services, overrides.upstream ?? openUpstream(config), { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
-  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
+  const routes = apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
+  const server = buildServer(routes, services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, security: config.security });
 
   // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that
   // claims the tick's slot in the database runs it, so each run happens exactly once.
@@ -132,9 +148,31 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   }, config.sweepIntervalMs);
   timer.unref();
 
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    lifecycle.draining = true;
+    clearInterval(timer);
+    // In-flight requests get until the deadline; then their connections are cut (a cut request's
+    // batch still commits below, so nothing acknowledged — or half-done — is lost).
+    const deadline = setTimeout(() => server.closeAllConnections(), config.security.shutdownTimeoutMs);
+    deadline.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearTimeout(deadline);
+    await engine.batcher.idle();
+    await moneyIn.idle();
+    await sweeping;
+    await webhooks.close();
+    await catalog.settled();
+    await store.close();
+  };
+
   return {
     services,
     server,
+    routes,
     runJobs,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -144,18 +182,6 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
           resolve(`http://${config.host}:${port}`);
         });
       }),
-    async close() {
-      clearInterval(timer);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await engine.batcher.idle();
-      await moneyIn.idle();
-      await sweeping;
-      await webhooks.close();
-      await catalog.settled();
-      await store.close();
-    },
+    close: () => (closing ??= close()),
   };
 }

@@ -3,6 +3,7 @@
 
 import { createApp, openDriver } from "./app.js";
 import { ensureDemo } from "./app/demo.js";
+import { actingAs } from "./app/audit.js";
 import { migrate } from "./adapters/store/migrations.js";
 import { CliError, COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
@@ -14,6 +15,8 @@ import { parseArgs } from "node:util";
 const SERVE_HELP = `usage-credits serve [options]
 
 Starts the API server. On an empty database it creates a demo organization and prints its API key.
+On SIGTERM or SIGINT it drains: /readyz answers 503, no new connections are accepted, in-flight
+requests and queued batches finish (within USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS), then it exits 0.
 
 Options:
   --port <n>                  port (default 8787, or USAGE_CREDITS_PORT)
@@ -91,8 +94,17 @@ async function serve(args: string[]): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${signal}: draining in-flight requests, then exiting\n`);
-    void app.close().then(() => process.exit(0));
+    process.stdout.write(`${signal}: draining in-flight requests and batches, then exiting\n`);
+    void app.close().then(
+      () => {
+        process.stdout.write("drained; exiting\n");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
@@ -158,7 +170,8 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env, { database: typeof opts["database"] === "string" ? opts["database"] : undefined });
   const { s, close } = await services(config);
   try {
-    const out = await cmd.run(s, opts);
+    // Changes made from the CLI appear in the audit log as the CLI (it runs on the server's machine).
+    const out = await actingAs({ actor: { type: "cli", id: null, memberId: null }, requestId: null }, () => cmd.run(s, opts));
     process.stdout.write(opts["json"] ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {

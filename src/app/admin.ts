@@ -13,6 +13,7 @@ import { parsePriceBook, type PriceBookSpec } from "../core/price-book.js";
 import { Books, type WindowStatus } from "../core/books.js";
 import type { Clock } from "../ports/clock.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
+import { appendAudit, AuditRecorder } from "./audit.js";
 import { generateApiKey } from "./auth.js";
 import { idempotencyConflict, type Idempotency, type Outcome } from "./batcher.js";
 import type { Catalog } from "./catalog.js";
@@ -60,10 +61,11 @@ export class Admin {
   ) {}
 
   /**
-   * Runs a write in one transaction with its idempotency record. A failed result rolls the whole
-   * transaction back (nothing half-written) and is not recorded, so a corrected retry may reuse the key.
+   * Runs a write in one transaction with its idempotency record and the audit entries `fn` records.
+   * A failed result rolls the whole transaction back (nothing half-written) and is not recorded, so
+   * a corrected retry may reuse the key; a replay runs nothing and so records nothing again.
    */
-  async write<T>(idem: Idempotency<T> | undefined, fn: (tx: StoreTx, now: number) => Promise<Result<T>>): Promise<Outcome<T>> {
+  async write<T>(idem: Idempotency<T> | undefined, fn: (tx: StoreTx, now: number, audit: AuditRecorder) => Promise<Result<T>>): Promise<Outcome<T>> {
     try {
       return await this.writeOnce(idem, fn);
     } catch (err) {
@@ -74,7 +76,7 @@ export class Admin {
     }
   }
 
-  private async writeOnce<T>(idem: Idempotency<T> | undefined, fn: (tx: StoreTx, now: number) => Promise<Result<T>>): Promise<Outcome<T>> {
+  private async writeOnce<T>(idem: Idempotency<T> | undefined, fn: (tx: StoreTx, now: number, audit: AuditRecorder) => Promise<Result<T>>): Promise<Outcome<T>> {
     const now = this.clock.now();
     try {
       return await this.store.transaction(async (tx): Promise<Outcome<T>> => {
@@ -85,8 +87,10 @@ export class Admin {
             return { kind: "replay", rendered: { status: prior.status, body: prior.response } };
           }
         }
-        const result = await fn(tx, now);
+        const audit = new AuditRecorder();
+        const result = await fn(tx, now, audit);
         if (!result.ok) throw new Rollback(result);
+        await appendAudit(tx, audit.drafts, now);
         if (idem) {
           const r = idem.render(result);
           await tx.putIdempotency([{ scope: idem.scope, key: idem.key, requestHash: idem.requestHash, status: r.status, response: r.body, createdAt: now }]);
@@ -108,7 +112,7 @@ export class Admin {
 
   async createOrg(input: NewOrg, idem?: Idempotency<{ org: Organization; owner: Member; key: CreatedKey }>) {
     if (!(await this.catalog.plan(input.planId))) return { kind: "fresh" as const, result: fail<never>("invalid_request", `Unknown plan ${JSON.stringify(input.planId)}.`, { field: "plan_id" }) };
-    return this.write(idem, async (tx, now) => {
+    return this.write(idem, async (tx, now, audit) => {
       const org: Organization = {
         id: newId("organization", now),
         name: input.name,
@@ -134,6 +138,9 @@ export class Admin {
       };
       await tx.insertMember(owner);
       const key = await this.insertKey(tx, now, org.id, owner.id, "Owner key", "interactive");
+      audit.record({ orgId: org.id, action: "organization.created", targetType: "organization", targetId: org.id, before: null, after: org });
+      audit.record({ orgId: org.id, action: "member.created", targetType: "member", targetId: owner.id, before: null, after: owner });
+      audit.record({ orgId: org.id, action: "api_key.created", targetType: "api_key", targetId: key.key.id, before: null, after: key.key });
       return { ok: true, value: { org, owner, key } };
     });
   }
@@ -145,11 +152,12 @@ export class Admin {
     if (patch.planId !== undefined && !(await this.catalog.plan(patch.planId))) {
       return { kind: "fresh", result: fail("invalid_request", `Unknown plan ${JSON.stringify(patch.planId)}.`, { field: "plan_id" }) };
     }
-    return this.write(undefined, async (tx) => {
+    return this.write(undefined, async (tx, _now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const updated: Organization = { ...org, ...defined(patch) };
       await tx.updateOrg(updated);
+      audit.record({ orgId, action: "organization.updated", targetType: "organization", targetId: orgId, before: org, after: updated });
       return { ok: true, value: updated };
     });
   }
@@ -161,7 +169,7 @@ export class Admin {
     input: { email: string; name: string; role: Role; seatTier: SeatTier; workspaceId: string | null; usageCreditsEnabled: boolean },
     idem?: Idempotency<Member>,
   ): Promise<Outcome<Member>> {
-    return this.write(idem, async (tx, now) => {
+    return this.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       if (input.workspaceId !== null) {
@@ -173,6 +181,7 @@ export class Admin {
       }
       const member: Member = { id: newId("member", now), orgId, createdAt: now, ...input };
       await tx.insertMember(member);
+      audit.record({ orgId, action: "member.created", targetType: "member", targetId: member.id, before: null, after: member });
       return { ok: true, value: member };
     });
   }
@@ -182,7 +191,7 @@ export class Admin {
     memberId: string,
     patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled">>,
   ): Promise<Outcome<Member>> {
-    return this.write(undefined, async (tx) => {
+    return this.write(undefined, async (tx, _now, audit) => {
       await tx.lockOrgs([orgId]);
       const m = await tx.getMember(memberId);
       if (!m || m.orgId !== orgId) return fail("not_found", `No member ${memberId}.`);
@@ -196,16 +205,18 @@ export class Admin {
       }
       const updated: Member = { ...m, ...defined(patch) };
       await tx.updateMember(updated);
+      audit.record({ orgId, action: "member.updated", targetType: "member", targetId: memberId, before: m, after: updated });
       return { ok: true, value: updated };
     });
   }
 
   async createWorkspace(orgId: string, name: string, idem?: Idempotency<Workspace>): Promise<Outcome<Workspace>> {
-    return this.write(idem, async (tx, now) => {
+    return this.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const ws: Workspace = { id: newId("workspace", now), orgId, name, createdAt: now };
       await tx.insertWorkspace(ws);
+      audit.record({ orgId, action: "workspace.created", targetType: "workspace", targetId: ws.id, before: null, after: ws });
       return { ok: true, value: ws };
     });
   }
@@ -220,10 +231,13 @@ export class Admin {
   }
 
   async createApiKey(orgId: string, input: { memberId: string; name: string; surface: Surface }, idem?: Idempotency<CreatedKey>): Promise<Outcome<CreatedKey>> {
-    return this.write(idem, async (tx, now) => {
+    return this.write(idem, async (tx, now, audit) => {
       const m = await tx.getMember(input.memberId);
       if (!m || m.orgId !== orgId) return fail("not_found", `No member ${input.memberId} in this organization.`, { field: "member_id" });
-      return { ok: true, value: await this.insertKey(tx, now, orgId, m.id, input.name, input.surface) };
+      const created = await this.insertKey(tx, now, orgId, m.id, input.name, input.surface);
+      // The row, never the secret (and the snapshot drops the hash).
+      audit.record({ orgId, action: "api_key.created", targetType: "api_key", targetId: created.key.id, before: null, after: created.key });
+      return { ok: true, value: created };
     });
   }
 
@@ -233,11 +247,13 @@ export class Admin {
   }
 
   async revokeApiKey(orgId: string, keyId: string): Promise<Outcome<ApiKeyRow>> {
-    return this.write(undefined, async (tx, now) => {
+    return this.write(undefined, async (tx, now, audit) => {
       const key = (await tx.listApiKeys(orgId)).find((k) => k.id === keyId);
       if (!key) return fail("not_found", `No API key ${keyId}.`);
       await tx.revokeApiKey(keyId, now);
-      return { ok: true, value: { ...key, revokedAt: key.revokedAt ?? now } };
+      const revoked = { ...key, revokedAt: key.revokedAt ?? now };
+      if (key.revokedAt === null) audit.record({ orgId, action: "api_key.revoked", targetType: "api_key", targetId: keyId, before: key, after: revoked });
+      return { ok: true, value: revoked };
     });
   }
 
@@ -249,7 +265,7 @@ export class Admin {
     input: { scope: LimitScope; scopeId: string | null; period: LimitPeriod; amount: Micros | null },
     idem?: Idempotency<SpendLimit>,
   ): Promise<Outcome<SpendLimit>> {
-    return this.write(idem, async (tx, now) => {
+    return this.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       let scopeId = input.scopeId ?? "";
@@ -272,16 +288,18 @@ export class Admin {
       const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
       const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount };
       await tx.upsertLimit(limit, now);
+      audit.record({ orgId, action: "spend_limit.set", targetType: "spend_limit", targetId: limit.id, before: existing ?? null, after: limit });
       return { ok: true, value: limit };
     });
   }
 
   async deleteLimit(orgId: string, limitId: string): Promise<Outcome<SpendLimit>> {
-    return this.write(undefined, async (tx) => {
+    return this.write(undefined, async (tx, _now, audit) => {
       await tx.lockOrgs([orgId]);
       const limit = (await tx.listLimits(orgId)).find((l) => l.id === limitId);
       if (!limit) return fail("not_found", `No spending limit ${limitId}.`);
       await tx.deleteLimit(limitId);
+      audit.record({ orgId, action: "spend_limit.deleted", targetType: "spend_limit", targetId: limitId, before: limit, after: null });
       return { ok: true, value: limit };
     });
   }

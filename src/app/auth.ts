@@ -42,13 +42,16 @@ export async function authenticate(tx: StoreTx, secret: string): Promise<Princip
   return { kind: "member", keyId: row.id, orgId: row.orgId, memberId: member.id, role: member.role, surface: row.surface };
 }
 
-/** What each role may do inside its organization. Platform keys may do everything. */
-export type Permission = "read" | "manage" | "billing" | "meter" | "meter_any_member" | "platform";
+/**
+ * What each role may do inside its organization. Platform keys may do everything. "audit" reads
+ * the audit log: whoever manages the organization or its money may see who changed what.
+ */
+export type Permission = "read" | "manage" | "billing" | "audit" | "meter" | "meter_any_member" | "platform";
 
 const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  owner: ["read", "manage", "billing", "meter", "meter_any_member"],
-  admin: ["read", "manage", "billing", "meter", "meter_any_member"],
-  billing: ["read", "billing", "meter"],
+  owner: ["read", "manage", "billing", "audit", "meter", "meter_any_member"],
+  admin: ["read", "manage", "billing", "audit", "meter", "meter_any_member"],
+  billing: ["read", "billing", "audit", "meter"],
   member: ["read", "meter"],
 };
 

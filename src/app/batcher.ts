@@ -14,7 +14,9 @@ import { Books } from "../core/books.js";
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
+import type { AuditEntry } from "../core/audit.js";
 import type { IdempotencyRecord, Store } from "../ports/store.js";
+import { auditEntries, AuditRecorder, currentActor, type ActorContext } from "./audit.js";
 
 /** What an idempotent operation stores and replays: the rendered response. */
 export interface Rendered {
@@ -36,7 +38,8 @@ export interface MoneyOp<T> {
   readonly holdIds: readonly string[];
   readonly grantIds?: readonly string[];
   readonly allActiveGrants?: boolean;
-  readonly run: (books: Books, now: number) => Result<T>;
+  /** Decides against the books; changes to money it makes on request are recorded in `audit`. */
+  readonly run: (books: Books, now: number, audit: AuditRecorder) => Result<T>;
   readonly idempotency?: Idempotency<T>;
 }
 
@@ -44,6 +47,8 @@ export type Outcome<T> = { readonly kind: "fresh"; readonly result: Result<T> } 
 
 interface Queued {
   readonly op: MoneyOp<unknown>;
+  /** Who submitted it (the batch commits in whichever request's turn came first). */
+  readonly by: ActorContext;
   readonly resolve: (o: Outcome<unknown>) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -65,6 +70,7 @@ export class Batcher {
   private scheduled = false;
   private inFlight = 0;
   private readonly busy = new Set<string>();
+  private readonly batchListeners: Array<(size: number) => void> = [];
   readonly stats: BatchStats = { batches: 0, operations: 0, largest: 0 };
 
   constructor(
@@ -75,9 +81,19 @@ export class Batcher {
 
   submit<T>(op: MoneyOp<T>): Promise<Outcome<T>> {
     return new Promise<Outcome<T>>((resolve, reject) => {
-      this.queue.push({ op: op as MoneyOp<unknown>, resolve: resolve as (o: Outcome<unknown>) => void, reject });
+      this.queue.push({ op: op as MoneyOp<unknown>, by: currentActor(), resolve: resolve as (o: Outcome<unknown>) => void, reject });
       this.schedule();
     });
+  }
+
+  /** Operations waiting for a batch (not yet in a committing one). */
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  /** Called with the size of every committed batch (metrics). */
+  onBatch(listener: (size: number) => void): void {
+    this.batchListeners.push(listener);
   }
 
   /** Resolves once everything queued so far has been committed (graceful shutdown). */
@@ -127,7 +143,7 @@ export class Batcher {
   private async runBatch(batch: Queued[], retried = false): Promise<void> {
     let outcomes: Outcome<unknown>[];
     try {
-      outcomes = await this.commit(batch.map((q) => q.op));
+      outcomes = await this.commit(batch);
     } catch (err) {
       if (batch.length === 1 && !retried && err instanceof Error && err.name === "UniqueViolation") {
         // Raced with another instance on an idempotency key: once more, the winner's record replays.
@@ -144,11 +160,13 @@ export class Batcher {
     this.stats.batches++;
     this.stats.operations += batch.length;
     this.stats.largest = Math.max(this.stats.largest, batch.length);
+    for (const l of this.batchListeners) l(batch.length);
     batch.forEach((q, i) => q.resolve(outcomes[i] as Outcome<unknown>));
   }
 
-  private commit(ops: readonly MoneyOp<unknown>[]): Promise<Outcome<unknown>[]> {
+  private commit(queued: readonly Queued[]): Promise<Outcome<unknown>[]> {
     const now = this.clock.now();
+    const ops = queued.map((q) => q.op);
     return this.store.transaction(async (tx) => {
       const orgIds = [...new Set(ops.map((o) => o.orgId))];
       const locked = await tx.lockOrgs(orgIds);
@@ -179,7 +197,8 @@ export class Batcher {
       }
 
       const fresh: IdempotencyRecord[] = [];
-      const outcomes = ops.map((o): Outcome<unknown> => {
+      const audited: AuditEntry[] = [];
+      const outcomes = ops.map((o, i): Outcome<unknown> => {
         const idem = o.idempotency;
         if (idem) {
           const prior = known.get(`${idem.scope}\n${idem.key}`);
@@ -188,7 +207,9 @@ export class Batcher {
             return { kind: "fresh", result: { ok: false, error: idempotencyConflict(idem.key) } };
           }
         }
-        const result = o.run(books, now);
+        const audit = new AuditRecorder();
+        const result = o.run(books, now, audit);
+        if (result.ok) audited.push(...auditEntries(audit.drafts, now, queued[i]?.by));
         if (idem) {
           const rendered = idem.render(result);
           known.set(`${idem.scope}\n${idem.key}`, { requestHash: idem.requestHash, rendered });
@@ -198,6 +219,7 @@ export class Batcher {
       });
       await tx.writeChanges(books.changes());
       await tx.putIdempotency(fresh);
+      if (audited.length > 0) await tx.audit.insert(audited);
       return outcomes;
     });
   }

@@ -228,12 +228,14 @@ export class Engine {
       orgId: input.orgId,
       memberIds: input.memberId ? [input.memberId] : [],
       holdIds: [],
-      run: (books, at) => {
+      run: (books, at, audit) => {
         if (!books.org(input.orgId)) return { ok: false, error: domainError("not_found", `No organization ${input.orgId}.`) };
         if (input.memberId && !books.member(input.orgId, input.memberId)) {
           return { ok: false, error: domainError("not_found", `No member ${input.memberId} in this organization.`) };
         }
-        return { ok: true, value: books.addGrant({ ...grant }, at) };
+        const added = books.addGrant({ ...grant }, at);
+        audit.record({ orgId: input.orgId, action: "grant.created", targetType: "grant", targetId: added.id, before: null, after: added });
+        return { ok: true, value: added };
       },
       ...(idem ? { idempotency: idem } : {}),
     });
@@ -245,7 +247,13 @@ export class Engine {
       memberIds: [],
       holdIds: [],
       grantIds: [grantId],
-      run: (books, at) => books.voidGrant(orgId, grantId, at),
+      run: (books, at, audit) => {
+        const before = books.grant(orgId, grantId);
+        const snapshot = before ? { ...before } : null;
+        const r = books.voidGrant(orgId, grantId, at);
+        if (r.ok) audit.record({ orgId, action: "grant.voided", targetType: "grant", targetId: grantId, before: snapshot, after: r.value });
+        return r;
+      },
       ...(idem ? { idempotency: idem } : {}),
     });
   }

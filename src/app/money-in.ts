@@ -34,6 +34,7 @@ import type { Logger } from "../ports/logger.js";
 import { ProviderTimeout, type ChargeResult, type PaymentProvider } from "../ports/payments.js";
 import type { Store, StoreTx } from "../ports/store.js";
 import type { Admin } from "./admin.js";
+import { appendAudit, asSystem, AuditRecorder } from "./audit.js";
 import { idempotencyConflict, type Idempotency, type Outcome, type Rendered } from "./batcher.js";
 import { PerOrgRunner, RefreshingOrgSet } from "./org-watch.js";
 
@@ -63,6 +64,9 @@ const RELOAD_ORGS_REFRESH_MS = 5_000;
 /** A payment whose charge never got an answer is retried with its idempotency key for this long (under Stripe's 24 h). */
 const CHARGE_RETRY_WINDOW_MS = 20 * 3_600_000;
 
+/** What the metrics count of auto-reload: a charge started, a skip recorded, a charge's result. */
+export type ReloadOutcome = "started" | "skipped" | "succeeded" | "failed";
+
 type Started = { readonly kind: "replay"; readonly rendered: Rendered } | { readonly kind: "existing" | "new"; readonly payment: Payment };
 
 class Rollback<T> extends Error {
@@ -82,6 +86,7 @@ export class MoneyIn {
   /** Auto-reload evaluations, coalesced per organization. */
   private readonly evaluations: PerOrgRunner;
   private readonly driving = new Set<Promise<unknown>>();
+  private readonly reloadListeners: Array<(outcome: ReloadOutcome) => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -98,9 +103,19 @@ export class MoneyIn {
       (err) => this.log.error("auto-reload org list refresh failed", { error: String(err) }),
     );
     this.evaluations = new PerOrgRunner(
-      (orgId) => this.evaluate(orgId),
+      // Auto-reload acts for nobody in particular (whoever's settle woke it): the audit log says system.
+      (orgId) => asSystem(() => this.evaluate(orgId)),
       (orgId, err) => this.log.error("auto-reload evaluation failed", { org_id: orgId, error: err instanceof Error ? err.message : String(err) }),
     );
+  }
+
+  /** Called after an auto-reload starts a charge, skips, succeeds or fails (metrics). */
+  onReload(listener: (outcome: ReloadOutcome) => void): void {
+    this.reloadListeners.push(listener);
+  }
+
+  private reloaded(outcome: ReloadOutcome | undefined): void {
+    if (outcome) for (const l of this.reloadListeners) l(outcome);
   }
 
   // ------------------------------------------------------------ payment methods
@@ -110,11 +125,12 @@ export class MoneyIn {
     if (!tokenized) {
       return fresh(fail("invalid_card", `The ${this.provider.name} provider does not accept this card (the sandbox takes only the test card numbers listed in the README; Stripe takes a pm_… id).`, { field: card.cardNumber !== undefined ? "card_number" : "token" }));
     }
-    return this.admin.write(idem, async (tx, now) => {
+    return this.admin.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const pm: PaymentMethod = { id: newId("paymentMethod", now), orgId, provider: this.provider.name, token: tokenized.token, brand: tokenized.brand, last4: tokenized.last4, createdAt: now, detachedAt: null };
       await tx.moneyIn.insertPaymentMethod(pm);
+      audit.record({ orgId, action: "payment_method.created", targetType: "payment_method", targetId: pm.id, before: null, after: pm });
       return ok(pm);
     });
   }
@@ -125,12 +141,14 @@ export class MoneyIn {
 
   /** Detaches a method (payments keep referring to it). Auto-reload using it then skips with missing_payment_method. */
   async removePaymentMethod(orgId: string, id: string): Promise<Outcome<PaymentMethod>> {
-    return this.admin.write(undefined, async (tx, now) => {
+    return this.admin.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const pm = await tx.moneyIn.getPaymentMethod(id);
       if (!pm || pm.orgId !== orgId || pm.detachedAt !== null) return fail("not_found", `No payment method ${id}.`);
       await tx.moneyIn.detachPaymentMethod(id, now);
-      return ok({ ...pm, detachedAt: now });
+      const removed = { ...pm, detachedAt: now };
+      audit.record({ orgId, action: "payment_method.removed", targetType: "payment_method", targetId: id, before: pm, after: removed });
+      return ok(removed);
     });
   }
 
@@ -167,7 +185,7 @@ export class MoneyIn {
   private async startPayment(
     p: { orgId: string; purpose: PaymentPurpose; priced: PricedPurchase; paymentMethodId: string; actor: string | null; creditRequestId: string | null },
     idem: Idempotency<Payment> | undefined,
-    beforeInsert?: (tx: StoreTx, now: number, paymentId: string) => Promise<Result<true>>,
+    beforeInsert?: (tx: StoreTx, now: number, paymentId: string, audit: AuditRecorder) => Promise<Result<true>>,
   ): Promise<Outcome<Payment>> {
     const rules = this.options.purchases;
     // The API's Idempotency-Key becomes the provider's key: a retry finds this very payment.
@@ -193,8 +211,9 @@ export class MoneyIn {
       const cap = checkDailyCap(await tx.moneyIn.sumCharged(p.orgId, MANUAL, day.start, day.end), p.priced.charge, now, rules);
       if (!cap.ok) return cap;
       const id = newId("payment", now);
+      const audit = new AuditRecorder();
       if (beforeInsert) {
-        const r = await beforeInsert(tx, now, id);
+        const r = await beforeInsert(tx, now, id, audit);
         if (!r.ok) return r;
       }
       const payment: Payment = {
@@ -222,6 +241,8 @@ export class MoneyIn {
         resolvedAt: null,
       };
       await tx.moneyIn.insertPayment(payment);
+      audit.record({ orgId: p.orgId, action: "payment.created", targetType: "payment", targetId: id, before: null, after: payment });
+      await appendAudit(tx, audit.drafts, now);
       return ok({ kind: "new", payment });
     });
     if (!started.ok) return fresh(started);
@@ -276,7 +297,9 @@ export class MoneyIn {
       await this.store.transaction((tx) => tx.moneyIn.notePending(payment.id, { providerRef: result.providerRef, nextCheckAt: now + this.options.pendingRecheckMs, attempted: true, at: now }));
       return (await this.store.read((tx) => tx.moneyIn.getPayment(payment.id))) ?? payment;
     }
-    return this.store.transaction(async (tx) => {
+    let reload: ReloadOutcome | undefined;
+    const applied = await this.store.transaction(async (tx) => {
+      reload = undefined;
       const now = this.clock.now();
       const [org] = await tx.lockOrgs([payment.orgId]);
       if (!org) throw new Error(`organization ${payment.orgId} of payment ${payment.id} not found`);
@@ -290,6 +313,7 @@ export class MoneyIn {
       });
       const current = (await tx.moneyIn.getPayment(payment.id)) ?? payment;
       if (!moved) return current; // someone else applied the answer first: exactly once
+      await appendAudit(tx, [{ orgId: org.id, action: "payment.resolved", targetType: "payment", targetId: payment.id, before: payment, after: current }], now);
       const events: OutboxEvent[] = [];
       let balance: Micros | null = null;
       if (current.status === "succeeded" && grantId !== null) {
@@ -315,6 +339,7 @@ export class MoneyIn {
       }
       const data = presentEventPayment(current, balance);
       if (current.purpose === "auto_reload") {
+        reload = current.status === "succeeded" ? "succeeded" : "failed";
         await this.afterReload(tx, current, balance, now, events);
       } else {
         events.push(event(org.id, current.status === "succeeded" ? "purchase.succeeded" : "purchase.failed", data, now));
@@ -331,6 +356,8 @@ export class MoneyIn {
       }
       return current;
     });
+    this.reloaded(reload);
+    return applied;
   }
 
   /** The circuit breaker's bookkeeping for a resolved reload, in the payment's transaction. */
@@ -439,24 +466,27 @@ export class MoneyIn {
     return this.startPayment(
       { orgId, purpose: "credit_request", priced: { credit: req.amount, charge: req.amount, bundleId: null }, paymentMethodId: input.paymentMethodId, actor: input.actor, creditRequestId: req.id },
       idem,
-      async (tx, now, paymentId) => {
+      async (tx, now, paymentId, audit) => {
         const current = await tx.moneyIn.getCreditRequest(requestId);
         if (!current || current.orgId !== orgId) return fail("not_found", `No credit request ${requestId}.`);
         if (current.status !== "pending") return fail("conflict", `Credit request ${requestId} is already ${current.status}.`, { status: current.status });
-        await tx.moneyIn.updateCreditRequest({ ...current, status: "approved", decidedBy: input.actor, decidedAt: now, paymentId });
+        const approved: CreditRequest = { ...current, status: "approved", decidedBy: input.actor, decidedAt: now, paymentId };
+        await tx.moneyIn.updateCreditRequest(approved);
+        audit.record({ orgId, action: "credit_request.approved", targetType: "credit_request", targetId: requestId, before: current, after: approved });
         return ok(true);
       },
     );
   }
 
   async declineCreditRequest(orgId: string, requestId: string, actor: string | null, note: string): Promise<Outcome<CreditRequest>> {
-    return this.admin.write(undefined, async (tx, now) => {
+    return this.admin.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const req = await tx.moneyIn.getCreditRequest(requestId);
       if (!req || req.orgId !== orgId) return fail("not_found", `No credit request ${requestId}.`);
       if (req.status !== "pending") return fail("conflict", `Credit request ${requestId} is already ${req.status}.`, { status: req.status });
       const declined: CreditRequest = { ...req, status: "declined", decidedBy: actor, decidedAt: now, decisionNote: note };
       await tx.moneyIn.updateCreditRequest(declined);
+      audit.record({ orgId, action: "credit_request.declined", targetType: "credit_request", targetId: requestId, before: req, after: declined });
       return ok(declined);
     });
   }
@@ -471,7 +501,7 @@ export class MoneyIn {
   async setAutoReload(orgId: string, input: ReloadSettingsInput): Promise<Outcome<AutoReloadSettings>> {
     const valid = validateReloadSettings(input, this.options.reload);
     if (!valid.ok) return fresh(valid);
-    const out = await this.admin.write<AutoReloadSettings>(undefined, async (tx, now) => {
+    const out = await this.admin.write<AutoReloadSettings>(undefined, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       if (input.paymentMethodId !== null) {
@@ -492,6 +522,7 @@ export class MoneyIn {
         updatedAt: now,
       };
       await tx.moneyIn.putAutoReload(next);
+      audit.record({ orgId, action: "auto_reload.updated", targetType: "auto_reload", targetId: orgId, before: prior ?? null, after: next });
       return ok(next);
     });
     // New settings may already call for a reload.
@@ -539,7 +570,9 @@ export class MoneyIn {
     const quiet = decideReload(peek.s, peek.state, this.options.reload).kind === "none" && !isLow(peek.s, peek.state) && !peek.s.lowBalanceNotified && peek.s.lastSkipReason === null;
     if (quiet) return { kind: "none" };
 
+    let reload: ReloadOutcome | undefined;
     const decided = await this.store.transaction(async (tx) => {
+      reload = undefined;
       const now = this.clock.now();
       const [org] = await tx.lockOrgs([orgId]);
       const s = org ? await tx.moneyIn.getAutoReload(orgId) : undefined;
@@ -566,6 +599,7 @@ export class MoneyIn {
             await tx.moneyIn.insertReloadAttempt({ id: newId("reloadAttempt", now), orgId, at: now, outcome: "skipped", reason: decision.reason, amount: 0, balance: effective, paymentId: null, failureCode: null, resolvedAt: now });
             events.push(event(orgId, "auto_reload.failed", { reason: decision.reason, balance: String(effective), threshold: String(s.threshold) }, now));
             next = { ...next, lastSkipReason: decision.reason };
+            reload = "skipped";
           }
           break;
         case "charge": {
@@ -595,8 +629,10 @@ export class MoneyIn {
             resolvedAt: null,
           };
           await tx.moneyIn.insertPayment(payment);
+          await appendAudit(tx, [{ orgId, action: "payment.created", targetType: "payment", targetId: id, before: null, after: payment }], now);
           await tx.moneyIn.insertReloadAttempt({ id: newId("reloadAttempt", now), orgId, at: now, outcome: "pending", reason: null, amount: decision.amount, balance: effective, paymentId: id, failureCode: null, resolvedAt: null });
           next = { ...next, lastSkipReason: null };
+          reload = "started";
           break;
         }
       }
@@ -604,6 +640,7 @@ export class MoneyIn {
       await tx.moneyIn.insertEvents(events);
       return { decision, payment };
     });
+    this.reloaded(reload);
     if (decided?.payment) {
       const driving = this.drive(decided.payment);
       this.driving.add(driving);

@@ -80,7 +80,7 @@ export class SdkCredits {
     if (actor.kind === "member" && actor.memberId !== memberId && !actor.canManage) {
       return { kind: "fresh", result: fail("forbidden", "Only the member themselves, an owner or an admin may claim a member's monthly SDK credit.", { field: "member_id" }) };
     }
-    return this.admin.write(idem, async (tx, now) => {
+    return this.admin.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const member = await tx.getMember(memberId);
@@ -92,9 +92,13 @@ export class SdkCredits {
         if (amount <= 0) {
           return fail("conflict", `The ${plan.name} plan includes no monthly SDK credit for a ${member.seatTier} seat.`, { plan_id: plan.id, seat_tier: member.seatTier });
         }
-        await tx.sdkCredits.insertClaim({ orgId, memberId, claimedAt: now, claimedBy: actor.kind === "platform" ? "platform" : actor.memberId });
+        const claim = { orgId, memberId, claimedAt: now, claimedBy: actor.kind === "platform" ? "platform" : actor.memberId };
+        await tx.sdkCredits.insertClaim(claim);
+        audit.record({ orgId, action: "sdk_credits.claimed", targetType: "sdk_credit_claim", targetId: memberId, before: null, after: claim });
       }
-      await this.grantDue(tx, org, cycleOf(now), now);
+      for (const g of await this.grantDue(tx, org, cycleOf(now), now)) {
+        audit.record({ orgId, action: "grant.created", targetType: "grant", targetId: g.id, before: null, after: g });
+      }
       return { ok: true, value: { alreadyClaimed: existing !== undefined, status: await this.memberStatus(tx, org, member, now) } };
     });
   }
@@ -104,11 +108,14 @@ export class SdkCredits {
    * claim) and to every member from the next cycle; this cycle's grants stay as they are.
    */
   async configure(orgId: string, input: { pooled: boolean; poolCap: Micros | null }): Promise<Outcome<OrgSdkCredits>> {
-    return this.admin.write(undefined, async (tx, now) => {
+    return this.admin.write(undefined, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
-      const current = (await tx.sdkCredits.getSettings(orgId)) ?? defaultSettings(orgId);
-      await tx.sdkCredits.putSettings({ orgId, pooled: input.pooled, poolCap: input.poolCap ?? current.poolCap, updatedAt: now });
+      const prior = await tx.sdkCredits.getSettings(orgId);
+      const current = prior ?? defaultSettings(orgId);
+      const next = { orgId, pooled: input.pooled, poolCap: input.poolCap ?? current.poolCap, updatedAt: now };
+      await tx.sdkCredits.putSettings(next);
+      audit.record({ orgId, action: "sdk_credits.updated", targetType: "sdk_credits", targetId: orgId, before: prior ?? null, after: next });
       return { ok: true, value: await this.orgStatusIn(tx, org, now) };
     });
   }

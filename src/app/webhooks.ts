@@ -80,6 +80,7 @@ export class Webhooks {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = Number.POSITIVE_INFINITY;
   private closed = false;
+  private readonly attemptListeners: Array<(outcome: "delivered" | "failed" | "retry") => void> = [];
   /** Organizations with endpoints: money-path events are evaluated for these only. */
   private readonly endpointOrgs: RefreshingOrgSet;
   /** Money-path event evaluations, coalesced per organization. */
@@ -118,7 +119,7 @@ export class Webhooks {
       }
       types = [...new Set(input.eventTypes.filter(isEventType))];
     }
-    const out = await this.admin.write(idem, async (tx, now) => {
+    const out = await this.admin.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail<WebhookEndpoint>("not_found", `No organization ${orgId}.`);
       if ((await tx.webhooks.listEndpoints(orgId)).length >= this.options.maxEndpointsPerOrg) {
@@ -135,6 +136,8 @@ export class Webhooks {
         deletedAt: null,
       };
       await tx.webhooks.insertEndpoint(endpoint);
+      // The snapshot drops the signing secret.
+      audit.record({ orgId, action: "webhook_endpoint.created", targetType: "webhook_endpoint", targetId: endpoint.id, before: null, after: endpoint });
       return ok(endpoint);
     });
     if (out.kind === "fresh" && out.result.ok) this.endpointOrgs.add(orgId);
@@ -152,10 +155,12 @@ export class Webhooks {
 
   /** Deletes an endpoint: nothing more is sent to it; its delivery log stays readable by id. */
   async deleteEndpoint(orgId: string, id: string): Promise<Outcome<WebhookEndpoint>> {
-    return this.admin.write(undefined, async (tx, now) => {
+    return this.admin.write(undefined, async (tx, now, audit) => {
       const e = await tx.webhooks.getEndpoint(id);
       if (!e || e.orgId !== orgId || !(await tx.webhooks.deleteEndpoint(id, now))) return fail<WebhookEndpoint>("not_found", `No webhook endpoint ${id}.`);
-      return ok({ ...e, deletedAt: now });
+      const deleted = { ...e, deletedAt: now };
+      audit.record({ orgId, action: "webhook_endpoint.deleted", targetType: "webhook_endpoint", targetId: id, before: e, after: deleted });
+      return ok(deleted);
     });
   }
 
@@ -222,6 +227,11 @@ export class Webhooks {
       .then(() => {
         if (this.kickAgain) this.kick();
       });
+  }
+
+  /** Called after every recorded delivery attempt with its outcome (metrics). */
+  onAttempt(listener: (outcome: "delivered" | "failed" | "retry") => void): void {
+    this.attemptListeners.push(listener);
   }
 
   /** Resolves when no dispatcher run or money-path evaluation of this instance is in flight. */
@@ -332,6 +342,7 @@ export class Webhooks {
     await this.store.transaction((tx) =>
       tx.webhooks.recordAttempt(d.id, { status: outcome === "retry" ? "pending" : outcome, nextAttemptAt: next, lastStatus: status, lastError: success ? null : error, at: now }),
     );
+    for (const l of this.attemptListeners) l(outcome);
     if (outcome === "retry" && next !== null) this.scheduleRetry(next);
     if (outcome === "failed") this.log.error("webhook delivery failed for good", { delivery_id: d.id, endpoint_id: d.endpointId, event_id: d.eventId, attempts: d.attempts + 1, error });
     return outcome;

@@ -1,6 +1,6 @@
 // Webhook configuration, read from the environment by config.ts: where deliveries may go (SSRF
 // policy), the retry schedule, the attempt timeout and whether commits wake the dispatcher at once.
-import { envInt } from "./env.js";
+import { envBool as bool, envInt } from "./env.js";
 
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../core/webhooks.js";
 
@@ -22,14 +22,6 @@ export const WEBHOOKS_ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ["USAGE_CREDITS_WEBHOOK_DISPATCH_ON_COMMIT", "true", "deliver right after the commit (false: only on the scheduled job's tick)"],
   ["USAGE_CREDITS_WEBHOOK_MAX_ENDPOINTS", "20", "webhook endpoints per organization"],
 ];
-
-function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (raw === "true" || raw === "1") return true;
-  if (raw === "false" || raw === "0") return false;
-  throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
-}
 
 function schedule(env: NodeJS.ProcessEnv): number[] {
   const name = "USAGE_CREDITS_WEBHOOK_RETRY_SECONDS";

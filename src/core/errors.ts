@@ -34,6 +34,7 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "method_not_allowed"
+  | "too_many_auth_failures"
   // infrastructure
   | "service_unavailable"
   | "internal_error";

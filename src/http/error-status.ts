@@ -44,6 +44,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, { status: number; type: Er
   payload_too_large: { status: 413, type: "request_too_large" },
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
+  too_many_auth_failures: { status: 429, type: "rate_limit_error" },
   service_unavailable: { status: 503, type: "overloaded_error" },
   internal_error: { status: 500, type: "api_error" },
 };

@@ -14,6 +14,7 @@ import { moneyRoutes } from "./money-routes.js";
 import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
+import { auditRoutes } from "./audit-routes.js";
 import {
   presentAuthorized,
   presentCreatedKey,
@@ -98,12 +99,16 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     route({
       method: "GET",
       path: "/readyz",
-      summary: "Readiness: the database answers and the schema is current.",
+      summary: "Readiness: 200 while the database answers and the server is not shutting down; 503 while draining or when the database is unreachable.",
       tag: "Service",
       auth: "public",
       handler: async (ctx) => {
+        const store = ctx.services.store.capabilities.name;
+        // Draining: say so at once, so the load balancer stops sending before the listener closes.
+        if (ctx.services.lifecycle.draining) return { status: 503, body: { status: "draining", store } };
+        // An unreachable database is a StoreUnavailable: the edge answers 503 service_unavailable.
         const version = await ctx.services.store.schemaVersion();
-        return { status: 200, body: { status: "ready", store: ctx.services.store.capabilities.name, schema_version: version } };
+        return { status: 200, body: { status: "ready", store, schema_version: version } };
       },
     }),
     route({
@@ -615,6 +620,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...sdkCreditRoutes(),
     ...statementRoutes(),
     ...webhookRoutes(),
+    ...auditRoutes(),
     ...extra,
   ];
   const openapi = buildOpenApi(routes);

@@ -3,12 +3,19 @@
 // (another org's ids look exactly like missing ones), role checks, then the handler. Every error
 // leaves in one envelope whose status comes from error-status.ts; no stack trace ever leaves.
 // A handler may return a `write` function to stream its own body (the gateway's SSE).
+// Every response carries the security headers; every request is one access-log line and one
+// sample of the request metrics; handlers run in the caller's actor context (the audit log's "who").
 
 import { createHash } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { Admin } from "../app/admin.js";
+import { actingAs } from "../app/audit.js";
 import { allows, authenticate, canSeeOrg, type Permission, type Principal } from "../app/auth.js";
+import type { Metrics } from "../app/metrics.js";
+import type { AuditActor } from "../core/audit.js";
+import type { SecurityConfig } from "../config/security.js";
+import { AuthFailureLimiter } from "./auth-limiter.js";
 import type { Idempotency, Outcome, Rendered } from "../app/batcher.js";
 import type { Engine } from "../app/engine.js";
 import type { MoneyIn } from "../app/money-in.js";
@@ -31,6 +38,9 @@ export interface Services {
   readonly log: Logger;
   readonly moneyIn: MoneyIn;
   readonly webhooks: Webhooks;
+  readonly metrics: Metrics;
+  /** `draining` turns true when shutdown starts: /readyz answers 503 and connections close after their response. */
+  readonly lifecycle: { draining: boolean };
 }
 
 export interface Reply {
@@ -99,7 +109,33 @@ export interface ServerOptions {
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  readonly security: Pick<SecurityConfig, "authFailureLimit" | "authFailureWindowMs" | "trustProxy" | "hstsMaxAgeSeconds">;
 }
+
+/** Headers on every response; a route's own headers (a dashboard page's caching, its CSP) win. */
+export function securityHeaders(hstsMaxAgeSeconds: number): Record<string, string> {
+  return {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+    ...(hstsMaxAgeSeconds > 0 ? { "strict-transport-security": `max-age=${hstsMaxAgeSeconds}; includeSubDomains` } : {}),
+  };
+}
+
+/** The client's address: the socket's, or behind one trusted proxy the last X-Forwarded-For entry. */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const fwd = req.headers["x-forwarded-for"];
+  const last = trustProxy && typeof fwd === "string" ? fwd.split(",").pop()?.trim() : undefined;
+  return last || req.socket.remoteAddress || "unknown";
+}
+
+function actorOf(p: Principal, auth: Auth): AuditActor {
+  if (auth === "public") return { type: "system", id: null, memberId: null };
+  return p.kind === "platform" ? { type: "platform_key", id: p.keyId, memberId: null } : { type: "api_key", id: p.keyId, memberId: p.memberId };
+}
+
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;.*)?$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -121,6 +157,9 @@ export function errorReply(error: DomainError, requestId: string, now: number): 
 export function buildServer(routes: readonly AnyRoute[], services: Services, options: ServerOptions): Server {
   const router = new Router<AnyRoute>();
   for (const r of routes) router.add(r.method, r.path, r);
+  const baseHeaders = securityHeaders(options.security.hstsMaxAgeSeconds);
+  const limiter = new AuthFailureLimiter(options.security.authFailureLimit, options.security.authFailureWindowMs);
+  const { metrics, log } = services;
 
   const server = createServer((req, res) => {
     void handle(req, res);
@@ -133,13 +172,16 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newId("request");
     const started = performance.now();
+    const client = clientAddress(req, options.security.trustProxy);
+    // What dispatch learns, for the access log and the metrics.
+    const seen: { route: string; keyId: string | null } = { route: "unmatched", keyId: null };
     const gone = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) gone.abort();
     });
     let reply: Reply;
     try {
-      reply = await dispatch(req, requestId, gone.signal);
+      reply = await dispatch(req, requestId, gone.signal, client, seen);
     } catch (err) {
       if (err instanceof HttpError) {
         reply = errorReply(err.error, requestId, services.clock.now());
@@ -152,18 +194,27 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         reply = errorReply(domainError("internal_error", "Something went wrong on our side; the request id identifies it in our logs."), requestId, services.clock.now());
       }
     }
-    if (reply.write) await stream(res, reply, reply.write, requestId);
-    else send(res, reply, requestId);
-    services.log.info("request", {
+    const headers = { ...baseHeaders, ...(services.lifecycle.draining ? { connection: "close" } : {}) };
+    if (reply.write) await stream(res, reply, reply.write, requestId, headers);
+    else send(res, reply, requestId, headers);
+    const seconds = (performance.now() - started) / 1000;
+    const method = METHODS.has(req.method ?? "") ? (req.method ?? "") : "OTHER";
+    metrics.httpRequests.inc({ method, route: seen.route, status: String(reply.status) });
+    metrics.httpDuration.observe(seconds, { method, route: seen.route });
+    // The one access-log line of the request: never a header, a query string or a body (keys live there).
+    log.info("request", {
       request_id: requestId,
       method: req.method,
       path: (req.url ?? "").split("?")[0],
+      route: seen.route,
       status: reply.status,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      ms: Math.round(seconds * 10_000) / 10,
+      client,
+      key_id: seen.keyId,
     });
   }
 
-  async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal): Promise<Reply> {
+  async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal, client: string, seen: { route: string; keyId: string | null }): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (/%00/.test(url.pathname)) throw new HttpError(domainError("invalid_request", "The request path may not contain a NUL character (%00)."));
     let found: ReturnType<typeof router.find>;
@@ -180,9 +231,11 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       throw new HttpError(domainError("not_found", `No route for ${req.method} ${url.pathname}.`));
     }
     const route = match.route;
+    seen.route = route.path;
     const raw = await readBody(req, options.maxBodyBytes);
 
-    const principal = route.auth === "public" ? ({ kind: "platform", keyId: "public" } as Principal) : await authenticateRequest(req);
+    const principal = route.auth === "public" ? ({ kind: "platform", keyId: "public" } as Principal) : await authenticateRequest(req, client, requestId);
+    if (route.auth !== "public") seen.keyId = principal.keyId;
     const orgId = match.params["org_id"];
     if (route.auth !== "public" && route.auth !== "authenticated") {
       if (orgId !== undefined && !canSeeOrg(principal, orgId)) throw new HttpError(domainError("not_found", `No organization ${orgId}.`));
@@ -250,11 +303,11 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         return { status, body: present(outcome.value) };
       },
     };
-    return route.handler(ctx);
+    return actingAs({ actor: actorOf(principal, route.auth), requestId }, () => route.handler(ctx));
   }
 
-  async function stream(res: ServerResponse, reply: Reply, write: (res: ServerResponse) => Promise<void>, requestId: string): Promise<void> {
-    res.writeHead(reply.status, { "request-id": requestId, "x-content-type-options": "nosniff", "cache-control": "no-store", ...reply.headers });
+  async function stream(res: ServerResponse, reply: Reply, write: (res: ServerResponse) => Promise<void>, requestId: string, headers: Record<string, string>): Promise<void> {
+    res.writeHead(reply.status, { ...headers, "request-id": requestId, ...reply.headers });
     res.flushHeaders();
     try {
       await write(res);
@@ -264,14 +317,29 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     }
   }
 
-  async function authenticateRequest(req: IncomingMessage): Promise<Principal> {
+  async function authenticateRequest(req: IncomingMessage, client: string, requestId: string): Promise<Principal> {
     const header = req.headers["x-api-key"];
     const auth = req.headers["authorization"];
     let secret = Array.isArray(header) ? header[0] : header;
     if (!secret && typeof auth === "string" && /^Bearer\s+/i.test(auth)) secret = auth.replace(/^Bearer\s+/i, "").trim();
     if (!secret) throw new HttpError(domainError("unauthenticated", "Send your API key in the x-api-key header (or Authorization: Bearer)."));
+    // A blocked address learns nothing, not even whether this key is valid.
+    const now = services.clock.now();
+    const wait = limiter.blockedFor(client, now);
+    if (wait > 0) {
+      metrics.authFailures.inc({ outcome: "blocked" });
+      throw new HttpError(
+        domainError("too_many_auth_failures", "Too many failed API-key attempts from your address; wait until resets_at.", { resets_at: new Date(now + wait).toISOString() }),
+      );
+    }
     const principal = await services.admin.read((tx) => authenticate(tx, secret));
-    if (!principal) throw new HttpError(domainError("unauthenticated", "The API key is not valid or has been revoked."));
+    if (!principal) {
+      metrics.authFailures.inc({ outcome: "invalid" });
+      const failures = limiter.fail(client, now);
+      // Once per window, at the failure that blocks; never the key itself.
+      if (failures === options.security.authFailureLimit) log.error("api key failures: address blocked", { request_id: requestId, client, failures });
+      throw new HttpError(domainError("unauthenticated", "The API key is not valid or has been revoked."));
+    }
     return principal;
   }
 
@@ -284,15 +352,14 @@ function RAW(json: string): { [RAW_MARK]: string } {
   return { [RAW_MARK]: json };
 }
 
-function send(res: ServerResponse, reply: Reply, requestId: string): void {
+function send(res: ServerResponse, reply: Reply, requestId: string, headers: Record<string, string>): void {
   const body = reply.body as Record<symbol, unknown> | undefined;
   const text = body && typeof body === "object" && RAW_MARK in body ? String(body[RAW_MARK]) : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
+    ...headers,
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
     "request-id": requestId,
-    "x-content-type-options": "nosniff",
-    "cache-control": "no-store",
     ...reply.headers,
   });
   res.end(text);

@@ -16,6 +16,7 @@ import type { MoneyInTx } from "./money-in-store.js";
 import type { WebhooksTx } from "./webhooks-store.js";
 import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
+import type { AuditTx } from "./audit-store.js";
 
 export type { LedgerAggregates };
 
@@ -127,6 +128,8 @@ export interface StoreTx {
   /** Pending holds past their TTL and active grants past expiry: what sweeps must resolve. */
   dueForSweep(now: number, limit: number): Promise<{ holds: Array<{ id: string; orgId: string; memberId: string }>; grantOrgs: string[] }>;
   ledgerAggregates(): Promise<LedgerAggregates>;
+  /** Holds not yet settled, released or expired, across all organizations (a metrics gauge). */
+  pendingHoldCount(): Promise<number>;
   /** Claims one run of a scheduled job (job, slot); true for exactly one caller across all instances. */
   claimJobRun(job: string, slot: number, at: number): Promise<boolean>;
 
@@ -138,6 +141,8 @@ export interface StoreTx {
   readonly sdkCredits: SdkCreditsTx;
   // ---- statements: customer-side balances and a month of the ledger (reads)
   readonly statements: StatementsTx;
+  // ---- the audit log: appended in the transaction of the change it describes
+  readonly audit: AuditTx;
 }
 
 export interface Store {

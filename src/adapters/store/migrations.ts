@@ -188,6 +188,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX sdk_credit_cycles_org ON sdk_credit_cycles(org_id, cycle_start)`,
     ],
   },
+  // Versions 5 and 6 belong to other branches; they apply in version order once merged.
+  {
+    version: 7,
+    name: "audit log: who changed money, limits, reload settings, roles and keys, when, before and after (append-only)",
+    statements: [
+      // No foreign key to organizations: the log outlives whatever it describes.
+      `CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL, at BIGINT NOT NULL,
+        actor_type TEXT NOT NULL, actor_id TEXT, actor_member_id TEXT,
+        action TEXT NOT NULL, target_type TEXT NOT NULL, target_id TEXT NOT NULL,
+        before_json TEXT, after_json TEXT, request_id TEXT)`,
+      `CREATE INDEX audit_log_org ON audit_log(org_id, at, id)`,
+      `CREATE INDEX audit_log_target ON audit_log(org_id, target_type, target_id, at)`,
+    ],
+    engine: {
+      sqlite: ["UPDATE", "DELETE"].map(
+        (op) => `CREATE TRIGGER audit_log_no_${op.toLowerCase()} BEFORE ${op} ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END`,
+      ),
+      postgres: [
+        `CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$`,
+        `CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+        // TRUNCATE skips row triggers; refuse it too.
+        `CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
+      ],
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -31,6 +31,8 @@ import { SqlSdkCreditsTx } from "./sdk-credits-sql.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
 import { SqlStatementsTx } from "./statements-sql.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
+import { SqlAuditTx } from "./audit-sql.js";
+import type { AuditTx } from "../../ports/audit-store.js";
 
 const CHUNK = 400;
 
@@ -200,6 +202,15 @@ class SqlStoreTx implements StoreTx {
 
   get statements(): StatementsTx {
     return new SqlStatementsTx(this.q);
+  }
+
+  get audit(): AuditTx {
+    return new SqlAuditTx(this.q);
+  }
+
+  async pendingHoldCount(): Promise<number> {
+    // holds_pending (status, expires_at) answers this from the index.
+    return n((await this.q.all("SELECT COUNT(*) AS c FROM holds WHERE status = 'pending'"))[0]?.["c"] ?? 0);
   }
 
   async lockOrgs(ids: readonly string[], forUpdate = true): Promise<Organization[]> {
