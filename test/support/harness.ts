@@ -5,7 +5,7 @@ import { createApp, type App } from "../../src/app.js";
 import { Admin } from "../../src/app/admin.js";
 import { loadConfig } from "../../src/config/config.js";
 import { ManualClock } from "../../src/ports/clock.js";
-import { silentLogger } from "../../src/ports/logger.js";
+import { silentLogger, type Logger } from "../../src/ports/logger.js";
 import { openTestStore } from "./backends.js";
 
 export const T0 = Date.parse("2026-03-02T09:00:00Z"); // a Monday
@@ -25,11 +25,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(databaseUrl: string, env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(databaseUrl: string, env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<Harness> {
   const clock = new ManualClock(T0);
   const config = loadConfig({ USAGE_CREDITS_PORT: "0", USAGE_CREDITS_SWEEP_SECONDS: "3600", ...env }, { database: databaseUrl });
   const store = await openTestStore(databaseUrl);
-  const app = await createApp(config, { clock, log: silentLogger, store });
+  const app = await createApp(config, { clock, log: options.log ?? silentLogger, store });
   const url = await app.listen();
   const admin: Admin = app.services.admin;
   const platform = await admin.createPlatformKey("test operator");
