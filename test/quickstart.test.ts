@@ -138,7 +138,7 @@ describe("quickstart: serve in an empty directory", () => {
     assert.ok(existsSync(join(dir, "data", "usage-credits.db")));
 
     assert.equal(await stop(s), 0, `stdout:\n${s.stdout()}\nstderr:\n${s.stderr()}`);
-    assert.match(s.stdout(), /SIGTERM: draining in-flight requests, then exiting/);
+    assert.match(s.stdout(), /SIGTERM: draining in-flight requests and batches, then exiting\ndrained; exiting\n/);
   });
 
   test("a restart in the same directory shows the same demo organization and creates no second one", async () => {
