@@ -95,6 +95,14 @@ for (const backend of backends()) {
       assert.equal((await log()).length, count, "a refused change writes no entry");
     });
 
+    test("an Idempotency-Key replay of an admin write records nothing more", async () => {
+      const headers = { "idempotency-key": "ws-once" };
+      const first = await ok("POST", `${base()}/workspaces`, { key: org.ownerKey, body: { name: "Research" }, headers });
+      const again = await ok("POST", `${base()}/workspaces`, { key: org.ownerKey, body: { name: "Research" }, headers });
+      assert.equal(again.body["id"], first.body["id"]);
+      assert.equal((await log("&action=workspace.created")).length, 1, "one entry, whatever the retries");
+    });
+
     test("API keys: created (never the secret or its hash) and revoked", async () => {
       const k = await ok("POST", `${base()}/api_keys`, { key: org.ownerKey, body: { member_id: org.ownerId, name: "ci" } });
       const id = String(k.body["id"]);
