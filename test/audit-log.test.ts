@@ -198,6 +198,20 @@ for (const backend of backends()) {
       await only("webhook_endpoint.deleted", id);
     });
 
+    test("monthly SDK credits: a claim and its grant by the member; the next cycle's grant by the system", async () => {
+      await ok("POST", `${base()}/members/${org.ownerId}/sdk_credits/claim`, { key: org.ownerKey });
+      const claimed = await only("sdk_credits.claimed", org.ownerId);
+      assert.equal((claimed["actor"] as Json)["type"], "api_key");
+      const grantsBefore = (await log("&action=grant.created")).length;
+      h.clock.advance(31 * 86_400_000); // into the next calendar month
+      assert.equal(await h.app.runJobs(), true);
+      await h.app.services.moneyIn.idle();
+      const grants = await log("&action=grant.created");
+      assert.equal(grants.length, grantsBefore + 1, "the refresh job granted the new cycle once");
+      assert.deepEqual(grants[0]?.["actor"], { type: "system", id: null, member_id: null });
+      assert.equal(field(grants[0] as Json, "after", "kind"), "monthly");
+    });
+
     test("filters and paging: by target, and newest-first pages that join up", async () => {
       const all = await log();
       assert.ok(all.length >= 20, `entries so far: ${all.length}`);

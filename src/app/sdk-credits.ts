@@ -31,6 +31,7 @@ import {
 import type { Clock } from "../ports/clock.js";
 import type { Store, StoreTx } from "../ports/store.js";
 import type { Admin } from "./admin.js";
+import { appendAudit } from "./audit.js";
 import type { Idempotency, Outcome } from "./batcher.js";
 
 /** Who acts: a member of the organization, or the platform operator. */
@@ -151,7 +152,10 @@ export class SdkCredits {
     for (const orgId of due) {
       grants += await this.store.transaction(async (tx) => {
         const [org] = await tx.lockOrgs([orgId]);
-        return org ? (await this.grantDue(tx, org, cycle, now)).length : 0;
+        if (!org) return 0;
+        const granted = await this.grantDue(tx, org, cycle, now);
+        await appendAudit(tx, granted.map((g) => ({ orgId, action: "grant.created" as const, targetType: "grant" as const, targetId: g.id, before: null, after: g })), now);
+        return granted.length;
       });
     }
     return { orgs: due.length, grants };
