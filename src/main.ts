@@ -26,7 +26,7 @@ Options:
   -h, --help                  show this help
 
 Environment:
-${ENV_HELP.map(([k, d, h]) => `  ${k.padEnd(32)}${h} (default ${d})`).join("\n")}
+${ENV_HELP.map(([k, d, h]) => `  ${k.padEnd(Math.max(...ENV_HELP.map(([name]) => name.length)) + 2)}${h} (default ${d})`).join("\n")}
 `;
 
 const INIT_HELP = `usage-credits init [--database <url>] [--json]
