@@ -70,6 +70,7 @@ function openWebhooks(config: Pick<Config, "webhooks">, parts: { store: Store; a
     retry: { scheduleMs: w.retryScheduleMs },
     urls: { allowPrivateNetworks: w.allowPrivateNetworks },
     timeoutMs: w.timeoutMs,
+    legacyEventNamesUntil: w.legacyEventNamesUntil,
     dispatchOnCommit: w.dispatchOnCommit,
     maxEndpointsPerOrg: w.maxEndpointsPerOrg,
   });
@@ -110,7 +111,12 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
-  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
+  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, {
+    maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    legacyResponseFields: config.legacyResponseFields,
+  });
 
   // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that
   // claims the tick's slot in the database runs it, so each run happens exactly once.
