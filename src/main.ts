@@ -3,7 +3,7 @@
 
 import { createApp, openDriver } from "./app.js";
 import { ensureDemo } from "./app/demo.js";
-import { migrate } from "./adapters/store/migrations.js";
+import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CliError, COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
 import type { Services } from "./http/server.js";
@@ -177,6 +177,12 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof SchemaTooNew) {
+      // A stable code and status (3) so deploy scripts can tell "roll the server forward" apart.
+      process.stderr.write(`usage-credits: error ${err.code}: ${err.message}\n`);
+      process.exitCode = 3;
+      return;
+    }
     process.stderr.write(`usage-credits: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },

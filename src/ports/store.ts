@@ -16,6 +16,7 @@ import type { MoneyInTx } from "./money-in-store.js";
 import type { WebhooksTx } from "./webhooks-store.js";
 import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
+import type { LegacyImportTx } from "./legacy-import-store.js";
 
 export type { LedgerAggregates };
 
@@ -138,6 +139,8 @@ export interface StoreTx {
   readonly sdkCredits: SdkCreditsTx;
   // ---- statements: customer-side balances and a month of the ledger (reads)
   readonly statements: StatementsTx;
+  // ---- the legacy ("extra usage") importer's records (same transaction as the imported account)
+  readonly legacyImport: LegacyImportTx;
 }
 
 export interface Store {

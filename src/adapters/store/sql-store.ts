@@ -23,6 +23,9 @@ import type {
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
+import { inList, upsert } from "./sql-bulk.js";
+import { SqlLegacyImportTx } from "./legacy-import-sql.js";
+import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
 import type { MoneyInTx } from "../../ports/money-in-store.js";
 import { SqlWebhooksTx } from "./webhooks-sql.js";
@@ -32,7 +35,6 @@ import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
 import { SqlStatementsTx } from "./statements-sql.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
 
-const CHUNK = 400;
 
 
 // ------------------------------------------------------------------ row mappers
@@ -151,35 +153,6 @@ const keyFrom = (r: Row): ApiKeyRow => ({
   revokedAt: nOrNull(r["revoked_at"]),
 });
 
-// ------------------------------------------------------------------ statements
-
-/**
- * Multi-row INSERT … ON CONFLICT (key) DO UPDATE; both engines speak it. "replace" overwrites the
- * other columns, "add" adds to them (counters written as deltas), "none" inserts only.
- */
-async function upsert(q: Queryable, table: string, cols: readonly string[], key: readonly string[], rows: readonly SqlValue[][], update: boolean | "add" = true): Promise<void> {
-  const set = cols
-    .filter((c) => !key.includes(c))
-    .map((c) => (update === "add" ? `${c} = ${table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
-    .join(", ");
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = rows.slice(i, i + CHUNK);
-    const values = part.map(() => `(${marks(cols.length)})`).join(", ");
-    const conflict = update ? `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${set}` : "";
-    await q.run(`INSERT INTO ${table} (${cols.join(", ")}) VALUES ${values} ${conflict}`, part.flat());
-  }
-}
-
-async function inList(q: Queryable, sqlWithIn: (list: string) => string, ids: readonly string[], extra: readonly SqlValue[] = []): Promise<Row[]> {
-  if (ids.length === 0) return [];
-  const out: Row[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const part = ids.slice(i, i + CHUNK);
-    out.push(...(await q.all(sqlWithIn(marks(part.length)), [...part, ...extra])));
-  }
-  return out;
-}
-
 class SqlStoreTx implements StoreTx {
   constructor(
     private readonly q: Queryable,
@@ -200,6 +173,10 @@ class SqlStoreTx implements StoreTx {
 
   get statements(): StatementsTx {
     return new SqlStatementsTx(this.q);
+  }
+
+  get legacyImport(): LegacyImportTx {
+    return new SqlLegacyImportTx(this.q);
   }
 
   async lockOrgs(ids: readonly string[], forUpdate = true): Promise<Organization[]> {
