@@ -339,12 +339,13 @@ export class LegacyImporter {
       ledger: built.flatMap((b) => b.changes.ledger),
       usage: [],
     });
-    for (const b of built) {
-      for (const m of b.members) await tx.insertMember(m);
-      for (const p of b.methods) await tx.moneyIn.insertPaymentMethod(p);
-      if (b.autoReload) await tx.moneyIn.putAutoReload(b.autoReload);
-      if (b.limit) await tx.upsertLimit(b.limit, b.record.importedAt);
-    }
+    await tx.legacyImport.insertRows({
+      members: built.flatMap((b) => b.members),
+      paymentMethods: built.flatMap((b) => b.methods),
+      autoReloads: built.flatMap((b) => (b.autoReload ? [b.autoReload] : [])),
+      limits: built.flatMap((b) => (b.limit ? [b.limit] : [])),
+      at: built[0]?.record.importedAt ?? 0,
+    });
     await tx.legacyImport.recordImports(built.map((b) => b.record));
   }
 

@@ -66,8 +66,8 @@ const memberFrom = (r: Row): Member => ({
   usageCreditsEnabled: b(r["usage_credits_enabled"]),
   createdAt: n(r["created_at"]),
 });
-const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "created_at"];
-const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), m.createdAt];
+export const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "created_at"];
+export const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), m.createdAt];
 
 const grantFrom = (r: Row): Grant => ({
   id: s(r["id"]),
@@ -123,6 +123,9 @@ const limitFrom = (r: Row): SpendLimit => ({
   period: s(r["period"]) as LimitPeriod,
   amount: nOrNull(r["amount"]),
 });
+
+export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "created_at", "updated_at"];
+export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, at, at];
 
 const usageFrom = (r: Row): UsageRecord => ({
   id: s(r["id"]),
@@ -354,13 +357,7 @@ class SqlStoreTx implements StoreTx {
   }
 
   async upsertLimit(l: SpendLimit, at: number): Promise<void> {
-    await upsert(
-      this.q,
-      "spend_limits",
-      ["id", "org_id", "scope", "scope_id", "period", "amount", "created_at", "updated_at"],
-      ["id"],
-      [[l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, at, at]],
-    );
+    await upsert(this.q, "spend_limits", limitCols, ["id"], [limitRow(l, at)]);
   }
   async deleteLimit(id: string): Promise<void> {
     await this.q.run("DELETE FROM spend_limits WHERE id = ?", [id]);
