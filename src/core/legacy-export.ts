@@ -257,7 +257,7 @@ export function parseLegacyExport(format: "jsonl" | "csv", lines: ReadonlyArray<
     if (typeof raw === "string") {
       // Which account was it? Enough to keep the account from half-importing.
       const guess = /"?account_id"?\s*[:=]\s*"([^"]+)"/.exec(body)?.[1] ?? null;
-      return reject(line, l.text === null ? guess : guess, l.text === null ? "invalid UTF-8" : raw);
+      return reject(line, guess, l.text === null ? "invalid UTF-8" : raw);
     }
     const accountId = accountOf(raw);
     if (l.text === null) return reject(line, accountId, "invalid UTF-8");

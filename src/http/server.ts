@@ -273,7 +273,8 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         headers: { ...reply.headers, ...deprecationHeaders(successorPath(route.successor ?? route.path, match.params)) },
       };
     }
-    return options.legacyResponseFields ? { ...reply, body: mapBody(reply.body, withLegacyFields) } : reply;
+    // Duplicates only in the organizations' API (not in the OpenAPI document or proxied bodies).
+    return options.legacyResponseFields && route.path.startsWith("/v1/organizations") ? { ...reply, body: mapBody(reply.body, withLegacyFields) } : reply;
   }
 
   async function stream(res: ServerResponse, reply: Reply, write: (res: ServerResponse) => Promise<void>, requestId: string): Promise<void> {
