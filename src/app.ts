@@ -72,6 +72,7 @@ function openWebhooks(config: Pick<Config, "webhooks">, parts: { store: Store; a
     retry: { scheduleMs: w.retryScheduleMs },
     urls: { allowPrivateNetworks: w.allowPrivateNetworks },
     timeoutMs: w.timeoutMs,
+    legacyEventNamesUntil: w.legacyEventNamesUntil,
     dispatchOnCommit: w.dispatchOnCommit,
     maxEndpointsPerOrg: w.maxEndpointsPerOrg,
   });
@@ -126,7 +127,13 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
   const routes = apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
-  const server = buildServer(routes, services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, security: config.security });
+  const server = buildServer(routes, services, {
+    maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    security: config.security,
+    legacyResponseFields: config.legacyResponseFields,
+  });
 
   // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that
   // claims the tick's slot in the database runs it, so each run happens exactly once.

@@ -4,7 +4,8 @@
 import { createApp, openDriver } from "./app.js";
 import { ensureDemo } from "./app/demo.js";
 import { actingAs } from "./app/audit.js";
-import { migrate } from "./adapters/store/migrations.js";
+import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
+import { CLI_RENAMES } from "./core/legacy-names.js";
 import { CliError, COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
 import type { Services } from "./http/server.js";
@@ -110,7 +111,19 @@ async function serve(args: string[]): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Old option words of the rename (`--extra-usage`) as deprecated aliases of the new ones. */
+function renameLegacyWords(argv: string[]): string[] {
+  return argv.map((a) => {
+    const m = /^--([a-z-]+)(=.*)?$/.exec(a);
+    const renamed = m?.[1] !== undefined && Object.hasOwn(CLI_RENAMES, m[1]) ? CLI_RENAMES[m[1]] : undefined;
+    if (renamed === undefined) return a;
+    process.stderr.write(`note: --${m?.[1]} is deprecated; use --${renamed}\n`);
+    return `--${renamed}${m?.[2] ?? ""}`;
+  });
+}
+
+export async function main(input: string[]): Promise<number> {
+  const argv = renameLegacyWords(input);
   const [first, second, ...rest] = argv;
   if (!first || first === "help" || first === "--help" || first === "-h") {
     process.stdout.write(mainHelp());
@@ -143,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd) {
     const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
     if (group.length > 0 && (second === undefined || second === "--help" || second === "-h")) {
-      process.stdout.write(`usage-credits ${first} <${group.map((c) => c.name.split(" ")[1]).join("|")}> [options]\n\n${group.map((c) => `  ${c.name.padEnd(18)}${c.summary}`).join("\n")}\n`);
+      process.stdout.write(`usage-credits ${first} <${group.map((c) => c.name.split(" ")[1]).join("|")}> [options]\n\n${group.map((c) => `  ${c.name.padEnd(Math.max(18, ...group.map((g) => g.name.length + 2)))}${c.summary}`).join("\n")}\n`);
       return second ? 0 : 1;
     }
     process.stderr.write(`unknown command: ${argv.slice(0, 2).join(" ")}\n\n${mainHelp()}`);
@@ -190,6 +203,12 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof SchemaTooNew) {
+      // A stable code and status (3) so deploy scripts can tell "roll the server forward" apart.
+      process.stderr.write(`usage-credits: error ${err.code}: ${err.message}\n`);
+      process.exitCode = 3;
+      return;
+    }
     process.stderr.write(`usage-credits: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,7 @@ import pg from "pg";
 import { LATEST_VERSION } from "../src/adapters/store/migrations.js";
 import { COMMANDS } from "../src/cli/commands.js";
 import { backends } from "./support/backends.js";
+import { generateLegacyExport } from "../bench/legacy-export.js";
 
 // The compiled test is dist/test/cli.test.js: the repository root is two levels up.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -315,6 +316,47 @@ for (const backend of backends()) {
       assert.equal(j["ok"], true);
       assert.ok(Number(j["transactions"]) >= 3, JSON.stringify(j)); // two grants and a void
       assert.deepEqual(j["violations"], []);
+    });
+
+    test("import extra-usage: dry run, import with a report, a rejected row exits 1, a re-run changes nothing", async () => {
+      const lines = generateLegacyExport({ accounts: 5, now: Date.now(), format: "jsonl", idPrefix: `cli${backend.name}` });
+      lines.push(JSON.stringify({ type: "account", id: "broken", name: "B", plan: "pro", currency: "GBP", balance: "1", extra_usage_enabled: true, created_at: "2026-01-01" }));
+      const file = join(work, `legacy-${backend.name}.jsonl`);
+      const report = join(work, `report-${backend.name}.json`);
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      const dry = await cli(["import", "extra-usage", file, "--dry-run", ...D()], work);
+      assert.equal(dry.code, 1, show(dry));
+      assert.match(dry.stdout, /DRY RUN \(nothing written\): 6 accounts in \d+ lines: would import 5, unchanged 0, rejected 1/);
+      const real = await cli(["import", "extra-usage", file, "--report", report, ...D()], work);
+      assert.equal(real.code, 1, show(real));
+      assert.match(real.stdout, /imported 5, unchanged 0, rejected 1/);
+      assert.match(real.stdout, /reconciliation: 0 differences/);
+      assert.match(real.stdout, new RegExp(`line ${lines.length} \\(account broken\\): unknown currency "GBP"`));
+      assert.match(real.stderr, /importing: 5\/5 accounts/);
+      const written = JSON.parse(readFileSync(report, "utf8")) as { differences: number; details: Array<{ outcome: string; fields?: unknown[] }> };
+      assert.equal(written.differences, 0);
+      assert.equal(written.details.filter((d) => d.outcome === "imported" && (d.fields?.length ?? 0) > 5).length, 5);
+      const good = join(work, `legacy-good-${backend.name}.jsonl`);
+      writeFileSync(good, `${lines.slice(0, -1).join("\n")}\n`);
+      const again = await okJson<{ imported: number; unchanged: number; differences: number }>(["import", "extra-usage", "--file", good, "--quiet", ...D()], work);
+      assert.deepEqual([again.imported, again.unchanged, again.differences], [0, 5, 0]);
+      assert.match(await ok(["ledger", "verify", ...D()], work), /ledger ok/);
+    });
+
+    test("the old command name and --extra-usage still work, with a deprecation note", async () => {
+      const r = await new Promise<Run>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(ROOT, "bin", "extra-usage.js"), "orgs", "create", "--name", "Old", "--owner-email", "old@cli.test", "--extra-usage", "--json", ...D()], { cwd: work, env: cleanEnv() });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      });
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stderr, /`extra-usage` is deprecated/);
+      assert.match(r.stderr, /--extra-usage is deprecated; use --usage-credits/);
+      assert.equal((JSON.parse(r.stdout) as Record<string, unknown>)["usage_credits_enabled"], true);
     });
 
     test("the ledger tables refuse UPDATE and DELETE; a corrupted cached balance makes ledger verify exit 1", async () => {

@@ -119,6 +119,10 @@ const MATRIX: Readonly<Record<string, Row>> = {
   "GET /v1/organizations/:org_id": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: O(c) }) },
   "PATCH /v1/organizations/:org_id": { allowed: OWNER_ADMIN, req: (c) => ({ method: "PATCH", path: O(c), body: { name: `Acme ${c.n}` } }) },
   "PUT /v1/organizations/:org_id/usage_credits": { allowed: BILLING, req: (c) => ({ method: "PUT", path: `${O(c)}/usage_credits`, body: { is_enabled: true } }) },
+  "GET /v1/organizations/:org_id/usage_credits": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/usage_credits` }) },
+  // The deprecated aliases of the rename answer under the same permissions as their successors.
+  "PUT /v1/organizations/:org_id/extra_usage": { allowed: BILLING, req: (c) => ({ method: "PUT", path: `${O(c)}/extra_usage`, body: { is_enabled: true } }) },
+  "GET /v1/organizations/:org_id/extra_usage": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/extra_usage` }) },
   // ---------------------------------------------------------------- members, workspaces, keys
   "GET /v1/organizations/:org_id/members": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/members` }) },
   "POST /v1/organizations/:org_id/members": {

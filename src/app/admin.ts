@@ -42,6 +42,14 @@ export interface UsageSummary {
   readonly monthSpent: Micros;
 }
 
+export interface CreditsStatus {
+  readonly org: Organization;
+  readonly balance: Micros;
+  /** The organization-wide monthly spending limit, if one is set (amount null: explicitly unlimited). */
+  readonly monthlyLimit: SpendLimit | null;
+  readonly monthSpent: Micros;
+}
+
 class Rollback<T> extends Error {
   constructor(readonly result: Result<T>) {
     super("rollback");
@@ -349,6 +357,20 @@ export class Admin {
         ok: true,
         value: { member, org, windows: books.windowStatus(org, member, now), balance: books.balance(orgId, now), limits: books.headrooms(org, member, now), monthSpent },
       };
+    });
+  }
+
+  /** The organization's usage credits: switch, balance, organization monthly limit and this month's spend. */
+  async creditsStatus(orgId: string): Promise<Result<CreditsStatus>> {
+    return this.read(async (tx, now) => {
+      const orgs = await tx.lockOrgs([orgId], false);
+      const snap = await tx.loadSnapshot({ orgIds: [orgId], memberIds: [], holdIds: [], now, allSpend: true }, orgs);
+      const org = snap.orgs.get(orgId);
+      if (!org) return fail<CreditsStatus>("not_found", `No organization ${orgId}.`);
+      const { start } = periodBounds("monthly", now);
+      const monthSpent = snap.spendDays.filter((d) => d.scopeKey === "org" && d.day * 86_400_000 >= start).reduce((t, d) => t + d.spent, 0);
+      const monthlyLimit = snap.limits.find((l) => l.scope === "organization" && l.period === "monthly") ?? null;
+      return { ok: true, value: { org, balance: new Books(snap, () => "unused").balance(orgId, now), monthlyLimit, monthSpent } };
     });
   }
 

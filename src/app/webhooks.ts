@@ -22,7 +22,7 @@ import { newId } from "../core/ids.js";
 import { dayOf, periodBounds } from "../core/limits.js";
 import type { EventType, OutboxEvent } from "../core/money-in-model.js";
 import { newWebhookSecret, signedHeaders } from "../core/webhook-signing.js";
-import { checkEndpointUrl, isEventType, nextAttemptAt, wantsEvent, type RetryPolicy, type UrlPolicy, type WebhookDelivery, type WebhookEndpoint } from "../core/webhooks.js";
+import { checkEndpointUrl, deliveredEventType, isSubscribableEventType, nextAttemptAt, wantsEvent, type RetryPolicy, type UrlPolicy, type WebhookDelivery, type WebhookEndpoint } from "../core/webhooks.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { Store, StoreTx } from "../ports/store.js";
@@ -38,6 +38,8 @@ export interface WebhooksOptions {
   /** Run the dispatcher right after commits that wrote events (else only on the scheduled tick). */
   readonly dispatchOnCommit: boolean;
   readonly maxEndpointsPerOrg: number;
+  /** Old event names (extra_usage.*) are delivered to endpoints subscribed by them until this instant. */
+  readonly legacyEventNamesUntil: number;
 }
 
 export interface EndpointInput {
@@ -70,8 +72,8 @@ const fail = <T>(code: ErrorCode, message: string, details?: Record<string, unkn
 const iso = (t: number): string => new Date(t).toISOString();
 
 /** The JSON body of every attempt of an event (Standard Webhooks: type, timestamp, data). */
-export function webhookPayload(e: OutboxEvent): string {
-  return JSON.stringify({ id: e.id, type: e.type, timestamp: iso(e.createdAt), org_id: e.orgId, data: e.data });
+export function webhookPayload(e: OutboxEvent, type: string = e.type): string {
+  return JSON.stringify({ id: e.id, type, timestamp: iso(e.createdAt), org_id: e.orgId, data: e.data });
 }
 
 export class Webhooks {
@@ -111,13 +113,13 @@ export class Webhooks {
   async createEndpoint(orgId: string, input: EndpointInput, idem?: Idempotency<WebhookEndpoint>): Promise<Outcome<WebhookEndpoint>> {
     const url = checkEndpointUrl(input.url, this.options.urls);
     if (!url.ok) return { kind: "fresh", result: url };
-    let types: EventType[] | null = null;
+    let types: string[] | null = null;
     if (input.eventTypes !== null) {
-      const unknown = input.eventTypes.filter((t) => !isEventType(t));
+      const unknown = input.eventTypes.filter((t) => !isSubscribableEventType(t));
       if (unknown.length > 0) {
         return { kind: "fresh", result: fail("invalid_request", `Unknown event type ${JSON.stringify(unknown[0])}.`, { field: "event_types", unknown }) };
       }
-      types = [...new Set(input.eventTypes.filter(isEventType))];
+      types = [...new Set(input.eventTypes)];
     }
     const out = await this.admin.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
@@ -328,7 +330,7 @@ export class Webhooks {
     } else if (!endpoint || endpoint.deletedAt !== null) {
       error = "endpoint deleted";
     } else {
-      const body = webhookPayload(event);
+      const body = webhookPayload(event, deliveredEventType(endpoint, event.type, this.clock.now(), this.options.legacyEventNamesUntil));
       const headers = await signedHeaders(endpoint.secret, event.id, this.clock.now(), body);
       const res = await this.sender.send({ url: endpoint.url, headers: { ...headers }, body, timeoutMs: this.options.timeoutMs });
       status = res.status;

@@ -1,7 +1,9 @@
 // The `usage-credits` command line: every command is a row here with its options and help.
 // Commands act on the database directly through the same use cases as the API.
 
+import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { LegacyImporter } from "../app/legacy-import.js";
 import { domainError, type Result } from "../core/errors.js";
 import { GRANT_KINDS, type GrantKind } from "../core/grants.js";
 import { LIMIT_PERIODS, LIMIT_SCOPES, type LimitPeriod, type LimitScope } from "../core/limits.js";
@@ -29,6 +31,10 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly options: Record<string, Option>;
+  /** One positional argument (e.g. the file of `import extra-usage FILE`), stored under this option name. */
+  readonly positional?: { readonly name: string; readonly help: string };
+  /** Longer help printed after the options. */
+  readonly details?: string;
   /** Returns the JSON result and a human rendering. Throws CliError for user mistakes. */
   readonly run: (s: Services, o: Record<string, string | boolean | undefined>) => Promise<{ json: unknown; text: string }>;
 }
@@ -555,6 +561,55 @@ signing secret (shown once): ${e.secret}` };
     },
   },
   {
+    name: "import extra-usage",
+    summary: "Import a legacy extra-usage export (JSON Lines or CSV); --dry-run first. Exits 1 if any row was rejected.",
+    positional: { name: "file", help: "the export file (.jsonl / .ndjson or .csv)" },
+    options: {
+      file: { type: "string", help: "the export file (or give it as the positional FILE)" },
+      format: { type: "string", help: "jsonl or csv (default: from the file name)" },
+      "dry-run": { type: "boolean", help: "validate and print what would change; write nothing" },
+      report: { type: "string", help: "write the full report (errors, per-account reconciliation) to this JSON file" },
+      quiet: { type: "boolean", help: "no progress lines on stderr" },
+    },
+    details: `The format is documented in docs/legacy-export.md. Each account imports all or nothing: a bad row
+(bad amount, unknown currency, negative balance, duplicate id, invalid UTF-8…) leaves its account
+untouched and is reported with its line number; the other accounts are imported. Re-running a file
+changes nothing (accounts already imported are "unchanged"; changed data is a "conflict").
+After a real run every imported or unchanged account is read back from the database and compared
+with the file field by field; the summary's "differences" must be 0.
+Exit status: 0 all accounts imported or unchanged with 0 differences; 1 rows rejected, conflicts,
+failures or differences; 2 usage error.`,
+    run: async (s, o) => {
+      const file = str(o, "file");
+      const format = opt(o, "format") ?? (/\.csv$/i.test(file) ? "csv" : /\.(jsonl|ndjson|json)$/i.test(file) ? "jsonl" : "");
+      if (format !== "jsonl" && format !== "csv") throw new CliError(`--format must be jsonl or csv (cannot tell from ${JSON.stringify(file)})`);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(file);
+      } catch (err) {
+        throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      const importer = new LegacyImporter(s.store, s.admin, s.catalog, s.clock);
+      const progress = o["quiet"] ? undefined : (phase: string, done: number, total: number) => process.stderr.write(`${phase}: ${done}/${total} accounts\n`);
+      const r = await importer.run({ file, bytes, format, dryRun: o["dry-run"] === true, ...(progress ? { progress } : {}) });
+      const reportFile = opt(o, "report");
+      if (reportFile) await writeFile(reportFile, `${JSON.stringify(r, null, 2)}\n`);
+      const bad = r.rejected + r.conflicts + r.failed + r.differences > 0;
+      if (bad) process.exitCode = 1;
+      const { details, ...summary } = r;
+      const verb = r.dry_run ? "would import" : "imported";
+      const lines = [
+        `${r.dry_run ? "DRY RUN (nothing written): " : ""}${r.accounts} accounts in ${r.lines} lines: ${verb} ${r.imported}, unchanged ${r.unchanged}, rejected ${r.rejected}, conflicts ${r.conflicts}, failed ${r.failed}`,
+        ...(r.dry_run ? [] : [`reconciliation: ${r.differences} differences (old vs new, field by field)`]),
+        ...r.errors.slice(0, 50).map((e) => `  line ${e.line}${e.accountId ? ` (account ${e.accountId})` : ""}: ${e.reason}`),
+        ...(r.errors.length > 50 ? [`  … ${r.errors.length - 50} more errors${reportFile ? ` in ${reportFile}` : " (use --report FILE)"}`] : []),
+        ...(r.dry_run ? details.filter((d) => d.outcome === "would_import").slice(0, 20).map((d) => `  would import ${d.legacy_id}`) : []),
+        `time: parse ${r.ms.parse} ms, write ${r.ms.write} ms, reconcile ${r.ms.reconcile} ms`,
+      ];
+      return { json: summary, text: lines.join("\n") };
+    },
+  },
+  {
     name: "ledger verify",
     summary: "Check every ledger invariant; exits 1 on any violation.",
     options: {},
@@ -571,12 +626,23 @@ signing secret (shown once): ${e.secret}` };
 
 export function parseCommandArgs(cmd: Command, args: string[]): Record<string, string | boolean | undefined> {
   const options = Object.fromEntries(Object.entries(cmd.options).map(([k, v]) => [k, { type: v.type }]));
-  const { values } = parseArgs({ args, options: { ...options, json: { type: "boolean" }, database: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
-  return values as Record<string, string | boolean | undefined>;
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...options, json: { type: "boolean" }, database: { type: "string" }, help: { type: "boolean", short: "h" } },
+    strict: true,
+    allowPositionals: cmd.positional !== undefined,
+  });
+  const out = values as Record<string, string | boolean | undefined>;
+  if (cmd.positional && positionals.length > 0) {
+    if (positionals.length > 1 || out[cmd.positional.name] !== undefined) throw new Error(`expected one ${cmd.positional.name.toUpperCase()}, got ${positionals.length + (out[cmd.positional.name] !== undefined ? 1 : 0)}`);
+    out[cmd.positional.name] = positionals[0];
+  }
+  return out;
 }
 
 export function commandHelp(cmd: Command): string {
   const rows = Object.entries(cmd.options).map(([k, v]) => `  --${k}${v.type === "string" ? " <value>" : ""}`.padEnd(30) + `${v.help}${v.required ? " (required)" : ""}`);
   rows.push("  --json".padEnd(30) + "print JSON instead of text", "  --database <url>".padEnd(30) + "sqlite:<file> or postgres://… (default from USAGE_CREDITS_DATABASE_URL)", "  -h, --help".padEnd(30) + "show this help");
-  return `usage-credits ${cmd.name} [options]\n\n${cmd.summary}\n\nOptions:\n${rows.join("\n")}\n`;
+  const usage = `usage-credits ${cmd.name}${cmd.positional ? ` ${cmd.positional.name.toUpperCase()}` : ""} [options]`;
+  return `${usage}\n\n${cmd.summary}\n\nOptions:\n${rows.join("\n")}\n${cmd.details ? `\n${cmd.details}\n` : ""}`;
 }

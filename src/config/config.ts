@@ -1,5 +1,5 @@
 // Configuration: read once, in the composition root, from the environment and CLI flags.
-import { envInt } from "./env.js";
+import { envBool, envInt } from "./env.js";
 
 import { loadMoneyInConfig, MONEY_IN_ENV_HELP, type MoneyInConfig } from "./money-in.js";
 import { GATEWAY_ENV_HELP, loadGatewayConfig, type GatewayConfig } from "./gateway.js";
@@ -22,6 +22,8 @@ export interface Config {
   readonly moneyIn: MoneyInConfig;
   /** The Messages API gateway's upstream (gateway/config.ts). */
   readonly gateway: GatewayConfig;
+  /** Send the rename's old field names (extra_usage…) beside the new ones in every answer (deprecation period). */
+  readonly legacyResponseFields: boolean;
   /** Webhook delivery: SSRF policy, retries, timeout (config/webhooks.ts). */
   readonly webhooks: WebhooksConfig;
   /** Brute-force protection, proxy, HSTS, /metrics access, shutdown deadline (config/security.ts). */
@@ -39,6 +41,7 @@ export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ["USAGE_CREDITS_MAX_BODY_BYTES", "1048576", "largest request body accepted"],
   ["USAGE_CREDITS_LOG", "info", "info (a line per request) or error"],
   ["USAGE_CREDITS_DATA_DIR", "./data", "where the embedded database and demo credentials live"],
+  ["USAGE_CREDITS_LEGACY_RESPONSE_FIELDS", "true", "also answer with the old field names (extra_usage, extra_usage_enabled) beside the new ones"],
   ...MONEY_IN_ENV_HELP,
   ...GATEWAY_ENV_HELP,
   ...WEBHOOKS_ENV_HELP,
@@ -67,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     gateway: loadGatewayConfig(env),
     webhooks: loadWebhooksConfig(env),
     security: loadSecurityConfig(env),
+    legacyResponseFields: envBool(env, "USAGE_CREDITS_LEGACY_RESPONSE_FIELDS", true),
   };
 }

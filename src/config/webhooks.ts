@@ -1,6 +1,6 @@
 // Webhook configuration, read from the environment by config.ts: where deliveries may go (SSRF
 // policy), the retry schedule, the attempt timeout and whether commits wake the dispatcher at once.
-import { envBool as bool, envInt } from "./env.js";
+import { envBool as bool, envInt, envInstant } from "./env.js";
 
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../core/webhooks.js";
 
@@ -13,6 +13,11 @@ export interface WebhooksConfig {
   /** Dispatch right after a commit that wrote events (else only on the scheduled job's tick). */
   readonly dispatchOnCommit: boolean;
   readonly maxEndpointsPerOrg: number;
+  /**
+   * Until this instant, endpoints that subscribed by an old event name (extra_usage.low_balance,
+   * extra_usage.depleted) receive those events under the old name; afterwards under the new one.
+   */
+  readonly legacyEventNamesUntil: number;
 }
 
 export const WEBHOOKS_ENV_HELP: ReadonlyArray<[string, string, string]> = [
@@ -21,6 +26,7 @@ export const WEBHOOKS_ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ["USAGE_CREDITS_WEBHOOK_TIMEOUT_SECONDS", "10", "a receiver must answer within this long"],
   ["USAGE_CREDITS_WEBHOOK_DISPATCH_ON_COMMIT", "true", "deliver right after the commit (false: only on the scheduled job's tick)"],
   ["USAGE_CREDITS_WEBHOOK_MAX_ENDPOINTS", "20", "webhook endpoints per organization"],
+  ["USAGE_CREDITS_WEBHOOK_LEGACY_EVENTS_UNTIL", "2027-10-01", "end of the deprecation period: until then endpoints subscribed by old event names (extra_usage.*) get them under those names"],
 ];
 
 function schedule(env: NodeJS.ProcessEnv): number[] {
@@ -42,5 +48,6 @@ export function loadWebhooksConfig(env: NodeJS.ProcessEnv): WebhooksConfig {
     timeoutMs: envInt(env, "USAGE_CREDITS_WEBHOOK_TIMEOUT_SECONDS", 10, 1, 300) * 1000,
     dispatchOnCommit: bool(env, "USAGE_CREDITS_WEBHOOK_DISPATCH_ON_COMMIT", true),
     maxEndpointsPerOrg: envInt(env, "USAGE_CREDITS_WEBHOOK_MAX_ENDPOINTS", 20, 1, 1000),
+    legacyEventNamesUntil: envInstant(env, "USAGE_CREDITS_WEBHOOK_LEGACY_EVENTS_UNTIL", "2027-10-01"),
   };
 }

@@ -5,13 +5,15 @@
 
 import { domainError, type Result } from "./errors.js";
 import { EVENT_TYPES, type EventType } from "./money-in-model.js";
+import { currentEventType, legacyEventType } from "./legacy-names.js";
 
 export interface WebhookEndpoint {
   readonly id: string;
   readonly orgId: string;
   readonly url: string;
   /** The event types delivered; null = every type (including types added later). */
-  readonly eventTypes: readonly EventType[] | null;
+  /** Subscribed event types (null: all); an old name (extra_usage.*) subscribes to its renamed event. */
+  readonly eventTypes: readonly string[] | null;
   /** `whsec_<base64>`: kept in clear (it signs every delivery), shown to the customer once. */
   readonly secret: string;
   readonly description: string;
@@ -58,11 +60,28 @@ export function nextAttemptAt(policy: RetryPolicy, attempts: number, now: number
 export function wantsEvent(endpoint: WebhookEndpoint, type: EventType, at: number): boolean {
   // An endpoint receives what happens once it exists, never history.
   if (endpoint.deletedAt !== null || endpoint.createdAt > at) return false;
-  return endpoint.eventTypes === null || endpoint.eventTypes.includes(type);
+  if (endpoint.eventTypes === null || endpoint.eventTypes.includes(type)) return true;
+  const old = legacyEventType(type);
+  return old !== undefined && endpoint.eventTypes.includes(old);
+}
+
+/**
+ * The event type an endpoint receives: the old name if it subscribed by the old name only and the
+ * deprecation period (USAGE_CREDITS_WEBHOOK_LEGACY_EVENTS_UNTIL) has not ended; else the current one.
+ */
+export function deliveredEventType(endpoint: WebhookEndpoint, type: EventType, now: number, legacyUntil: number): string {
+  const old = legacyEventType(type);
+  if (old === undefined || now >= legacyUntil || endpoint.eventTypes === null || endpoint.eventTypes.includes(type)) return type;
+  return endpoint.eventTypes.includes(old) ? old : type;
 }
 
 export function isEventType(t: string): t is EventType {
   return (EVENT_TYPES as readonly string[]).includes(t);
+}
+
+/** A name an endpoint may subscribe to: a current event type or a deprecated old one. */
+export function isSubscribableEventType(t: string): boolean {
+  return isEventType(t) || isEventType(currentEventType(t));
 }
 
 // ------------------------------------------------------------------ URLs and addresses

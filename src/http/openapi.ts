@@ -2,6 +2,7 @@
 // requests, so the document cannot drift from what the server accepts.
 
 import { z } from "zod";
+import { FIELD_RENAMES } from "../core/legacy-names.js";
 import { ERROR_STATUS } from "./error-status.js";
 import type { AnyRoute } from "./server.js";
 
@@ -30,14 +31,45 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   return s;
 }
 
+/**
+ * The rename's old field names in a JSON schema: "old" renames every renamed property (a deprecated
+ * alias operation); "both" adds the old name beside the new one, marked deprecated.
+ */
+function legacyNames(schema: unknown, mode: "old" | "both"): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => legacyNames(s, mode));
+  if (schema === null || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === "properties" || k === "required" ? v : legacyNames(v, mode);
+  const props = (schema as { properties?: Record<string, unknown> }).properties;
+  if (props && typeof props === "object") {
+    const next: Record<string, unknown> = {};
+    for (const [name, p] of Object.entries(props)) {
+      const old = Object.hasOwn(FIELD_RENAMES, name) ? FIELD_RENAMES[name] : undefined;
+      const inner = legacyNames(p, mode);
+      if (old === undefined) next[name] = inner;
+      else if (mode === "old") next[old] = { ...(inner as object), deprecated: true };
+      else {
+        next[name] = inner;
+        next[old] = { ...(inner as object), deprecated: true, description: `Deprecated: the old name of ${name}.` };
+      }
+    }
+    out["properties"] = next;
+    const required = (schema as { required?: string[] }).required;
+    if (required) out["required"] = mode === "old" ? required.map((r) => (Object.hasOwn(FIELD_RENAMES, r) ? (FIELD_RENAMES[r] ?? r) : r)) : required;
+  }
+  return out;
+}
+
 export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:([a-z_]+)/g, "{$1}");
     const params: unknown[] = [...r.path.matchAll(/:([a-z_]+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
     if (r.query) {
-      const q = jsonSchema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
-      for (const [name, schema] of Object.entries(q.properties ?? {})) params.push({ name, in: "query", required: q.required?.includes(name) ?? false, schema });
+      const q = legacyNames(jsonSchema(r.query), r.successor ? "old" : "both") as { properties?: Record<string, { deprecated?: boolean }>; required?: string[] };
+      for (const [name, schema] of Object.entries(q.properties ?? {})) {
+        params.push({ name, in: "query", required: q.required?.includes(name) ?? false, schema, ...(schema.deprecated ? { deprecated: true } : {}) });
+      }
     }
     if (r.method === "POST") {
       params.push({ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 }, description: "Same key + same body → the original response; different body → 409 idempotency_conflict." });
@@ -45,7 +77,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknow
     const op: Record<string, unknown> = {
       summary: r.summary,
       tags: [r.tag],
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/[/:]+([a-z_])/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
+      operationId: `${r.successor ? "deprecated_" : ""}${r.method.toLowerCase()}${r.path.replace(/[/:]+([a-z_])/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
       parameters: params,
       responses: {
         [String(r.success ?? 200)]: { description: "Success", content: { "application/json": { schema: { type: "object" } } } },
@@ -56,7 +88,8 @@ export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknow
       ...(r.auth !== "public" && r.auth !== "authenticated" ? { "x-permission": r.auth } : {}),
       ...(r.deprecated ? { deprecated: true } : {}),
     };
-    if (r.body) op["requestBody"] = { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } };
+    if (r.body) op["requestBody"] = { required: true, content: { "application/json": { schema: legacyNames(jsonSchema(r.body), r.successor ? "old" : "both") } } };
+    if (r.successor) op["x-successor"] = r.successor.replace(/:([a-z_]+)/g, "{$1}");
     paths[path] = { ...(paths[path] ?? {}), [r.method.toLowerCase()]: op };
   }
   return {

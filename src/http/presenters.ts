@@ -1,6 +1,6 @@
 // Domain objects → the JSON the API returns. Money is a string of micro-dollars; times are ISO 8601.
 
-import type { CreatedKey, UsageSummary } from "../app/admin.js";
+import type { CreatedKey, CreditsStatus, UsageSummary } from "../app/admin.js";
 import type { AuthorizeResult, SettleResult } from "../app/engine.js";
 import type { WindowStatus } from "../core/books.js";
 import type { Grant } from "../core/grants.js";
@@ -153,6 +153,17 @@ export function presentSummary(s: UsageSummary) {
     fast_mode: { is_enabled: s.org.fastModeEnabled, fallback_to_standard: s.org.fastModeFallback },
   };
 }
+
+/** GET /usage_credits: the organization's switch, balance and monthly limit (old path: /extra_usage). */
+export const presentCreditsStatus = (c: CreditsStatus) => ({
+  type: "usage_credits",
+  org_id: c.org.id,
+  is_enabled: c.org.usageCreditsEnabled,
+  balance: money(c.balance),
+  monthly_limit: c.monthlyLimit === null || c.monthlyLimit.amount === null ? null : money(c.monthlyLimit.amount),
+  used_this_month: money(c.monthSpent),
+  ...MONEY_FORMAT,
+});
 
 export const presentTransaction = (t: LedgerTransaction) => ({
   id: t.id,

@@ -9,6 +9,7 @@ import type { Role } from "../core/model.js";
 import type { PlanDef, SeatDef, SeatTier, Surface } from "../core/plans.js";
 import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
 import type { Speed, Usage as CoreUsage } from "../core/rating.js";
+import { aliasRoutes } from "./aliases.js";
 import { buildOpenApi } from "./openapi.js";
 import { moneyRoutes } from "./money-routes.js";
 import { sdkCreditRoutes } from "./sdk-credit-routes.js";
@@ -17,6 +18,7 @@ import { webhookRoutes } from "./webhook-routes.js";
 import { auditRoutes } from "./audit-routes.js";
 import {
   presentAuthorized,
+  presentCreditsStatus,
   presentCreatedKey,
   presentGrant,
   presentHold,
@@ -246,6 +248,14 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         });
         return ctx.reply(out, presentOrg);
       },
+    }),
+    route({
+      method: "GET",
+      path: `${ORG}/usage_credits`,
+      summary: "The organization's usage credits: enabled, balance, monthly limit (null: none) and this month's spend.",
+      tag: "Usage credits",
+      auth: "read",
+      handler: async (ctx) => ctx.reply(await ctx.services.admin.creditsStatus(ctx.params["org_id"] ?? ""), presentCreditsStatus),
     }),
     route<z.infer<typeof S.UsageCreditsToggle>>({
       method: "PUT",
@@ -623,6 +633,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...auditRoutes(),
     ...extra,
   ];
+  routes.push(...aliasRoutes(routes));
   const openapi = buildOpenApi(routes);
   return routes;
 }

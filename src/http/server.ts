@@ -28,6 +28,8 @@ import type { Store } from "../ports/store.js";
 import type { Catalog } from "../app/catalog.js";
 import { ERROR_STATUS } from "./error-status.js";
 import { Router } from "./router.js";
+import { deprecationHeaders, successorPath } from "./aliases.js";
+import { fromLegacyFields, toLegacyFields, usesLegacyFields, withLegacyFields } from "../core/legacy-names.js";
 
 export interface Services {
   readonly store: Store;
@@ -86,6 +88,8 @@ export interface RouteDef<B = unknown, Q = unknown> {
   readonly query?: z.ZodType<Q>;
   readonly success?: number;
   readonly deprecated?: boolean;
+  /** A deprecated alias (http/aliases.ts): the current path pattern it serves, in the old names. */
+  readonly successor?: string;
   /** The handler reads `ctx.rawBody` itself (signed webhooks): the body is neither parsed nor refused. */
   readonly rawBody?: boolean;
   readonly handler: (ctx: Ctx<B, Q>) => Promise<Reply>;
@@ -110,6 +114,11 @@ export interface ServerOptions {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly security: Pick<SecurityConfig, "authFailureLimit" | "authFailureWindowMs" | "trustProxy" | "hstsMaxAgeSeconds">;
+  /**
+   * Also send the old field names (extra_usage…) beside the new ones in current-form answers, so
+   * clients that read old names on unchanged paths keep working during the deprecation period.
+   */
+  readonly legacyResponseFields?: boolean;
 }
 
 /** Headers on every response; a route's own headers (a dashboard page's caching, its CSP) win. */
@@ -244,6 +253,8 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       }
     }
 
+    // The old vocabulary (http/aliases.ts): an old path, or old field names in the body or query.
+    let legacy = route.successor !== undefined;
     let body: unknown = undefined;
     if (route.body) {
       if (raw.length === 0) throw new HttpError(domainError("invalid_request", "This endpoint needs a JSON body."));
@@ -257,11 +268,14 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       }
       // PostgreSQL text cannot hold NUL; refuse it for every store alike.
       if (hasNul(parsed)) throw new HttpError(domainError("invalid_request", "Strings in the body may not contain a NUL character (\\u0000)."));
-      body = validate(route.body, parsed, "body");
+      legacy ||= usesLegacyFields(parsed);
+      body = validate(route.body, fromLegacyFields(parsed), "body");
     } else if (raw.length > 0 && route.rawBody !== true) {
       throw new HttpError(domainError("invalid_request", "This endpoint takes no body."));
     }
-    const query = route.query ? validate(route.query, Object.fromEntries(url.searchParams), "query") : {};
+    const rawQuery = Object.fromEntries(url.searchParams);
+    legacy ||= usesLegacyFields(rawQuery);
+    const query = route.query ? validate(route.query, fromLegacyFields(rawQuery), "query") : {};
 
     const idemHeader = req.headers["idempotency-key"];
     const idemKey = Array.isArray(idemHeader) ? idemHeader[0] : idemHeader;
@@ -303,7 +317,17 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         return { status, body: present(outcome.value) };
       },
     };
-    return actingAs({ actor: actorOf(principal, route.auth), requestId }, () => route.handler(ctx));
+    const reply = await actingAs({ actor: actorOf(principal, route.auth), requestId }, () => route.handler(ctx));
+    if (reply.write) return reply;
+    if (legacy) {
+      return {
+        ...reply,
+        body: mapBody(reply.body, toLegacyFields),
+        headers: { ...reply.headers, ...deprecationHeaders(successorPath(route.successor ?? route.path, match.params)) },
+      };
+    }
+    // Duplicates only in the organizations' API (not in the OpenAPI document or proxied bodies).
+    return options.legacyResponseFields && route.path.startsWith("/v1/organizations") ? { ...reply, body: mapBody(reply.body, withLegacyFields) } : reply;
   }
 
   async function stream(res: ServerResponse, reply: Reply, write: (res: ServerResponse) => Promise<void>, requestId: string, headers: Record<string, string>): Promise<void> {
@@ -350,6 +374,13 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
 const RAW_MARK = Symbol("raw");
 function RAW(json: string): { [RAW_MARK]: string } {
   return { [RAW_MARK]: json };
+}
+
+/** Applies a field-name translation to a reply body, including a stored replay's serialized JSON. */
+function mapBody(body: unknown, f: (v: unknown) => unknown): unknown {
+  const raw = body as Record<symbol, unknown> | undefined;
+  if (raw && typeof raw === "object" && RAW_MARK in raw) return RAW(JSON.stringify(f(JSON.parse(String(raw[RAW_MARK])))));
+  return f(body);
 }
 
 function send(res: ServerResponse, reply: Reply, requestId: string, headers: Record<string, string>): void {

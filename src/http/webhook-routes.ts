@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { domainError } from "../core/errors.js";
 import { EVENT_TYPES } from "../core/money-in-model.js";
+import { EVENT_RENAMES } from "../core/legacy-names.js";
 import type { WebhookDelivery, WebhookEndpoint } from "../core/webhooks.js";
 import { cursor, parseCursor } from "./paging.js";
 import { HttpError, route, type AnyRoute, type Ctx } from "./server.js";
@@ -17,10 +18,12 @@ export const CreateWebhookEndpoint = z.strictObject({
   event_types: z
     .array(z.string().min(1).max(64))
     .min(1)
-    .max(EVENT_TYPES.length)
+    .max(EVENT_TYPES.length * 2)
     .nullable()
     .default(null)
-    .describe(`Event types to deliver (null or absent: all). One of: ${EVENT_TYPES.join(", ")}.`),
+    .describe(
+      `Event types to deliver (null or absent: all). One of: ${EVENT_TYPES.join(", ")}. Deprecated old names (${Object.values(EVENT_RENAMES).join(", ")}) subscribe to the renamed event and receive it under the old name until USAGE_CREDITS_WEBHOOK_LEGACY_EVENTS_UNTIL.`,
+    ),
   description: z.string().max(500).default(""),
 });
 

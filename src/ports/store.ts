@@ -17,6 +17,7 @@ import type { WebhooksTx } from "./webhooks-store.js";
 import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
 import type { AuditTx } from "./audit-store.js";
+import type { LegacyImportTx } from "./legacy-import-store.js";
 
 export type { LedgerAggregates };
 
@@ -143,6 +144,8 @@ export interface StoreTx {
   readonly statements: StatementsTx;
   // ---- the audit log: appended in the transaction of the change it describes
   readonly audit: AuditTx;
+  // ---- the legacy ("extra usage") importer's records (same transaction as the imported account)
+  readonly legacyImport: LegacyImportTx;
 }
 
 export interface Store {

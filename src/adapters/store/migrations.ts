@@ -188,7 +188,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX sdk_credit_cycles_org ON sdk_credit_cycles(org_id, cycle_start)`,
     ],
   },
-  // Versions 5 and 6 belong to other branches; they apply in version order once merged.
+  {
+    version: 5,
+    name: "the rename: one record per legacy (extra usage) account imported, for idempotent re-runs",
+    statements: [
+      // digest: SHA-256 of the account's normalized legacy records; a re-run with another digest
+      // for the same legacy id is a conflict, never a silent change.
+      `CREATE TABLE legacy_imports (
+        legacy_id TEXT PRIMARY KEY, org_id TEXT NOT NULL UNIQUE REFERENCES organizations(id), digest TEXT NOT NULL,
+        imported_at BIGINT NOT NULL)`,
+    ],
+  },
+  // Version 6 belongs to the dashboard branch; versions apply in order once merged.
   {
     version: 7,
     name: "audit log: who changed money, limits, reload settings, roles and keys, when, before and after (append-only)",
@@ -219,6 +230,8 @@ export const MIGRATIONS: readonly Migration[] = [
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
 
 export class SchemaTooNew extends Error {
+  /** Stable, for scripts: `serve`, `migrate` and every command exit with status 3 and print it. */
+  readonly code = "schema_too_new";
   constructor(readonly found: number, readonly known: number) {
     super(`database schema version ${found} is newer than this server understands (${known}); upgrade the server, do not downgrade the database`);
     this.name = "SchemaTooNew";

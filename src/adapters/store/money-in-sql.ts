@@ -83,11 +83,11 @@ const requestFrom = (r: Row): CreditRequest => ({
   createdAt: n(r["created_at"]),
 });
 
-const reloadCols = [
+export const reloadCols = [
   "org_id", "enabled", "threshold", "mode", "amount", "target_balance", "payment_method_id", "monthly_cap",
   "consecutive_failures", "suspended", "last_failure_at", "last_skip_reason", "low_balance_notified", "updated_at",
 ];
-const reloadRow = (a: AutoReloadSettings): SqlValue[] => [
+export const reloadRow = (a: AutoReloadSettings): SqlValue[] => [
   a.orgId, bit(a.enabled), a.threshold, a.mode, a.amount, a.targetBalance, a.paymentMethodId, a.monthlyCap,
   a.consecutiveFailures, bit(a.suspended), a.lastFailureAt, a.lastSkipReason, bit(a.lowBalanceNotified), a.updatedAt,
 ];

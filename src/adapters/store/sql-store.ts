@@ -23,6 +23,9 @@ import type {
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
+import { inList, upsert } from "./sql-bulk.js";
+import { SqlLegacyImportTx } from "./legacy-import-sql.js";
+import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
 import type { MoneyInTx } from "../../ports/money-in-store.js";
 import { SqlWebhooksTx } from "./webhooks-sql.js";
@@ -34,7 +37,6 @@ import type { StatementsTx } from "../../ports/statement-store.js";
 import { SqlAuditTx } from "./audit-sql.js";
 import type { AuditTx } from "../../ports/audit-store.js";
 
-const CHUNK = 400;
 
 
 // ------------------------------------------------------------------ row mappers
@@ -66,8 +68,8 @@ const memberFrom = (r: Row): Member => ({
   usageCreditsEnabled: b(r["usage_credits_enabled"]),
   createdAt: n(r["created_at"]),
 });
-const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "created_at"];
-const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), m.createdAt];
+export const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "created_at"];
+export const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), m.createdAt];
 
 const grantFrom = (r: Row): Grant => ({
   id: s(r["id"]),
@@ -124,6 +126,9 @@ const limitFrom = (r: Row): SpendLimit => ({
   amount: nOrNull(r["amount"]),
 });
 
+export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "created_at", "updated_at"];
+export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, at, at];
+
 const usageFrom = (r: Row): UsageRecord => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
@@ -152,35 +157,6 @@ const keyFrom = (r: Row): ApiKeyRow => ({
   createdAt: n(r["created_at"]),
   revokedAt: nOrNull(r["revoked_at"]),
 });
-
-// ------------------------------------------------------------------ statements
-
-/**
- * Multi-row INSERT … ON CONFLICT (key) DO UPDATE; both engines speak it. "replace" overwrites the
- * other columns, "add" adds to them (counters written as deltas), "none" inserts only.
- */
-async function upsert(q: Queryable, table: string, cols: readonly string[], key: readonly string[], rows: readonly SqlValue[][], update: boolean | "add" = true): Promise<void> {
-  const set = cols
-    .filter((c) => !key.includes(c))
-    .map((c) => (update === "add" ? `${c} = ${table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
-    .join(", ");
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = rows.slice(i, i + CHUNK);
-    const values = part.map(() => `(${marks(cols.length)})`).join(", ");
-    const conflict = update ? `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${set}` : "";
-    await q.run(`INSERT INTO ${table} (${cols.join(", ")}) VALUES ${values} ${conflict}`, part.flat());
-  }
-}
-
-async function inList(q: Queryable, sqlWithIn: (list: string) => string, ids: readonly string[], extra: readonly SqlValue[] = []): Promise<Row[]> {
-  if (ids.length === 0) return [];
-  const out: Row[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const part = ids.slice(i, i + CHUNK);
-    out.push(...(await q.all(sqlWithIn(marks(part.length)), [...part, ...extra])));
-  }
-  return out;
-}
 
 class SqlStoreTx implements StoreTx {
   constructor(
@@ -211,6 +187,10 @@ class SqlStoreTx implements StoreTx {
   async pendingHoldCount(): Promise<number> {
     // holds_pending (status, expires_at) answers this from the index.
     return n((await this.q.all("SELECT COUNT(*) AS c FROM holds WHERE status = 'pending'"))[0]?.["c"] ?? 0);
+  }
+
+  get legacyImport(): LegacyImportTx {
+    return new SqlLegacyImportTx(this.q);
   }
 
   async lockOrgs(ids: readonly string[], forUpdate = true): Promise<Organization[]> {
@@ -388,13 +368,7 @@ class SqlStoreTx implements StoreTx {
   }
 
   async upsertLimit(l: SpendLimit, at: number): Promise<void> {
-    await upsert(
-      this.q,
-      "spend_limits",
-      ["id", "org_id", "scope", "scope_id", "period", "amount", "created_at", "updated_at"],
-      ["id"],
-      [[l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, at, at]],
-    );
+    await upsert(this.q, "spend_limits", limitCols, ["id"], [limitRow(l, at)]);
   }
   async deleteLimit(id: string): Promise<void> {
     await this.q.run("DELETE FROM spend_limits WHERE id = ?", [id]);

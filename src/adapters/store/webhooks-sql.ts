@@ -14,7 +14,7 @@ const endpointFrom = (r: Row): WebhookEndpoint => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
   url: s(r["url"]),
-  eventTypes: r["event_types"] === null || r["event_types"] === undefined ? null : (JSON.parse(s(r["event_types"])) as EventType[]),
+  eventTypes: r["event_types"] === null || r["event_types"] === undefined ? null : (JSON.parse(s(r["event_types"])) as string[]),
   secret: s(r["secret"]),
   description: s(r["description"]),
   createdAt: n(r["created_at"]),
