@@ -25,6 +25,8 @@ import type { Upstream } from "./ports/upstream.js";
 import { apiRoutes } from "./http/routes.js";
 import { stripeWebhookRoute } from "./http/money-routes.js";
 import { buildServer, type Services } from "./http/server.js";
+import { dashboardPages, loadDashboardFiles } from "./http/dashboard-pages.js";
+import { Sessions } from "./app/sessions.js";
 import { systemClock, type Clock } from "./ports/clock.js";
 import { jsonLogger, type Logger } from "./ports/logger.js";
 import type { Store } from "./ports/store.js";
@@ -104,13 +106,19 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   engine.onRefused((orgId, memberId, error) => webhooks.noteRefused(orgId, memberId, error));
   // Auto-reload is evaluated after every settle commits (coalesced per organization).
   engine.onSettled((orgId) => moneyIn.evaluateSoon(orgId));
-  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks };
+  const sessions = new Sessions(store, clock, config.dashboard);
+  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, sessions };
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
   const gateway = new Gateway(services, overrides.upstream ?? openUpstream(config), { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
-  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
+  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, {
+    maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    pages: dashboardPages(loadDashboardFiles()),
+  });
 
   // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that
   // claims the tick's slot in the database runs it, so each run happens exactly once.

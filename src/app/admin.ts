@@ -338,8 +338,8 @@ export class Admin {
     return this.read((tx) => tx.listUsage(memberId ? { orgId, from, to, memberId } : { orgId, from, to }));
   }
 
-  async transactions(orgId: string, limit: number, before?: { at: number; id: string }): Promise<LedgerTransaction[]> {
-    return this.read((tx) => tx.listLedger(before ? { orgId, limit, before } : { orgId, limit }));
+  async transactions(orgId: string, limit: number, before?: { at: number; id: string }, kind?: string): Promise<LedgerTransaction[]> {
+    return this.read((tx) => tx.listLedger({ orgId, limit, ...(before ? { before } : {}), ...(kind !== undefined ? { kind } : {}) }));
   }
 
   async verify(): Promise<{ transactions: number; violations: Violation[] }> {

@@ -4,6 +4,7 @@ import { envInt } from "./env.js";
 import { loadMoneyInConfig, MONEY_IN_ENV_HELP, type MoneyInConfig } from "./money-in.js";
 import { GATEWAY_ENV_HELP, loadGatewayConfig, type GatewayConfig } from "./gateway.js";
 import { loadWebhooksConfig, WEBHOOKS_ENV_HELP, type WebhooksConfig } from "./webhooks.js";
+import { DASHBOARD_ENV_HELP, loadDashboardConfig, type DashboardConfig } from "./dashboard.js";
 
 export interface Config {
   /** "sqlite:<file>" (embedded default) or a postgres:// URL. */
@@ -23,6 +24,8 @@ export interface Config {
   readonly gateway: GatewayConfig;
   /** Webhook delivery: SSRF policy, retries, timeout (config/webhooks.ts). */
   readonly webhooks: WebhooksConfig;
+  /** Dashboard sessions and sign-in throttling (config/dashboard.ts). */
+  readonly dashboard: DashboardConfig;
 }
 
 export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
@@ -39,6 +42,7 @@ export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ...MONEY_IN_ENV_HELP,
   ...GATEWAY_ENV_HELP,
   ...WEBHOOKS_ENV_HELP,
+  ...DASHBOARD_ENV_HELP,
 ];
 
 
@@ -62,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     moneyIn: loadMoneyInConfig(env),
     gateway: loadGatewayConfig(env),
     webhooks: loadWebhooksConfig(env),
+    dashboard: loadDashboardConfig(env),
   };
 }

@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   event: "evt",
   webhookEndpoint: "whe",
   webhookDelivery: "whd",
+  session: "ses",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -14,6 +14,7 @@ import { moneyRoutes } from "./money-routes.js";
 import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
+import { dashboardRoutes } from "./dashboard-routes.js";
 import {
   presentAuthorized,
   presentCreatedKey,
@@ -595,15 +596,15 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         return { status: 200, body: { data: rows.map(presentUsage), total_cost: String(total), total_credit_cost: String(credits), ...MONEY_FORMAT } };
       },
     }),
-    route<undefined, z.infer<typeof S.Paging>>({
+    route<undefined, z.infer<typeof S.TransactionsQuery>>({
       method: "GET",
       path: `${ORG}/transactions`,
       summary: "The organization's ledger transactions, newest first (each sums to zero).",
       tag: "Ledger",
       auth: "read",
-      query: S.Paging,
+      query: S.TransactionsQuery,
       handler: async (ctx) => {
-        const txs = await ctx.services.admin.transactions(ctx.params["org_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before));
+        const txs = await ctx.services.admin.transactions(ctx.params["org_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind);
         const last = txs[txs.length - 1];
         return {
           status: 200,
@@ -615,6 +616,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...sdkCreditRoutes(),
     ...statementRoutes(),
     ...webhookRoutes(),
+    ...dashboardRoutes(),
     ...extra,
   ];
   const openapi = buildOpenApi(routes);

@@ -13,6 +13,8 @@ import type { Idempotency, Outcome, Rendered } from "../app/batcher.js";
 import type { Engine } from "../app/engine.js";
 import type { MoneyIn } from "../app/money-in.js";
 import type { Webhooks } from "../app/webhooks.js";
+import { Sessions } from "../app/sessions.js";
+import { CSRF_HEADER, readCookie, SESSION_COOKIE } from "./cookies.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
@@ -31,6 +33,7 @@ export interface Services {
   readonly log: Logger;
   readonly moneyIn: MoneyIn;
   readonly webhooks: Webhooks;
+  readonly sessions: Sessions;
 }
 
 export interface Reply {
@@ -53,6 +56,8 @@ export interface Ctx<B, Q> {
   readonly services: Services;
   /** The request headers as received (lower-case names). */
   readonly headers: IncomingHttpHeaders;
+  /** The client's address as the socket sees it (sign-in throttling). */
+  readonly remoteAddress: string;
   /** The body's bytes as received (what a webhook signature is computed over). */
   readonly rawBody: Buffer;
   /** Aborted when the client goes away before the response is complete. */
@@ -99,6 +104,8 @@ export interface ServerOptions {
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  /** Non-API responses (the dashboard's files) for a method and path, tried before the route table. */
+  readonly pages?: (method: string, pathname: string) => Reply | undefined;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;.*)?$/i;
@@ -166,6 +173,8 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (/%00/.test(url.pathname)) throw new HttpError(domainError("invalid_request", "The request path may not contain a NUL character (%00)."));
+    const page = options.pages?.(req.method ?? "GET", url.pathname);
+    if (page) return page;
     let found: ReturnType<typeof router.find>;
     try {
       found = router.find(req.method ?? "GET", url.pathname);
@@ -233,6 +242,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       requestId,
       services,
       headers: req.headers,
+      remoteAddress: req.socket.remoteAddress ?? "unknown",
       rawBody: raw,
       signal,
       idempotency<T>(present: (value: T) => unknown, status = route.success ?? 200): Idempotency<T> | undefined {
@@ -269,10 +279,32 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     const auth = req.headers["authorization"];
     let secret = Array.isArray(header) ? header[0] : header;
     if (!secret && typeof auth === "string" && /^Bearer\s+/i.test(auth)) secret = auth.replace(/^Bearer\s+/i, "").trim();
-    if (!secret) throw new HttpError(domainError("unauthenticated", "Send your API key in the x-api-key header (or Authorization: Bearer)."));
+    if (!secret) {
+      const token = readCookie(req.headers["cookie"], SESSION_COOKIE);
+      if (token) return sessionPrincipal(req, token);
+      throw new HttpError(domainError("unauthenticated", "Send your API key in the x-api-key header (or Authorization: Bearer)."));
+    }
     const principal = await services.admin.read((tx) => authenticate(tx, secret));
     if (!principal) throw new HttpError(domainError("unauthenticated", "The API key is not valid or has been revoked."));
     return principal;
+  }
+
+  /**
+   * A dashboard session cookie yields the member's Principal, exactly as their API key would.
+   * Every state change must also carry the session's CSRF token in a header, which a page on
+   * another site can neither read nor set.
+   */
+  async function sessionPrincipal(req: IncomingMessage, token: string): Promise<Principal> {
+    const found = await services.sessions.resolve(token);
+    if (!found) throw new HttpError(domainError("unauthenticated", "Your dashboard session has ended; sign in again."));
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") {
+      const header = req.headers[CSRF_HEADER];
+      if (!Sessions.csrfMatches(found.session, Array.isArray(header) ? header[0] : header)) {
+        throw new HttpError(domainError("csrf_token_invalid", `A dashboard request that changes anything must send the session's CSRF token in the ${CSRF_HEADER} header.`));
+      }
+    }
+    return found.principal;
   }
 
   return server;

@@ -16,6 +16,7 @@ import type { MoneyInTx } from "./money-in-store.js";
 import type { WebhooksTx } from "./webhooks-store.js";
 import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
+import type { DashboardTx } from "./dashboard-store.js";
 
 export type { LedgerAggregates };
 
@@ -82,6 +83,8 @@ export interface LedgerQuery {
   readonly limit: number;
   /** Transactions strictly before this (at, id) position, for paging newest first. */
   readonly before?: { at: number; id: string };
+  /** Only transactions of this kind. */
+  readonly kind?: string;
 }
 
 export interface StoreTx {
@@ -138,6 +141,8 @@ export interface StoreTx {
   readonly sdkCredits: SdkCreditsTx;
   // ---- statements: customer-side balances and a month of the ledger (reads)
   readonly statements: StatementsTx;
+  // ---- dashboard: passwords, sessions, sign-in throttling, the usage breakdown
+  readonly dashboard: DashboardTx;
 }
 
 export interface Store {

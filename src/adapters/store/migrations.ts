@@ -188,6 +188,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX sdk_credit_cycles_org ON sdk_credit_cycles(org_id, cycle_start)`,
     ],
   },
+  {
+    version: 6,
+    name: "dashboard: member passwords (scrypt), sign-in sessions, sign-in failure counters, token counts on usage records",
+    statements: [
+      // One password per member (a membership signs in; the same email in two orgs has two).
+      `CREATE TABLE member_passwords (
+        member_id TEXT PRIMARY KEY REFERENCES members(id), hash TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+      // Sessions live in the database so any instance can serve any request. Only the token's
+      // SHA-256 is stored; the CSRF token is per session and sent back in a header.
+      `CREATE TABLE dashboard_sessions (
+        id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, member_id TEXT NOT NULL REFERENCES members(id),
+        csrf_token TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT)`,
+      `CREATE INDEX dashboard_sessions_member ON dashboard_sessions(member_id)`,
+      // Failed sign-ins per subject ("account:<email>", "ip:<address>") in a fixed window.
+      `CREATE TABLE sign_in_failures (
+        subject TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start BIGINT NOT NULL)`,
+      // Token counts for the usage page (0 for records that were metered by amount, and before this version).
+      `ALTER TABLE usage_records ADD COLUMN input_tokens BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE usage_records ADD COLUMN output_tokens BIGINT NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
