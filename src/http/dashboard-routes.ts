@@ -29,6 +29,7 @@ export const SetPassword = z.strictObject({
 export const BreakdownQuery = z.strictObject({
   from: IsoTime.optional().describe("Start (inclusive); default 30 days before `to`."),
   to: IsoTime.optional().describe("End (exclusive); default now."),
+  days: z.coerce.number().int().min(1).max(366).optional().describe("Instead of `from`: this many days before `to`."),
 });
 
 const PERMISSIONS: readonly Permission[] = ["read", "manage", "billing", "meter"];
@@ -74,25 +75,27 @@ export function dashboardRoutes(): AnyRoute[] {
     route({
       method: "GET",
       path: "/v1/dashboard/session",
-      summary: "The signed-in member, their organization and permissions, and the session's CSRF token.",
+      summary:
+        "The session cookie's member, their organization and permissions, and the session's CSRF token; `signed_in: false` (still 200, so the sign-in page loads without an error) when there is no live session.",
       tag: "Dashboard",
-      auth: "authenticated",
+      auth: "public",
       handler: async (ctx) => {
-        const p = ctx.principal;
-        if (p.kind !== "member" || !p.keyId.startsWith("ses_")) {
-          throw new HttpError(domainError("invalid_request", "This describes a dashboard session: sign in with POST /v1/dashboard/session."));
-        }
-        const found = await ctx.services.sessions.describe(p.keyId);
-        if (!found) throw new HttpError(domainError("unauthenticated", "Your dashboard session has ended; sign in again."));
+        const token = readCookie(ctx.headers["cookie"], SESSION_COOKIE);
+        const live = token ? await ctx.services.sessions.resolve(token) : undefined;
+        const found = live ? await ctx.services.sessions.describe(live.session.id) : undefined;
+        if (!live || !found) return { status: 200, body: { type: "dashboard_session", signed_in: false } };
+        const p = live.principal;
         return {
           status: 200,
           body: {
             type: "dashboard_session",
+            signed_in: true,
             member: presentMember(found.member),
             organization: presentOrg(found.org),
             permissions: PERMISSIONS.filter((perm) => allows(p, p.orgId, perm)),
             csrf_token: found.session.csrfToken,
             expires_at: iso(found.session.expiresAt),
+            server_time: iso(ctx.services.clock.now()),
           },
         };
       },
@@ -134,7 +137,7 @@ export function dashboardRoutes(): AnyRoute[] {
       handler: async (ctx) => {
         const now = ctx.services.clock.now();
         const to = ctx.query.to ? (parseInstant(ctx.query.to) ?? now) : now;
-        const from = ctx.query.from ? (parseInstant(ctx.query.from) ?? to) : to - 30 * DAY_MS;
+        const from = ctx.query.from ? (parseInstant(ctx.query.from) ?? to) : to - (ctx.query.days ?? 30) * DAY_MS;
         if (from >= to) throw new HttpError(domainError("invalid_request", "`from` must be before `to`.", { field: "from" }));
         if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new HttpError(domainError("invalid_request", `The range may span at most ${MAX_RANGE_DAYS} days.`, { field: "from" }));
         const orgId = ctx.params["org_id"] ?? "";
