@@ -59,7 +59,7 @@ export interface SignedIn {
 
 export interface ResolvedSession {
   readonly session: SessionRow;
-  readonly principal: Principal;
+  readonly principal: Extract<Principal, { kind: "member" }>;
 }
 
 export function checkPassword(password: string): Result<string> {
@@ -154,7 +154,7 @@ export class Sessions {
       if (!session || session.revokedAt !== null || session.expiresAt <= now) return undefined;
       const member = await tx.getMember(session.memberId);
       if (!member) return undefined;
-      const principal: Principal = { kind: "member", keyId: session.id, orgId: member.orgId, memberId: member.id, role: member.role, surface: "interactive" };
+      const principal: ResolvedSession["principal"] = { kind: "member", keyId: session.id, orgId: member.orgId, memberId: member.id, role: member.role, surface: "interactive" };
       return { session, principal };
     });
   }
