@@ -28,7 +28,7 @@ export const SetPassword = z.strictObject({
 
 export const BreakdownQuery = z.strictObject({
   from: IsoTime.optional().describe("Start (inclusive); default 30 days before `to`."),
-  to: IsoTime.optional().describe("End (exclusive); default now."),
+  to: IsoTime.optional().describe("End (exclusive); default: now (inclusive)."),
   days: z.coerce.number().int().min(1).max(366).optional().describe("Instead of `from`: this many days before `to`."),
 });
 
@@ -136,7 +136,8 @@ export function dashboardRoutes(): AnyRoute[] {
       query: BreakdownQuery,
       handler: async (ctx) => {
         const now = ctx.services.clock.now();
-        const to = ctx.query.to ? (parseInstant(ctx.query.to) ?? now) : now;
+        // Default end: just after now, so a request settled this very millisecond is included (as in GET /usage).
+        const to = ctx.query.to ? (parseInstant(ctx.query.to) ?? now) : now + 1;
         const from = ctx.query.from ? (parseInstant(ctx.query.from) ?? to) : to - (ctx.query.days ?? 30) * DAY_MS;
         if (from >= to) throw new HttpError(domainError("invalid_request", "`from` must be before `to`.", { field: "from" }));
         if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new HttpError(domainError("invalid_request", `The range may span at most ${MAX_RANGE_DAYS} days.`, { field: "from" }));

@@ -89,7 +89,7 @@ export const overviewPage: Page = async (ctx, view) => {
       "Recent alerts",
       alerts.length === 0
         ? h("p", { class: "muted" }, "No recent alerts.")
-        : h("ul", { class: "alerts" }, ...alerts.map((e) => h("li", {}, h("strong", {}, pretty(e.type)), " ", h("span", { class: "muted" }, when(e.created_at))))),
+        : h("ul", { class: "alerts" }, ...alerts.map((e) => h("li", {}, h("strong", {}, e.type.replace(/[._]/g, " ")), " ", h("span", { class: "muted" }, when(e.created_at))))),
     ),
   );
 };
