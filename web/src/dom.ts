@@ -85,8 +85,8 @@ export function table(head: readonly string[], rows: ReadonlyArray<readonly Chil
     {},
     options.caption ? h("caption", {}, options.caption) : null,
     h("thead", {}, h("tr", {}, ...head.map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, ...(rows.length === 0 ? [h("tr", {}, h("td", { colspan: head.length, class: "empty" }, options.empty ?? "Nothing yet."))] : rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c)))))),
-    options.foot ? h("tfoot", {}, h("tr", {}, ...options.foot.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c))))) : null,
+    h("tbody", {}, ...(rows.length === 0 ? [h("tr", {}, h("td", { colspan: head.length, class: "empty" }, options.empty ?? "Nothing yet."))] : rows.map((r) => h("tr", {}, ...r.map((c, i) => h("td", { "data-label": head[i] ?? "" }, c)))))),
+    options.foot ? h("tfoot", {}, h("tr", {}, ...options.foot.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", { "data-label": head[i] ?? "" }, c))))) : null,
   );
   return h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": options.label ?? options.caption ?? "table" }, t);
 }

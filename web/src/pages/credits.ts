@@ -234,7 +234,19 @@ function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
     if (kind.value) q.set("kind", kind.value);
     if (cursor) q.set("before", cursor);
     const r = await api<List<Transaction>>("GET", `${ctx.base}/transactions?${q.toString()}`);
-    for (const t of r.data) body.append(h("tr", {}, h("td", {}, when(t.created_at)), h("td", {}, pretty(t.kind)), h("td", { class: "mono" }, t.ref), h("td", {}, account(t)), h("td", {}, usd(String(amountOf(t))))));
+    for (const t of r.data) {
+      body.append(
+        h(
+          "tr",
+          {},
+          h("td", { "data-label": "When" }, when(t.created_at)),
+          h("td", { "data-label": "Kind" }, pretty(t.kind)),
+          h("td", { "data-label": "Reference", class: "mono" }, t.ref),
+          h("td", { "data-label": "Accounts" }, account(t)),
+          h("td", { "data-label": "Amount" }, usd(String(amountOf(t)))),
+        ),
+      );
+    }
     if (reset && r.data.length === 0) body.append(h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No transactions.")));
     cursor = r.next_cursor ?? null;
     more.hidden = cursor === null;
