@@ -11,6 +11,8 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, describe, test } from "node:test";
@@ -79,7 +81,7 @@ describe("dashboard in Chromium", () => {
   let member: { memberId: string; key: string; email: string };
 
   before(async () => {
-    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720" });
+    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
     const o = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
     const email = String((await h.request("GET", `/v1/organizations/${o.orgId}/members/${o.ownerId}`)).body["email"]);
     org = { ...o, email };
@@ -320,6 +322,50 @@ describe("dashboard in Chromium", () => {
     await page.waitForSelector('body[data-ready="members"]');
     await page.getByRole("region", { name: "API keys" }).locator("tr", { hasText: "CI pipeline" }).getByText(/^Revoked/).waitFor();
     assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/usage_summary`, { key: secret })).status, 401);
+  });
+
+  test("a webhook endpoint is added (secret shown once), receives a delivery, and a delivery is replayed from its log", async () => {
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      const page = ownerPage;
+      await open(page, "webhooks");
+      await page.getByLabel("URL").fill("not a url");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      await page.getByText("Enter the endpoint's URL").waitFor();
+      await page.getByLabel("URL").fill(hook);
+      await page.getByLabel("Description (optional)").fill("billing alerts");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      await page.waitForSelector('[data-testid="webhook-secret"]');
+      assert.match(await text(page, '[data-testid="webhook-secret"]'), /^whsec_/);
+      // Something worth telling: a purchase (the card is the first saved one, which succeeds).
+      const pm = ((await h.request("GET", `/v1/organizations/${org.orgId}/payment_methods`)).body["data"] as Json[]).find((m) => m["last4"] === "4242")?.["id"];
+      const bought = await h.request("POST", `/v1/organizations/${org.orgId}/purchases`, { key: org.ownerKey, body: { amount: String(10 * USD), payment_method_id: pm } });
+      assert.equal(bought.status, 201, JSON.stringify(bought.body));
+      await h.app.services.webhooks.dispatch();
+      assert.ok(received.some((b) => b.includes('"purchase.succeeded"')), "the endpoint received the event");
+      const count = received.length;
+      await open(page, "webhooks");
+      const log = page.getByRole("region", { name: `Deliveries to ${hook}` });
+      const row = log.locator("tr", { hasText: "purchase.succeeded" }).first();
+      await row.getByText("delivered").waitFor();
+      await row.getByRole("button", { name: /^Replay/ }).click();
+      await page.waitForSelector('body[data-ready="webhooks"]');
+      await h.app.services.webhooks.dispatch();
+      assert.ok(received.length > count, "the replay was delivered again");
+      assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   test("the usage CSV and the month's statement download with totals equal to the page's", async () => {

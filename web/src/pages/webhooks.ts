@@ -9,6 +9,9 @@ import type { Delivery, List, WebhookEndpoint } from "../wire.js";
 
 const errText = (err: unknown): string => (err instanceof ApiError || err instanceof Error ? err.message : String(err));
 
+/** The endpoint just created: its secret is shown once, above the refreshed list. */
+let created: WebhookEndpoint | undefined;
+
 export const webhooksPage: Page = async (ctx, view) => {
   if (!ctx.canManage) {
     view.append(section("Webhooks", h("p", { class: "muted" }, "Only owners and admins manage webhook endpoints.")));
@@ -17,6 +20,16 @@ export const webhooksPage: Page = async (ctx, view) => {
   const endpoints = await api<List<WebhookEndpoint>>("GET", `${ctx.base}/webhook_endpoints`);
   const logs = await Promise.all(endpoints.data.map((e) => api<List<Delivery>>("GET", `${ctx.base}/webhook_endpoints/${e.id}/deliveries?limit=20`)));
   const msg = messageBox();
+  const fresh = created;
+  created = undefined;
+  const secretBox = fresh
+    ? h(
+        "div",
+        { class: "secret", role: "status" },
+        h("p", {}, h("strong", {}, `Endpoint added. Its signing secret, shown only once:`)),
+        h("code", { "data-testid": "webhook-secret" }, fresh.secret ?? ""),
+      )
+    : null;
   const rows = endpoints.data.map((e) => {
     const del = h("button", { type: "button", class: "link danger", "aria-label": `Delete endpoint ${e.url}` }, "Delete");
     del.addEventListener("click", () => {
@@ -26,7 +39,7 @@ export const webhooksPage: Page = async (ctx, view) => {
     });
     return [h("span", { class: "mono" }, e.url), e.event_types ? e.event_types.join(", ") : "All events", e.description || "—", when(e.created_at), del];
   });
-  view.append(section("Endpoints", table(["URL", "Events", "Description", "Created", ""], rows, { empty: "No webhook endpoints.", label: "Webhook endpoints" }), msg, createForm(ctx)));
+  view.append(section("Endpoints", secretBox, table(["URL", "Events", "Description", "Created", ""], rows, { empty: "No webhook endpoints.", label: "Webhook endpoints" }), msg, createForm(ctx)));
   endpoints.data.forEach((e, i) => view.append(deliveries(ctx, e, logs[i]?.data ?? [])));
 };
 
@@ -34,17 +47,15 @@ function createForm(ctx: PageCtx): HTMLElement {
   const msg = messageBox();
   const url = h("input", { type: "url", name: "url", required: true, maxlength: 2048, placeholder: "https://example.com/hooks/usage-credits" });
   const description = h("input", { type: "text", name: "description", maxlength: 500 });
-  const secret = h("div", { class: "secret", hidden: true, role: "status" });
-  const form = h("form", { novalidate: true, "aria-label": "Add a webhook endpoint" }, h("h3", {}, "Add an endpoint"), field("URL", url, "https:// (http:// only to a loopback host)."), field("Description (optional)", description), msg, h("button", { type: "submit" }, "Add endpoint"), secret);
+  const form = h("form", { novalidate: true, "aria-label": "Add a webhook endpoint" }, h("h3", {}, "Add an endpoint"), field("URL", url, "https:// (http:// only to a loopback host)."), field("Description (optional)", description), msg, h("button", { type: "submit" }, "Add endpoint"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.clear();
     if (!/^https?:\/\/\S+$/.test(url.value.trim())) return msg.error("Enter the endpoint's URL, starting with https://.");
     api<WebhookEndpoint>("POST", `${ctx.base}/webhook_endpoints`, { url: url.value.trim(), description: description.value }, { "idempotency-key": idempotencyKey() })
       .then((w) => {
-        secret.hidden = false;
-        secret.replaceChildren(h("p", {}, h("strong", {}, "Signing secret, shown only once:")), h("code", { "data-testid": "webhook-secret" }, w.secret ?? ""));
-        msg.ok("Endpoint added. Reload the page to see it in the list.");
+        created = w;
+        ctx.reload();
       })
       .catch((err: unknown) => msg.error(errText(err)));
   });
@@ -62,7 +73,7 @@ function deliveries(ctx: PageCtx, e: WebhookEndpoint, list: Delivery[]): HTMLEle
         .catch((err: unknown) => msg.error(errText(err)));
     });
     const result = d.last_status !== null ? `HTTP ${d.last_status}` : d.last_error ?? "—";
-    return [pretty(d.event_type), pretty(d.status), String(d.attempts), result, when(d.delivered_at ?? d.last_attempt_at), d.replay_of ? "Replay" : replay];
+    return [pretty(d.event_type), pretty(d.status), String(d.attempts), result, when(d.delivered_at ?? d.last_attempt_at), d.replay_of ? h("span", { class: "muted" }, "(a replay)") : replay];
   });
   return section(`Deliveries to ${e.url}`, table(["Event", "Status", "Attempts", "Last result", "When", ""], rows, { empty: "No deliveries yet.", label: `Deliveries to ${e.url}` }), msg);
 }
