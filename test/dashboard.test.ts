@@ -19,7 +19,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { sqliteBackend } from "./support/backends.js";
 import { setPassword } from "./support/dashboard.js";
-import { addMember, createOrg, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
+import { addMember, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
 
 const CHROMIUM = process.env["UC_CHROMIUM"] ?? "/usr/bin/chromium";
 const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
@@ -82,10 +82,14 @@ describe("dashboard in Chromium", () => {
 
   before(async () => {
     h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
-    const o = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
-    const email = String((await h.request("GET", `/v1/organizations/${o.orgId}/members/${o.ownerId}`)).body["email"]);
+    // A usage-based plan, so the gateway's requests are paid with usage credits (auto-reload, limits).
+    const created = await h.request("POST", "/v1/organizations", {
+      body: { name: "Acme Robotics", plan_id: "enterprise_usage", usage_credits_enabled: true, fast_mode_enabled: true, fast_mode_fallback: false, owner: { email: "owner@acme.test", name: "Ada Owner" } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const o = { orgId: String(created.body["id"]), ownerId: String((created.body["owner"] as Json)["id"]), ownerKey: String((created.body["api_key"] as Json)["secret"]) };
+    const email = "owner@acme.test";
     org = { ...o, email };
-    await h.request("PATCH", `/v1/organizations/${o.orgId}`, { body: { name: "Acme Robotics" } });
     await setPassword(h, o.orgId, o.ownerId, PASSWORD);
     const m = await addMember(h, o.orgId, { role: "member", email: "dev@acme.test", name: "Dev" });
     member = { ...m, email: "dev@acme.test" };
@@ -414,6 +418,11 @@ describe("dashboard in Chromium", () => {
 
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
     const page = ownerPage;
+    // On a plan with usage windows (and one request in them), so the overview shows its gauges.
+    assert.equal((await h.request("PATCH", `/v1/organizations/${org.orgId}`, { body: { plan_id: "pro" } })).status, 200);
+    assert.equal((await gateway(org.ownerKey)).status, 200);
+    const orgLimit = await h.request("POST", `/v1/organizations/${org.orgId}/spend_limits`, { body: { scope: "organization", period: "monthly", amount: String(500 * USD) } });
+    assert.equal(orgLimit.status, 200, JSON.stringify(orgLimit.body));
     const unlabelled = () => page.evaluate(UNLABELLED) as Promise<string[]>;
     for (const name of PAGES) {
       for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {

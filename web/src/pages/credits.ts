@@ -306,9 +306,13 @@ export const creditsPage: Page = async (ctx, view) => {
   const st = statements(ctx);
   view.append(
     section("Balance", h("p", { class: "big", "data-testid": "balance" }, usd(summary.usage_credits.balance)), h("p", { class: "muted" }, `Spent this month: ${usd(summary.usage_credits.used_credits)}`)),
-    ...(ctx.canBill
-      ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Id"], live.map((m) => [card(m), h("span", { class: "mono" }, m.id)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
-      : [requestCredits(ctx)]),
+    h(
+      "div",
+      { class: "grid two" },
+      ...(ctx.canBill
+        ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Id"], live.map((m) => [card(m), h("span", { class: "mono" }, m.id)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
+        : [requestCredits(ctx)]),
+    ),
     autoReload(ctx, reload, attempts.data, live),
     section("Grants", table(["Source", "Description", "Amount", "Remaining", "Expires", "Status"], grantRows, { empty: "No usage credits granted yet.", label: "Grants" })),
     tx.el,

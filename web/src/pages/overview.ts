@@ -65,7 +65,7 @@ export const overviewPage: Page = async (ctx, view) => {
         "Plan",
         h("p", { class: "big" }, plan?.name ?? summary.plan_id),
         h("p", { class: "muted" }, `Seat: ${ctx.session.member.seat_tier}`),
-        h("div", { class: "gauges" }, ...gauges),
+        gauges.length > 0 ? h("div", { class: "gauges" }, ...gauges) : h("p", {}, "No usage windows on this plan: every request is paid with usage credits."),
       ),
       section(
         "Usage credits",
