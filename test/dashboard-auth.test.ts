@@ -180,6 +180,22 @@ for (const backend of backends()) {
       assert.equal((await t.request("GET", `/v1/organizations/${orgId}`)).status, 401, "expired after USAGE_CREDITS_SESSION_HOURS");
     });
 
+    test("fast mode is allowed per member as well as per organization", async () => {
+      const { orgId, ownerKey } = await ownerOf();
+      await grant(h, orgId, { amount: String(10 * USD) });
+      const m = await addMember(h, orgId, { role: "member" });
+      const fast = (speed: string) =>
+        h.request("POST", `/v1/organizations/${orgId}/usage_events`, { key: m.key, body: { event_id: `f-${Math.random().toString(36).slice(2)}`, model: "claude-opus-4-6", speed, amount: "1000" } });
+      assert.equal((await fast("fast")).status, 201, "allowed by default");
+      const off = await h.request("PATCH", `/v1/organizations/${orgId}/members/${m.memberId}`, { key: ownerKey, body: { fast_mode_enabled: false } });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      assert.equal(off.body["fast_mode_enabled"], false);
+      const refused = await fast("fast");
+      assert.equal(refused.status, 403);
+      assert.equal(code(refused), "fast_mode_disabled");
+      assert.equal((await fast("standard")).status, 201, "standard speed is unaffected");
+    });
+
     test("the dashboard's files carry a strict CSP (no inline script, never framed) and / leads to the dashboard", async () => {
       const root = await fetch(`${h.url}/`, { redirect: "manual" });
       assert.equal(root.status, 302);

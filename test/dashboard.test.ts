@@ -310,7 +310,7 @@ describe("dashboard in Chromium", () => {
     await ownerPage.getByText("No pending credit requests.").waitFor();
   });
 
-  test("an API key is created (its secret shown once, and it works) and revoked (and it stops working)", async () => {
+  test("an API key is created (its secret shown once, and it works) and revoked (and it stops working); fast mode is switched off for one member", async () => {
     const page = ownerPage;
     await open(page, "members");
     await page.getByLabel("Name", { exact: true }).fill("CI pipeline");
@@ -326,6 +326,12 @@ describe("dashboard in Chromium", () => {
     await page.waitForSelector('body[data-ready="members"]');
     await page.getByRole("region", { name: "API keys" }).locator("tr", { hasText: "CI pipeline" }).getByText(/^Revoked/).waitFor();
     assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/usage_summary`, { key: secret })).status, 401);
+
+    // Fast mode per member, from the members table.
+    await page.getByLabel(`Fast mode for ${member.email}`).uncheck();
+    await page.getByText(`Saved ${member.email}.`).waitFor();
+    const fast = await h.request("POST", `/v1/organizations/${org.orgId}/usage_events`, { key: member.key, body: { event_id: "fast-off", model: "claude-opus-4-6", speed: "fast", amount: "1000" } });
+    assert.equal((fast.body["error"] as Json | undefined)?.["code"], "fast_mode_disabled");
   });
 
   test("a webhook endpoint is added (secret shown once), receives a delivery, and a delivery is replayed from its log", async () => {

@@ -109,7 +109,7 @@ for (const backend of backends()) {
 
       test("writeChanges then loadSnapshot round-trips an org, member, grant, hold, window, spend day and ledger transaction exactly", async () => {
         const o = org();
-        const m: Member = { id: newId("member", NOW), orgId: o.id, email: "rt@example.test", name: "Round Trip", role: "billing", seatTier: "premium", workspaceId: null, usageCreditsEnabled: false, createdAt: NOW - 2 };
+        const m: Member = { id: newId("member", NOW), orgId: o.id, email: "rt@example.test", name: "Round Trip", role: "billing", seatTier: "premium", workspaceId: null, usageCreditsEnabled: false, fastModeEnabled: false, createdAt: NOW - 2 };
         const g: Grant = {
           id: newId("grant", NOW),
           orgId: o.id,

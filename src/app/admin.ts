@@ -130,6 +130,7 @@ export class Admin {
         seatTier: "standard",
         workspaceId: null,
         usageCreditsEnabled: true,
+        fastModeEnabled: true,
         createdAt: now,
       };
       await tx.insertMember(owner);
@@ -158,7 +159,7 @@ export class Admin {
 
   async createMember(
     orgId: string,
-    input: { email: string; name: string; role: Role; seatTier: SeatTier; workspaceId: string | null; usageCreditsEnabled: boolean },
+    input: { email: string; name: string; role: Role; seatTier: SeatTier; workspaceId: string | null; usageCreditsEnabled: boolean; fastModeEnabled?: boolean },
     idem?: Idempotency<Member>,
   ): Promise<Outcome<Member>> {
     return this.write(idem, async (tx, now) => {
@@ -171,7 +172,7 @@ export class Admin {
       if ((await tx.listMembers(orgId)).some((m) => m.email.toLowerCase() === input.email.toLowerCase())) {
         return fail("conflict", `A member with email ${input.email} already exists.`, { field: "email" });
       }
-      const member: Member = { id: newId("member", now), orgId, createdAt: now, ...input };
+      const member: Member = { id: newId("member", now), orgId, createdAt: now, ...input, fastModeEnabled: input.fastModeEnabled ?? true };
       await tx.insertMember(member);
       return { ok: true, value: member };
     });
@@ -180,7 +181,7 @@ export class Admin {
   async updateMember(
     orgId: string,
     memberId: string,
-    patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled">>,
+    patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled" | "fastModeEnabled">>,
   ): Promise<Outcome<Member>> {
     return this.write(undefined, async (tx) => {
       await tx.lockOrgs([orgId]);

@@ -224,6 +224,9 @@ export class Books {
     if (req.speed === "fast" && !org.fastModeEnabled) {
       return refuse(domainError("fast_mode_disabled", "Fast mode has been disabled by your organization."));
     }
+    if (req.speed === "fast" && !member.fastModeEnabled) {
+      return refuse(domainError("fast_mode_disabled", "Fast mode is not allowed for you in this organization; ask an admin."));
+    }
     const plan = this.planOf(org);
     const base = {
       id: req.holdId,

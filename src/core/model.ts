@@ -33,6 +33,8 @@ export interface Member {
   seatTier: SeatTier;
   workspaceId: string | null;
   usageCreditsEnabled: boolean;
+  /** May use fast mode (when the organization allows it too). */
+  fastModeEnabled: boolean;
   readonly createdAt: number;
 }
 

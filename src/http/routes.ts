@@ -277,7 +277,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         const b = ctx.body;
         const out = await ctx.services.admin.createMember(
           ctx.params["org_id"] ?? "",
-          { email: b.email, name: b.name, role: b.role as Role, seatTier: b.seat_tier as SeatTier, workspaceId: b.workspace_id, usageCreditsEnabled: b.usage_credits_enabled },
+          { email: b.email, name: b.name, role: b.role as Role, seatTier: b.seat_tier as SeatTier, workspaceId: b.workspace_id, usageCreditsEnabled: b.usage_credits_enabled, fastModeEnabled: b.fast_mode_enabled },
           ctx.idempotency(presentMember, 201),
         );
         return ctx.reply(out, presentMember, 201);
@@ -310,6 +310,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
           seatTier: b.seat_tier as SeatTier | undefined,
           workspaceId: b.workspace_id,
           usageCreditsEnabled: b.usage_credits_enabled,
+          fastModeEnabled: b.fast_mode_enabled,
         });
         return ctx.reply(out, presentMember);
       },

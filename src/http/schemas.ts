@@ -69,6 +69,7 @@ export const CreateMember = z.strictObject({
   seat_tier: SeatTier.default("standard"),
   workspace_id: Id.nullable().default(null),
   usage_credits_enabled: z.boolean().default(true),
+  fast_mode_enabled: z.boolean().default(true).describe("May use fast mode (the organization must allow it too)."),
 });
 
 export const PatchMember = z.strictObject({
@@ -77,6 +78,7 @@ export const PatchMember = z.strictObject({
   seat_tier: SeatTier.optional(),
   workspace_id: Id.nullable().optional(),
   usage_credits_enabled: z.boolean().optional(),
+  fast_mode_enabled: z.boolean().optional(),
 });
 
 export const CreateWorkspace = z.strictObject({ name: Name });

@@ -24,6 +24,7 @@ export interface Member {
   readonly seat_tier: string;
   readonly workspace_id: string | null;
   readonly usage_credits_enabled: boolean;
+  readonly fast_mode_enabled: boolean;
 }
 
 export interface Session {

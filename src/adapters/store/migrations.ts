@@ -190,7 +190,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    name: "dashboard: member passwords (scrypt), sign-in sessions, sign-in failure counters, token counts on usage records",
+    name: "dashboard: member passwords (scrypt), sign-in sessions, sign-in failure counters, token counts on usage records, fast mode per member",
     statements: [
       // One password per member (a membership signs in; the same email in two orgs has two).
       `CREATE TABLE member_passwords (
@@ -207,6 +207,8 @@ export const MIGRATIONS: readonly Migration[] = [
       // Token counts for the usage page (0 for records that were metered by amount, and before this version).
       `ALTER TABLE usage_records ADD COLUMN input_tokens BIGINT NOT NULL DEFAULT 0`,
       `ALTER TABLE usage_records ADD COLUMN output_tokens BIGINT NOT NULL DEFAULT 0`,
+      // Fast mode per member (the organization's switch still applies to everyone).
+      `ALTER TABLE members ADD COLUMN fast_mode_enabled INTEGER NOT NULL DEFAULT 1`,
     ],
   },
 ];

@@ -64,10 +64,11 @@ const memberFrom = (r: Row): Member => ({
   seatTier: s(r["seat_tier"]) as SeatTier,
   workspaceId: sOrNull(r["workspace_id"]),
   usageCreditsEnabled: b(r["usage_credits_enabled"]),
+  fastModeEnabled: b(r["fast_mode_enabled"] ?? 1),
   createdAt: n(r["created_at"]),
 });
-const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "created_at"];
-const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), m.createdAt];
+const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "fast_mode_enabled", "created_at"];
+const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), bit(m.fastModeEnabled), m.createdAt];
 
 const grantFrom = (r: Row): Grant => ({
   id: s(r["id"]),

@@ -34,16 +34,18 @@ export const membersPage: Page = async (ctx, view) => {
       });
   };
   const rows = members.data.map((m) => {
-    if (!ctx.canManage) return [m.email, pretty(m.role), m.seat_tier, m.usage_credits_enabled ? "On" : "Off", memberLimit(m.id)];
+    if (!ctx.canManage) return [m.email, pretty(m.role), m.seat_tier, m.usage_credits_enabled ? "On" : "Off", m.fast_mode_enabled ? "Allowed" : "Off", memberLimit(m.id)];
     const role = select(`role-${m.id}`, ROLES.map((r) => [r, pretty(r)] as const), m.role, { "aria-label": `Role of ${m.email}` });
     role.addEventListener("change", () => patch(m, { role: role.value }));
     const seat = select(`seat-${m.id}`, SEATS.map((r) => [r, r] as const), m.seat_tier, { "aria-label": `Seat tier of ${m.email}` });
     seat.addEventListener("change", () => patch(m, { seat_tier: seat.value }));
     const credits = h("input", { type: "checkbox", checked: m.usage_credits_enabled, "aria-label": `Usage credits for ${m.email}` });
     credits.addEventListener("change", () => patch(m, { usage_credits_enabled: credits.checked }));
-    return [m.email, role, seat, credits, h("a", { href: "#/limits" }, memberLimit(m.id))];
+    const fastMode = h("input", { type: "checkbox", checked: m.fast_mode_enabled, "aria-label": `Fast mode for ${m.email}` });
+    fastMode.addEventListener("change", () => patch(m, { fast_mode_enabled: fastMode.checked }));
+    return [m.email, role, seat, credits, fastMode, h("a", { href: "#/limits" }, memberLimit(m.id))];
   });
-  view.append(section("Members", table(["Member", "Role", "Seat tier", "Usage credits", "Monthly limit"], rows, { label: "Members" }), msg));
+  view.append(section("Members", table(["Member", "Role", "Seat tier", "Usage credits", "Fast mode", "Monthly limit"], rows, { label: "Members" }), msg));
 
   const fast = h("input", { type: "checkbox", checked: org.fast_mode_enabled, disabled: !ctx.canManage });
   const fastMsg = messageBox();
@@ -56,8 +58,8 @@ export const membersPage: Page = async (ctx, view) => {
   view.append(
     section(
       "Fast mode",
-      h("label", { class: "choice" }, fast, " Allow fast mode (priced at the fast rate, paid with usage credits)"),
-      h("p", { class: "muted" }, "Fast mode is allowed or not for the whole organization; a member's own limit caps what they can spend on it."),
+      h("label", { class: "choice" }, fast, " Allow fast mode in this organization (priced at the fast rate)"),
+      h("p", { class: "muted" }, "Each member's own Fast mode box (above) must be ticked too; a member's spending limit caps what they can spend on it."),
       fastMsg,
     ),
   );
