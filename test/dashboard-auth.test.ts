@@ -163,7 +163,7 @@ for (const backend of backends()) {
       h.clock.advance(WINDOW_S * 1000 + 1);
     });
 
-    test("sign-out ends the session everywhere; a session expires after its lifetime", async () => {
+    test("sign-out ends the session everywhere; a password change ends the member's sessions; a session expires after its lifetime", async () => {
       const { orgId, ownerId, email } = await ownerOf();
       await setPassword(h, orgId, ownerId, PASSWORD);
       const s = await signIn(h, email, PASSWORD);
@@ -173,6 +173,12 @@ for (const backend of backends()) {
       const after = await s.request("GET", `/v1/organizations/${orgId}`);
       assert.equal(after.status, 401);
       assert.equal(code(after), "unauthenticated");
+
+      // A new password ends the member's sessions.
+      const before = await signIn(h, email, PASSWORD);
+      await setPassword(h, orgId, ownerId, `${PASSWORD} 2`);
+      assert.equal((await before.request("GET", `/v1/organizations/${orgId}`)).status, 401, "the old session ended with the password change");
+      await setPassword(h, orgId, ownerId, PASSWORD);
 
       const t = await signIn(h, email, PASSWORD);
       assert.equal((await t.request("GET", `/v1/organizations/${orgId}`)).status, 200);

@@ -75,7 +75,7 @@ export class Sessions {
     readonly config: DashboardConfig,
   ) {}
 
-  /** Sets (or replaces) a member's dashboard password; the member must belong to orgId. */
+  /** Sets (or replaces) a member's dashboard password and ends their sessions; the member must belong to orgId. */
   async setPassword(orgId: string, memberId: string, password: string): Promise<Result<Member>> {
     const checked = checkPassword(password);
     if (!checked.ok) return checked;
@@ -84,6 +84,7 @@ export class Sessions {
       const member = await tx.getMember(memberId);
       if (!member || member.orgId !== orgId) return fail<Member>(domainError("not_found", `No member ${memberId}.`));
       await tx.dashboard.setPassword(memberId, hash, this.clock.now());
+      await tx.dashboard.revokeMemberSessions(memberId, this.clock.now());
       return ok(member);
     });
   }

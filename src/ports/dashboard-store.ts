@@ -39,6 +39,8 @@ export interface DashboardTx {
   findSession(tokenHash: string): Promise<SessionRow | undefined>;
   getSession(id: string): Promise<SessionRow | undefined>;
   revokeSession(id: string, at: number): Promise<void>;
+  /** Ends every live session of a member (their password changed). */
+  revokeMemberSessions(memberId: string, at: number): Promise<void>;
   /** Failures counted for each subject in the window that started after `since` (0 otherwise). */
   failures(subjects: readonly string[], since: number): Promise<Map<string, { failures: number; windowStart: number }>>;
   /** Counts one failure; a window that started at or before `since` restarts at `now`. */

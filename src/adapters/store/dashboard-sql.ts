@@ -56,6 +56,10 @@ export class SqlDashboardTx implements DashboardTx {
     await this.q.run("UPDATE dashboard_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [at, id]);
   }
 
+  async revokeMemberSessions(memberId: string, at: number): Promise<void> {
+    await this.q.run("UPDATE dashboard_sessions SET revoked_at = ? WHERE member_id = ? AND revoked_at IS NULL", [at, memberId]);
+  }
+
   async failures(subjects: readonly string[], since: number): Promise<Map<string, { failures: number; windowStart: number }>> {
     const out = new Map<string, { failures: number; windowStart: number }>();
     if (subjects.length === 0) return out;
