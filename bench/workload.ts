@@ -24,7 +24,7 @@ export async function seed(app: App, n: number): Promise<Tenant[]> {
     await store.transaction(async (tx) => {
       for (let i = 0; i < part; i++) {
         const org: Organization = { id: newId("organization"), name: `bench ${start + i}`, planId: "enterprise_usage", usageCreditsEnabled: true, fastModeEnabled: true, fastModeFallback: false, weeklyAnchor: now, debt: 0, createdAt: now };
-        const member: Member = { id: newId("member"), orgId: org.id, email: `o${start + i}@bench.test`, name: "o", role: "owner", seatTier: "standard", workspaceId: null, usageCreditsEnabled: true, createdAt: now };
+        const member: Member = { id: newId("member"), orgId: org.id, email: `o${start + i}@bench.test`, name: "o", role: "owner", seatTier: "standard", workspaceId: null, usageCreditsEnabled: true, fastModeEnabled: true, createdAt: now };
         const k = generateApiKey();
         await tx.insertOrg(org);
         await tx.insertMember(member);

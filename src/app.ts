@@ -27,6 +27,8 @@ import { stripeWebhookRoute } from "./http/money-routes.js";
 import { buildServer, type AnyRoute, type Services } from "./http/server.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { Metrics } from "./app/metrics.js";
+import { dashboardPages, loadDashboardFiles } from "./http/dashboard-pages.js";
+import { Sessions } from "./app/sessions.js";
 import { systemClock, type Clock } from "./ports/clock.js";
 import { jsonLogger, type Logger } from "./ports/logger.js";
 import type { Store } from "./ports/store.js";
@@ -120,7 +122,8 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   metrics.draining.collect(() => [{ labels: {}, value: lifecycle.draining ? 1 : 0 }]);
   moneyIn.onReload((outcome) => metrics.reloads.inc({ outcome }));
   webhooks.onAttempt((outcome) => metrics.webhookDeliveries.inc({ outcome }));
-  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle };
+  const sessions = new Sessions(store, clock, config.dashboard);
+  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle, sessions };
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
   const gateway = new Gateway(services, overrides.upstream ?? openUpstream(config), { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
   // Stripe's webhooks are received only when Stripe is the provider.
@@ -133,6 +136,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
     headersTimeoutMs: 10_000,
     security: config.security,
     legacyResponseFields: config.legacyResponseFields,
+    pages: dashboardPages(loadDashboardFiles()),
   });
 
   // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that

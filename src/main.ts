@@ -2,7 +2,7 @@
 // `usage-credits`: serve the API, initialise a database, administer it, verify the ledger.
 
 import { createApp, openDriver } from "./app.js";
-import { ensureDemo } from "./app/demo.js";
+import { ensureDemo, type DemoCredentials } from "./app/demo.js";
 import { actingAs } from "./app/audit.js";
 import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 
 const SERVE_HELP = `usage-credits serve [options]
 
-Starts the API server. On an empty database it creates a demo organization and prints its API key.
+Starts the API server and the dashboard (/dashboard/). On an empty database it creates a demo
+organization and prints its API key and the owner's dashboard sign-in.
 On SIGTERM or SIGINT it drains: /readyz answers 503, no new connections are accepted, in-flight
 requests and queued batches finish (within USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS), then it exits 0.
 
@@ -66,13 +67,14 @@ async function services(config: Config): Promise<{ s: Services; close: () => Pro
   return { s: app.services, close: () => app.close() };
 }
 
-function demoBanner(url: string, creds: { org_id: string; member_id: string; api_key: string; platform_key: string } | null, created: boolean): string {
-  const lines = [`usage-credits listening on ${url}`, `  OpenAPI document: ${url}/openapi.json`];
+function demoBanner(url: string, creds: DemoCredentials | null, created: boolean): string {
+  const lines = [`usage-credits listening on ${url}`, `  Dashboard: ${url}/dashboard/`, `  OpenAPI document: ${url}/openapi.json`];
   if (creds) {
     lines.push(
       `  ${created ? "Created the demo organization" : "Demo organization"} ${creds.org_id} (Pro plan, $25.00 of usage credits)`,
       `  Demo API key (owner ${creds.member_id}): ${creds.api_key}`,
       `  Operator (platform) key: ${creds.platform_key}`,
+      ...(creds.dashboard_email && creds.dashboard_password ? [`  Dashboard sign-in (owner): ${creds.dashboard_email} / ${creds.dashboard_password}`] : []),
       `  Try: curl -H "x-api-key: ${creds.api_key}" ${url}/v1/organizations/${creds.org_id}/usage_summary`,
     );
   }
@@ -88,7 +90,7 @@ async function serve(args: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(SERVE_HELP);
   const config = loadConfig(process.env, { port: values.port, host: values.host, database: values.database });
   const app = await createApp(config);
-  const demo = values["no-demo"] ? { created: false, credentials: null } : await ensureDemo(app.services.admin, app.services.engine, { dataDir: demoDir(config) });
+  const demo = values["no-demo"] ? { created: false, credentials: null } : await ensureDemo(app.services.admin, app.services.engine, app.services.sessions, { dataDir: demoDir(config) });
   const url = await app.listen();
   process.stdout.write(`${demoBanner(url, demo.credentials, demo.created)}\n`);
   let stopping = false;
@@ -145,7 +147,7 @@ export async function main(input: string[]): Promise<number> {
     }
     const { s, close } = await services(config);
     try {
-      const demo = await ensureDemo(s.admin, s.engine, { dataDir: demoDir(config) });
+      const demo = await ensureDemo(s.admin, s.engine, s.sessions, { dataDir: demoDir(config) });
       process.stdout.write(values.json ? `${JSON.stringify(demo)}\n` : demo.created ? `${demoBanner("(not serving)", demo.credentials, true)}\n` : "database already initialised\n");
     } finally {
       await close();

@@ -302,6 +302,22 @@ const CASES: readonly Case[] = [
   { name: "SDK credit pool cap as a number", method: "PUT", path: (w) => `${A(w)}/sdk_credits`, key: "owner", body: { pooled: true, pool_cap: 500 }, status: 400, code: "invalid_request" },
   { name: "SDK credit settings without pooled", method: "PUT", path: (w) => `${A(w)}/sdk_credits`, key: "owner", body: { pool_cap: "1000000" }, status: 400, code: "invalid_request" },
   { name: "other org: pool its SDK credits", method: "PUT", path: (w) => `${A(w)}/sdk_credits`, key: "other", body: { pooled: true }, status: 404, code: "not_found" },
+  // ------------------------------------------------------------ dashboard sign-in and passwords
+  { name: "sign in without a password", method: "POST", path: "/v1/dashboard/session", key: "none", body: { email: "owner@acme.test" }, status: 400, code: "invalid_request" },
+  { name: "sign in with a numeric password", method: "POST", path: "/v1/dashboard/session", key: "none", body: { email: "owner@acme.test", password: 12345678901234 }, status: 400, code: "invalid_request" },
+  { name: "sign in with an unknown field", method: "POST", path: "/v1/dashboard/session", key: "none", body: { email: "owner@acme.test", password: "x", remember: true }, status: 400, code: "invalid_request" },
+  { name: "sign in with a non-email", method: "POST", path: "/v1/dashboard/session", key: "none", body: { email: "owner", password: "long enough password" }, status: 400, code: "invalid_request" },
+  { name: "sign in as form data", method: "POST", path: "/v1/dashboard/session", key: "none", raw: "email=a%40b.c&password=x", headers: { "content-type": "application/x-www-form-urlencoded" }, status: 415, code: "unsupported_media_type" },
+  { name: "sign out without a session", method: "DELETE", path: "/v1/dashboard/session", key: "none", status: 401, code: "unauthenticated" },
+  { name: "sign out with a stale session cookie", method: "DELETE", path: "/v1/dashboard/session", key: "none", headers: { cookie: "uc_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, status: 401, code: "unauthenticated" },
+  { name: "member sets a password", method: "PUT", path: (w) => `${A(w)}/members/${w.a.memberId}/password`, key: "member", body: { password: "a long enough password" }, status: 403, code: "forbidden" },
+  { name: "billing sets a password", method: "PUT", path: (w) => `${A(w)}/members/${w.a.ownerId}/password`, key: "billing", body: { password: "a long enough password" }, status: 403, code: "forbidden" },
+  { name: "password too short", method: "PUT", path: (w) => `${A(w)}/members/${w.a.memberId}/password`, key: "owner", body: { password: "short" }, status: 400, code: "invalid_request" },
+  { name: "password too long", method: "PUT", path: (w) => `${A(w)}/members/${w.a.memberId}/password`, key: "owner", body: { password: "x".repeat(257) }, status: 400, code: "invalid_request" },
+  { name: "password for another org's member", method: "PUT", path: (w) => `${A(w)}/members/${w.b.memberId}/password`, key: "owner", body: { password: "a long enough password" }, status: 404, code: "not_found" },
+  { name: "other org: set a password", method: "PUT", path: (w) => `${A(w)}/members/${w.a.memberId}/password`, key: "other", body: { password: "a long enough password" }, status: 404, code: "not_found" },
+  { name: "usage breakdown over more than 366 days", method: "GET", path: (w) => `${A(w)}/usage/breakdown?days=400`, key: "owner", status: 400, code: "invalid_request" },
+  { name: "transactions of an unknown kind", method: "GET", path: (w) => `${A(w)}/transactions?kind=refund`, key: "owner", status: 400, code: "invalid_request" },
 ];
 
 /** The route patterns of every write route, from the real route table. */

@@ -265,6 +265,15 @@ for (const backend of backends()) {
       const dup = await cli(["members", "add", "--org", orgId, "--email", "alice@example.test", ...D()], work);
       assert.equal(dup.code, 1, show(dup));
       assert.match(dup.stderr, /^error: /);
+
+      // A dashboard password: generated and printed once, or given; too short is refused.
+      const generated = await ok(["members", "set-password", "--org", orgId, "--member", String(m["id"]), ...D()], work);
+      assert.match(generated, /password \(shown once\): [\w-]{16}/);
+      const given = await okJson(["members", "set-password", "--org", orgId, "--member", String(m["id"]), "--password", "alice's long password", ...D()], work);
+      assert.deepEqual(given, { member_id: m["id"], email: "alice@example.test" });
+      const short = await cli(["members", "set-password", "--org", orgId, "--member", String(m["id"]), "--password", "short", ...D()], work);
+      assert.equal(short.code, 1, show(short));
+      assert.match(short.stderr, /at least 12 characters/);
     });
 
     test("grants create --amount 12.50 is exact; limits set to $5 then unlimited; usage summary", async () => {

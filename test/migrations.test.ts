@@ -32,7 +32,10 @@ const driverFor = (url: string): SqlDriver => (url.startsWith("sqlite:") ? openS
 /** What must survive an upgrade: grant balances per org, debts, and row counts of the fixture tables. */
 async function snapshot(d: SqlDriver, version: number) {
   const tables = new Set<string>();
-  for (let v = 1; v <= version; v++) for (const s of fixture(v)) tables.add(/INSERT INTO (\w+)/.exec(s)?.[1] ?? "");
+  for (let v = 1; v <= version; v++) for (const s of fixture(v)) {
+    const table = /^INSERT INTO (\w+)/.exec(s)?.[1];
+    if (table) tables.add(table); // fixtures may also UPDATE rows of earlier versions
+  }
   return d.transaction(async (q) => {
     const balances = (await q.all("SELECT org_id, SUM(remaining) AS total FROM grants WHERE status = 'active' GROUP BY org_id ORDER BY org_id")).map((r) => `${String(r["org_id"])}=${Number(r["total"])}`);
     const debts = (await q.all("SELECT id, debt FROM organizations ORDER BY id")).map((r) => `${String(r["id"])}=${Number(r["debt"])}`);

@@ -79,12 +79,13 @@ async function stop(s: Server): Promise<number | string | null> {
   return code;
 }
 
-function demoFrom(banner: string): { orgId: string; memberId: string; apiKey: string; platformKey: string; created: boolean } {
+function demoFrom(banner: string): { orgId: string; memberId: string; apiKey: string; platformKey: string; email: string; password: string; created: boolean } {
   const org = /(Created the demo organization|Demo organization) (org_[0-9a-z]+) \(Pro plan, \$25\.00 of usage credits\)/.exec(banner);
   const key = /Demo API key \(owner (mem_[0-9a-z]+)\): (uck_\S+)/.exec(banner);
   const platform = /Operator \(platform\) key: (uck_\S+)/.exec(banner);
-  assert.ok(org && key && platform, `the banner lacks the demo organization:\n${banner}`);
-  return { orgId: org[2]!, memberId: key[1]!, apiKey: key[2]!, platformKey: platform[1]!, created: org[1] === "Created the demo organization" };
+  const signIn = /Dashboard sign-in \(owner\): (\S+@\S+) \/ (\S+)/.exec(banner);
+  assert.ok(org && key && platform && signIn, `the banner lacks the demo organization or its dashboard sign-in:\n${banner}`);
+  return { orgId: org[2]!, memberId: key[1]!, apiKey: key[2]!, platformKey: platform[1]!, email: signIn[1]!, password: signIn[2]!, created: org[1] === "Created the demo organization" };
 }
 
 describe("quickstart: serve in an empty directory", () => {
@@ -134,7 +135,15 @@ describe("quickstart: serve in an empty directory", () => {
       member_id: first.memberId,
       api_key: first.apiKey,
       platform_key: first.platformKey,
+      dashboard_email: first.email,
+      dashboard_password: first.password,
     });
+    // The printed sign-in opens the dashboard served by the same process.
+    assert.match(s.banner, new RegExp(`Dashboard: ${s.url}/dashboard/`));
+    assert.equal((await fetch(`${s.url}/dashboard/`)).status, 200);
+    const signIn = await fetch(`${s.url}/v1/dashboard/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: first.email, password: first.password }) });
+    assert.equal(signIn.status, 201, await signIn.text());
+    assert.match(signIn.headers.get("set-cookie") ?? "", /^uc_session=.*HttpOnly; SameSite=Strict/);
     assert.ok(existsSync(join(dir, "data", "usage-credits.db")));
 
     assert.equal(await stop(s), 0, `stdout:\n${s.stdout()}\nstderr:\n${s.stderr()}`);

@@ -77,6 +77,9 @@ interface World {
   priceBook: Json;
 }
 
+/** A member of A with a dashboard password, whom anyone may sign in as (sign-in is public). */
+const SIGNIN_EMAIL = "signin@matrix.test";
+const MATRIX_PASSWORD = "matrix-password-123";
 const O = (c: Call) => `/v1/organizations/${c.ids.org}`;
 const forPlatform = (c: Call, body: Json, extra: Json): Json => (c.caller === "platform" || c.caller === "other" ? { ...body, ...extra } : body);
 const MESSAGE = { model: "claude-haiku-4-5", messages: [{ role: "user", content: "Hello" }] };
@@ -96,6 +99,17 @@ const MATRIX: Readonly<Record<string, Row>> = {
   "GET /healthz": { allowed: "public", req: () => ({ method: "GET", path: "/healthz" }) },
   "GET /readyz": { allowed: "public", req: () => ({ method: "GET", path: "/readyz" }) },
   "GET /openapi.json": { allowed: "public", req: () => ({ method: "GET", path: "/openapi.json" }) },
+  // ---------------------------------------------------------------- dashboard sign-in (API keys sign nobody in or out)
+  "GET /v1/dashboard/session": { allowed: "public", req: () => ({ method: "GET", path: "/v1/dashboard/session" }) },
+  "POST /v1/dashboard/session": {
+    allowed: "public",
+    req: (c) => ({ method: "POST", path: "/v1/dashboard/session", body: { email: SIGNIN_EMAIL, password: MATRIX_PASSWORD } }),
+  },
+  "DELETE /v1/dashboard/session": { allowed: [...EVERY_ROLE], req: () => ({ method: "DELETE", path: "/v1/dashboard/session" }) },
+  "PUT /v1/organizations/:org_id/members/:member_id/password": {
+    allowed: OWNER_ADMIN,
+    req: (c) => ({ method: "PUT", path: `${O(c)}/members/${c.ids.member}/password`, body: { password: MATRIX_PASSWORD } }),
+  },
   "GET /metrics": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/metrics" }) },
   // ---------------------------------------------------------------- catalog and platform
   "GET /v1/plans": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/plans" }) },
@@ -186,6 +200,7 @@ const MATRIX: Readonly<Record<string, Row>> = {
     allowed: EVERY_ROLE,
     req: (c) => ({ method: "GET", path: `${O(c)}/usage_summary${c.self ? "" : `?member_id=${c.ids.member}`}` }),
   },
+  "GET /v1/organizations/:org_id/usage/breakdown": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/usage/breakdown?days=7` }) },
   "GET /v1/organizations/:org_id/usage": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/usage?member_id=${c.ids.member}` }) },
   "GET /v1/organizations/:org_id/transactions": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/transactions?limit=5` }) },
   "GET /v1/organizations/:org_id/statements/:month": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/statements/2026-03` }) },
@@ -329,6 +344,8 @@ for (const backend of backends()) {
       const billing = await addMember(h, a.orgId, { role: "billing" });
       const member = await addMember(h, a.orgId, { role: "member" });
       const spare = await addMember(h, a.orgId, { role: "member", workspace_id: ws });
+      const signer = await addMember(h, a.orgId, { role: "member", email: SIGNIN_EMAIL });
+      await ok(stub, "PUT", `${pa}/members/${signer.memberId}/password`, { password: MATRIX_PASSWORD });
       const spareKey = ((await ok(stub, "GET", `${pa}/api_keys`)).data as Json[]).find((k) => k["member_id"] === spare.memberId);
       await grant(h, a.orgId, { amount: String(100 * USD) });
       const g = idOf(await grant(h, a.orgId, { amount: String(USD) }));

@@ -142,6 +142,7 @@ export class Admin {
         seatTier: "standard",
         workspaceId: null,
         usageCreditsEnabled: true,
+        fastModeEnabled: true,
         createdAt: now,
       };
       await tx.insertMember(owner);
@@ -174,7 +175,7 @@ export class Admin {
 
   async createMember(
     orgId: string,
-    input: { email: string; name: string; role: Role; seatTier: SeatTier; workspaceId: string | null; usageCreditsEnabled: boolean },
+    input: { email: string; name: string; role: Role; seatTier: SeatTier; workspaceId: string | null; usageCreditsEnabled: boolean; fastModeEnabled?: boolean },
     idem?: Idempotency<Member>,
   ): Promise<Outcome<Member>> {
     return this.write(idem, async (tx, now, audit) => {
@@ -187,7 +188,7 @@ export class Admin {
       if ((await tx.listMembers(orgId)).some((m) => m.email.toLowerCase() === input.email.toLowerCase())) {
         return fail("conflict", `A member with email ${input.email} already exists.`, { field: "email" });
       }
-      const member: Member = { id: newId("member", now), orgId, createdAt: now, ...input };
+      const member: Member = { id: newId("member", now), orgId, createdAt: now, ...input, fastModeEnabled: input.fastModeEnabled ?? true };
       await tx.insertMember(member);
       audit.record({ orgId, action: "member.created", targetType: "member", targetId: member.id, before: null, after: member });
       return { ok: true, value: member };
@@ -197,7 +198,7 @@ export class Admin {
   async updateMember(
     orgId: string,
     memberId: string,
-    patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled">>,
+    patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled" | "fastModeEnabled">>,
   ): Promise<Outcome<Member>> {
     return this.write(undefined, async (tx, _now, audit) => {
       await tx.lockOrgs([orgId]);
@@ -378,8 +379,8 @@ export class Admin {
     return this.read((tx) => tx.listUsage(memberId ? { orgId, from, to, memberId } : { orgId, from, to }));
   }
 
-  async transactions(orgId: string, limit: number, before?: { at: number; id: string }): Promise<LedgerTransaction[]> {
-    return this.read((tx) => tx.listLedger(before ? { orgId, limit, before } : { orgId, limit }));
+  async transactions(orgId: string, limit: number, before?: { at: number; id: string }, kind?: string): Promise<LedgerTransaction[]> {
+    return this.read((tx) => tx.listLedger({ orgId, limit, ...(before ? { before } : {}), ...(kind !== undefined ? { kind } : {}) }));
   }
 
   async verify(): Promise<{ transactions: number; violations: Violation[] }> {

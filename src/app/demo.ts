@@ -1,22 +1,28 @@
 // First start: a demo organization (Pro plan, usage credits on, $25 of promotional credits), its
 // owner's API key and an operator (platform) key. Secrets are shown once, so for the embedded
 // default they are also written to <data dir>/demo-credentials.json (mode 0600) and shown again
-// at every start: a local convenience, never done for a PostgreSQL deployment.
+// at every start: a local convenience, never done for a PostgreSQL deployment. The owner also gets
+// a random dashboard password, printed (and saved) the same way.
 
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { MICROS_PER_USD } from "../core/money.js";
 import type { Admin } from "./admin.js";
 import type { Engine } from "./engine.js";
+import type { Sessions } from "./sessions.js";
 
 export interface DemoCredentials {
   readonly org_id: string;
   readonly member_id: string;
   readonly api_key: string;
   readonly platform_key: string;
+  /** The owner's dashboard sign-in (absent in files written before the dashboard existed). */
+  readonly dashboard_email?: string;
+  readonly dashboard_password?: string;
 }
 
-export async function ensureDemo(admin: Admin, engine: Engine, options: { dataDir: string | null }): Promise<{ created: boolean; credentials: DemoCredentials | null }> {
+export async function ensureDemo(admin: Admin, engine: Engine, sessions: Sessions, options: { dataDir: string | null }): Promise<{ created: boolean; credentials: DemoCredentials | null }> {
   const file = options.dataDir ? join(options.dataDir, "demo-credentials.json") : null;
   const orgs = await admin.read((tx) => tx.listOrgs(1, 0));
   if (orgs.length > 0) {
@@ -44,7 +50,17 @@ export async function ensureDemo(admin: Admin, engine: Engine, options: { dataDi
     memberId: null,
     description: "Demo credits",
   });
-  const credentials: DemoCredentials = { org_id: org.id, member_id: owner.id, api_key: key.secret, platform_key: platform.secret };
+  const password = randomBytes(12).toString("base64url");
+  const set = await sessions.setPassword(org.id, owner.id, password);
+  if (!set.ok) throw new Error(`could not set the demo owner's password: ${set.error.message}`);
+  const credentials: DemoCredentials = {
+    org_id: org.id,
+    member_id: owner.id,
+    api_key: key.secret,
+    platform_key: platform.secret,
+    dashboard_email: owner.email,
+    dashboard_password: password,
+  };
   if (file && options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });

@@ -1,7 +1,7 @@
 // Money use cases: authorize / settle / release, usage events, grants and sweeps. Each one rates
 // what it needs (pure), then hands the batcher an operation that decides against the books.
 
-import type { AuthorizeRequest, SettleOutcome } from "../core/books.js";
+import { tokensOf, type AuthorizeRequest, type SettleOutcome } from "../core/books.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
 import type { Grant, GrantKind } from "../core/grants.js";
 import { newId } from "../core/ids.js";
@@ -169,7 +169,7 @@ export class Engine {
           if (!r.ok) return r;
           micros = r.value;
         }
-        const s = books.settle(orgId, holdId, micros, at);
+        const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage));
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(orgId, at) } } : s;
       },
       ...(idem ? { idempotency: idem } : {}),
@@ -201,7 +201,7 @@ export class Engine {
       run: (books, at) => {
         const held = books.authorize(request, at);
         if (!held.ok) return held;
-        const s = books.settle(input.orgId, request.holdId, request.estimate, at);
+        const s = books.settle(input.orgId, request.holdId, request.estimate, at, tokensOf(input.cost.usage));
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(input.orgId, at) } } : s;
       },
       idempotency: idem,

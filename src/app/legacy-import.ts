@@ -244,6 +244,7 @@ export class LegacyImporter {
       seatTier: "standard",
       workspaceId: null,
       usageCreditsEnabled: m.enabled,
+      fastModeEnabled: true,
       createdAt: now,
     }));
     const grants: Grant[] = [];

@@ -2,6 +2,7 @@
 // Commands act on the database directly through the same use cases as the API.
 
 import { readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { LegacyImporter } from "../app/legacy-import.js";
 import { domainError, type Result } from "../core/errors.js";
@@ -141,6 +142,25 @@ export const COMMANDS: readonly Command[] = [
         }),
       );
       return { json: presentMember(m), text: `added ${m.id} <${m.email}> as ${m.role}` };
+    },
+  },
+  {
+    name: "members set-password",
+    summary: "Set a member's dashboard password (a random one is generated and printed once if --password is absent).",
+    options: {
+      ...ORG,
+      member: { type: "string", help: "member id (mem_…)", required: true },
+      password: { type: "string", help: "the new password, at least 12 characters (default: a random one, printed once)" },
+    },
+    run: async (s, o) => {
+      const password = opt(o, "password") ?? randomBytes(12).toString("base64url");
+      const r = await s.sessions.setPassword(str(o, "org"), str(o, "member"), password);
+      if (!r.ok) throw new CliError(r.error.message);
+      const shown = opt(o, "password") === undefined;
+      return {
+        json: { member_id: r.value.id, email: r.value.email, ...(shown ? { password } : {}) },
+        text: `dashboard password set for ${r.value.id} <${r.value.email}>${shown ? `\npassword (shown once): ${password}` : ""}`,
+      };
     },
   },
   {

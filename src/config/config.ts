@@ -5,6 +5,7 @@ import { loadMoneyInConfig, MONEY_IN_ENV_HELP, type MoneyInConfig } from "./mone
 import { GATEWAY_ENV_HELP, loadGatewayConfig, type GatewayConfig } from "./gateway.js";
 import { loadWebhooksConfig, WEBHOOKS_ENV_HELP, type WebhooksConfig } from "./webhooks.js";
 import { loadSecurityConfig, SECURITY_ENV_HELP, type SecurityConfig } from "./security.js";
+import { DASHBOARD_ENV_HELP, loadDashboardConfig, type DashboardConfig } from "./dashboard.js";
 
 export interface Config {
   /** "sqlite:<file>" (embedded default) or a postgres:// URL. */
@@ -28,6 +29,8 @@ export interface Config {
   readonly webhooks: WebhooksConfig;
   /** Brute-force protection, proxy, HSTS, /metrics access, shutdown deadline (config/security.ts). */
   readonly security: SecurityConfig;
+  /** Dashboard sessions and sign-in throttling (config/dashboard.ts). */
+  readonly dashboard: DashboardConfig;
 }
 
 export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
@@ -46,6 +49,7 @@ export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ...GATEWAY_ENV_HELP,
   ...WEBHOOKS_ENV_HELP,
   ...SECURITY_ENV_HELP,
+  ...DASHBOARD_ENV_HELP,
 ];
 
 
@@ -71,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     webhooks: loadWebhooksConfig(env),
     security: loadSecurityConfig(env),
     legacyResponseFields: envBool(env, "USAGE_CREDITS_LEGACY_RESPONSE_FIELDS", true),
+    dashboard: loadDashboardConfig(env),
   };
 }

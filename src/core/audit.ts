@@ -10,6 +10,7 @@ export const AUDIT_ACTIONS = [
   "organization.updated",
   "member.created",
   "member.updated",
+  "member.password_set",
   "workspace.created",
   "api_key.created",
   "api_key.revoked",

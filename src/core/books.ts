@@ -20,7 +20,7 @@ import { burnOrder, drawInOrder, isIncluded, isSpendable, type Draw, type Grant,
 import { dayOf, periodBounds, type Headroom, type SpendLimit } from "./limits.js";
 import type { Micros } from "./money.js";
 import { seatOf, windowApplies, windowPeriod, type PlanDef, type Surface, type WindowDef } from "./plans.js";
-import type { Speed } from "./rating.js";
+import type { Speed, Usage } from "./rating.js";
 import {
   ACCOUNTS,
   type Hold,
@@ -35,6 +35,20 @@ import {
   type WindowRef,
   type WindowUsage,
 } from "./model.js";
+
+
+/** Token counts of a settled request, for usage reports (money never depends on them). */
+export interface Tokens {
+  readonly input: number;
+  readonly output: number;
+}
+export const NO_TOKENS: Tokens = { input: 0, output: 0 };
+
+/** Input (fresh, cache writes, cache reads) and output tokens of a usage. */
+export function tokensOf(u: Usage | undefined): Tokens {
+  if (!u) return NO_TOKENS;
+  return { input: u.input_tokens + u.cache_creation_5m_input_tokens + u.cache_creation_1h_input_tokens + u.cache_read_input_tokens, output: u.output_tokens };
+}
 
 export interface AuthorizeRequest {
   readonly holdId: string;
@@ -210,6 +224,9 @@ export class Books {
     if (req.speed === "fast" && !org.fastModeEnabled) {
       return refuse(domainError("fast_mode_disabled", "Fast mode has been disabled by your organization."));
     }
+    if (req.speed === "fast" && !member.fastModeEnabled) {
+      return refuse(domainError("fast_mode_disabled", "Fast mode is not allowed for you in this organization; ask an admin."));
+    }
     const plan = this.planOf(org);
     const base = {
       id: req.holdId,
@@ -319,7 +336,7 @@ export class Books {
   // ---------------------------------------------------------------- settle / release
 
   /** Charges `actual` against a pending hold and releases the rest; beyond the hold, see `chargeExcess`. */
-  settle(orgId: string, holdId: string, actual: Micros, now: number): Result<SettleOutcome> {
+  settle(orgId: string, holdId: string, actual: Micros, now: number, tokens: Tokens = NO_TOKENS): Result<SettleOutcome> {
     const checked = this.pendingHold(orgId, holdId, now);
     if (!checked.ok) return checked;
     const hold = checked.value;
@@ -377,6 +394,8 @@ export class Books {
       payer: hold.payer,
       cost: actual,
       creditCost,
+      inputTokens: tokens.input,
+      outputTokens: tokens.output,
       at: now,
     });
     return { ok: true, value: { hold, charged: actual, released: Math.max(0, hold.amount - actual), debt } };

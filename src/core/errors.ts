@@ -31,6 +31,10 @@ export type ErrorCode =
   | "idempotency_conflict"
   | "unauthenticated"
   | "forbidden"
+  // dashboard sign-in and sessions
+  | "invalid_credentials"
+  | "too_many_sign_in_attempts"
+  | "csrf_token_invalid"
   | "payload_too_large"
   | "unsupported_media_type"
   | "method_not_allowed"

@@ -21,6 +21,7 @@ export const ID_PREFIXES = {
   webhookEndpoint: "whe",
   webhookDelivery: "whd",
   auditEntry: "aud",
+  session: "ses",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -33,6 +33,8 @@ export interface Member {
   seatTier: SeatTier;
   workspaceId: string | null;
   usageCreditsEnabled: boolean;
+  /** May use fast mode (when the organization allows it too). */
+  fastModeEnabled: boolean;
   readonly createdAt: number;
 }
 
@@ -125,6 +127,9 @@ export interface UsageRecord {
   readonly cost: Micros;
   /** Of `cost`, what usage credits paid (the rest: plan or included credits). */
   readonly creditCost: Micros;
+  /** Input tokens (cache writes and reads included) and output tokens; 0 when metered by amount. */
+  readonly inputTokens: number;
+  readonly outputTokens: number;
   readonly at: number;
 }
 

@@ -28,6 +28,8 @@ const usage = (memberId: string, model: string, surface: UsageRecord["surface"],
   speed: "standard",
   payer,
   cost,
+  inputTokens: 0,
+  outputTokens: 0,
   creditCost,
   at,
 });

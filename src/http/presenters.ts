@@ -38,6 +38,7 @@ export const presentMember = (m: Member) => ({
   seat_tier: m.seatTier,
   workspace_id: m.workspaceId,
   usage_credits_enabled: m.usageCreditsEnabled,
+  fast_mode_enabled: m.fastModeEnabled,
   created_at: iso(m.createdAt),
 });
 

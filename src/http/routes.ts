@@ -16,6 +16,7 @@ import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
 import { auditRoutes } from "./audit-routes.js";
+import { dashboardRoutes } from "./dashboard-routes.js";
 import {
   presentAuthorized,
   presentCreditsStatus,
@@ -291,7 +292,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         const b = ctx.body;
         const out = await ctx.services.admin.createMember(
           ctx.params["org_id"] ?? "",
-          { email: b.email, name: b.name, role: b.role as Role, seatTier: b.seat_tier as SeatTier, workspaceId: b.workspace_id, usageCreditsEnabled: b.usage_credits_enabled },
+          { email: b.email, name: b.name, role: b.role as Role, seatTier: b.seat_tier as SeatTier, workspaceId: b.workspace_id, usageCreditsEnabled: b.usage_credits_enabled, fastModeEnabled: b.fast_mode_enabled },
           ctx.idempotency(presentMember, 201),
         );
         return ctx.reply(out, presentMember, 201);
@@ -324,6 +325,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
           seatTier: b.seat_tier as SeatTier | undefined,
           workspaceId: b.workspace_id,
           usageCreditsEnabled: b.usage_credits_enabled,
+          fastModeEnabled: b.fast_mode_enabled,
         });
         return ctx.reply(out, presentMember);
       },
@@ -610,15 +612,15 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         return { status: 200, body: { data: rows.map(presentUsage), total_cost: String(total), total_credit_cost: String(credits), ...MONEY_FORMAT } };
       },
     }),
-    route<undefined, z.infer<typeof S.Paging>>({
+    route<undefined, z.infer<typeof S.TransactionsQuery>>({
       method: "GET",
       path: `${ORG}/transactions`,
       summary: "The organization's ledger transactions, newest first (each sums to zero).",
       tag: "Ledger",
       auth: "read",
-      query: S.Paging,
+      query: S.TransactionsQuery,
       handler: async (ctx) => {
-        const txs = await ctx.services.admin.transactions(ctx.params["org_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before));
+        const txs = await ctx.services.admin.transactions(ctx.params["org_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind);
         const last = txs[txs.length - 1];
         return {
           status: 200,
@@ -631,6 +633,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...statementRoutes(),
     ...webhookRoutes(),
     ...auditRoutes(),
+    ...dashboardRoutes(),
     ...extra,
   ];
   routes.push(...aliasRoutes(routes));

@@ -19,7 +19,7 @@ export const Micros = z
 const Tokens = z.number().int().min(0).max(1_000_000_000);
 export const Id = z.string().min(3).max(64).regex(/^[a-z]{2,5}_[0-9a-z]{8,40}$/, "is not a well-formed id");
 const Name = z.string().trim().min(1).max(200);
-const Email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, "is not an email address");
+export const Email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, "is not an email address");
 export const Surface = z.enum(SURFACES as [string, ...string[]]).describe("Where the request comes from: interactive, sdk, cli_headless, ci.");
 const Speed = z.enum(["standard", "fast"]);
 const Role = z.enum(ROLES as [string, ...string[]]);
@@ -28,7 +28,7 @@ const Metadata = z
   .record(z.string().max(64), z.string().max(500))
   .refine((m) => Object.keys(m).length <= 20, "at most 20 metadata keys")
   .describe("Up to 20 string key/value pairs, stored with the hold.");
-const IsoTime = z.string().max(40).refine((v) => parseInstant(v) !== null, "is not an ISO 8601 date-time with a zone (e.g. 2026-01-31T00:00:00Z)");
+export const IsoTime = z.string().max(40).refine((v) => parseInstant(v) !== null, "is not an ISO 8601 date-time with a zone (e.g. 2026-01-31T00:00:00Z)");
 
 /** The vendor's Messages API `usage` object. Thinking tokens are part of output_tokens. */
 export const Usage = z
@@ -69,6 +69,7 @@ export const CreateMember = z.strictObject({
   seat_tier: SeatTier.default("standard"),
   workspace_id: Id.nullable().default(null),
   usage_credits_enabled: z.boolean().default(true),
+  fast_mode_enabled: z.boolean().default(true).describe("May use fast mode (the organization must allow it too)."),
 });
 
 export const PatchMember = z.strictObject({
@@ -77,6 +78,7 @@ export const PatchMember = z.strictObject({
   seat_tier: SeatTier.optional(),
   workspace_id: Id.nullable().optional(),
   usage_credits_enabled: z.boolean().optional(),
+  fast_mode_enabled: z.boolean().optional(),
 });
 
 export const CreateWorkspace = z.strictObject({ name: Name });
@@ -187,6 +189,11 @@ export const PlanSpec = z.strictObject({
 export const Paging = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.string().max(80).optional().describe("The `next_cursor` of the previous page."),
+});
+
+export const LEDGER_KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment"] as const;
+export const TransactionsQuery = Paging.extend({
+  kind: z.enum(LEDGER_KINDS).optional().describe("Only transactions of this kind (the dashboard's history filter)."),
 });
 
 export const UsageQuery = z.strictObject({

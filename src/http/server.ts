@@ -20,8 +20,10 @@ import type { Idempotency, Outcome, Rendered } from "../app/batcher.js";
 import type { Engine } from "../app/engine.js";
 import type { MoneyIn } from "../app/money-in.js";
 import type { Webhooks } from "../app/webhooks.js";
+import { Sessions } from "../app/sessions.js";
+import { CSRF_HEADER, readCookie, SESSION_COOKIE } from "./cookies.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
-import { newId } from "../core/ids.js";
+import { isId, newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { Store } from "../ports/store.js";
@@ -43,6 +45,7 @@ export interface Services {
   readonly metrics: Metrics;
   /** `draining` turns true when shutdown starts: /readyz answers 503 and connections close after their response. */
   readonly lifecycle: { draining: boolean };
+  readonly sessions: Sessions;
 }
 
 export interface Reply {
@@ -65,6 +68,8 @@ export interface Ctx<B, Q> {
   readonly services: Services;
   /** The request headers as received (lower-case names). */
   readonly headers: IncomingHttpHeaders;
+  /** The client's address as the socket sees it (sign-in throttling). */
+  readonly remoteAddress: string;
   /** The body's bytes as received (what a webhook signature is computed over). */
   readonly rawBody: Buffer;
   /** Aborted when the client goes away before the response is complete. */
@@ -119,6 +124,8 @@ export interface ServerOptions {
    * clients that read old names on unchanged paths keep working during the deprecation period.
    */
   readonly legacyResponseFields?: boolean;
+  /** Non-API responses (the dashboard's files) for a method and path, tried before the route table. */
+  readonly pages?: (method: string, pathname: string) => Reply | undefined;
 }
 
 /** Headers on every response; a route's own headers (a dashboard page's caching, its CSP) win. */
@@ -141,7 +148,9 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
 
 function actorOf(p: Principal, auth: Auth): AuditActor {
   if (auth === "public") return { type: "system", id: null, memberId: null };
-  return p.kind === "platform" ? { type: "platform_key", id: p.keyId, memberId: null } : { type: "api_key", id: p.keyId, memberId: p.memberId };
+  if (p.kind === "platform") return { type: "platform_key", id: p.keyId, memberId: null };
+  // A dashboard sign-in acts through its session (whose id stands where a key id would).
+  return { type: isId("session", p.keyId) ? "session" : "api_key", id: p.keyId, memberId: p.memberId };
 }
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
@@ -226,6 +235,8 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal, client: string, seen: { route: string; keyId: string | null }): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (/%00/.test(url.pathname)) throw new HttpError(domainError("invalid_request", "The request path may not contain a NUL character (%00)."));
+    const page = options.pages?.(req.method ?? "GET", url.pathname);
+    if (page) return page;
     let found: ReturnType<typeof router.find>;
     try {
       found = router.find(req.method ?? "GET", url.pathname);
@@ -300,6 +311,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       requestId,
       services,
       headers: req.headers,
+      remoteAddress: req.socket.remoteAddress ?? "unknown",
       rawBody: raw,
       signal,
       idempotency<T>(present: (value: T) => unknown, status = route.success ?? 200): Idempotency<T> | undefined {
@@ -346,7 +358,11 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     const auth = req.headers["authorization"];
     let secret = Array.isArray(header) ? header[0] : header;
     if (!secret && typeof auth === "string" && /^Bearer\s+/i.test(auth)) secret = auth.replace(/^Bearer\s+/i, "").trim();
-    if (!secret) throw new HttpError(domainError("unauthenticated", "Send your API key in the x-api-key header (or Authorization: Bearer)."));
+    if (!secret) {
+      const token = readCookie(req.headers["cookie"], SESSION_COOKIE);
+      if (token) return sessionPrincipal(req, token);
+      throw new HttpError(domainError("unauthenticated", "Send your API key in the x-api-key header (or Authorization: Bearer)."));
+    }
     // A blocked address learns nothing, not even whether this key is valid.
     const now = services.clock.now();
     const wait = limiter.blockedFor(client, now);
@@ -365,6 +381,24 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       throw new HttpError(domainError("unauthenticated", "The API key is not valid or has been revoked."));
     }
     return principal;
+  }
+
+  /**
+   * A dashboard session cookie yields the member's Principal, exactly as their API key would.
+   * Every state change must also carry the session's CSRF token in a header, which a page on
+   * another site can neither read nor set.
+   */
+  async function sessionPrincipal(req: IncomingMessage, token: string): Promise<Principal> {
+    const found = await services.sessions.resolve(token);
+    if (!found) throw new HttpError(domainError("unauthenticated", "Your dashboard session has ended; sign in again."));
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") {
+      const header = req.headers[CSRF_HEADER];
+      if (!Sessions.csrfMatches(found.session, Array.isArray(header) ? header[0] : header)) {
+        throw new HttpError(domainError("csrf_token_invalid", `A dashboard request that changes anything must send the session's CSRF token in the ${CSRF_HEADER} header.`));
+      }
+    }
+    return found.principal;
   }
 
   return server;

@@ -18,6 +18,7 @@ import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
 import type { AuditTx } from "./audit-store.js";
 import type { LegacyImportTx } from "./legacy-import-store.js";
+import type { DashboardTx } from "./dashboard-store.js";
 
 export type { LedgerAggregates };
 
@@ -84,6 +85,8 @@ export interface LedgerQuery {
   readonly limit: number;
   /** Transactions strictly before this (at, id) position, for paging newest first. */
   readonly before?: { at: number; id: string };
+  /** Only transactions of this kind. */
+  readonly kind?: string;
 }
 
 export interface StoreTx {
@@ -146,6 +149,8 @@ export interface StoreTx {
   readonly audit: AuditTx;
   // ---- the legacy ("extra usage") importer's records (same transaction as the imported account)
   readonly legacyImport: LegacyImportTx;
+  // ---- dashboard: passwords, sessions, sign-in throttling, the usage breakdown
+  readonly dashboard: DashboardTx;
 }
 
 export interface Store {

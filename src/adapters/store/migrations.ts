@@ -199,7 +199,29 @@ export const MIGRATIONS: readonly Migration[] = [
         imported_at BIGINT NOT NULL)`,
     ],
   },
-  // Version 6 belongs to the dashboard branch; versions apply in order once merged.
+  {
+    version: 6,
+    name: "dashboard: member passwords (scrypt), sign-in sessions, sign-in failure counters, token counts on usage records, fast mode per member",
+    statements: [
+      // One password per member (a membership signs in; the same email in two orgs has two).
+      `CREATE TABLE member_passwords (
+        member_id TEXT PRIMARY KEY REFERENCES members(id), hash TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+      // Sessions live in the database so any instance can serve any request. Only the token's
+      // SHA-256 is stored; the CSRF token is per session and sent back in a header.
+      `CREATE TABLE dashboard_sessions (
+        id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, member_id TEXT NOT NULL REFERENCES members(id),
+        csrf_token TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT)`,
+      `CREATE INDEX dashboard_sessions_member ON dashboard_sessions(member_id)`,
+      // Failed sign-ins per subject ("account:<email>", "ip:<address>") in a fixed window.
+      `CREATE TABLE sign_in_failures (
+        subject TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start BIGINT NOT NULL)`,
+      // Token counts for the usage page (0 for records that were metered by amount, and before this version).
+      `ALTER TABLE usage_records ADD COLUMN input_tokens BIGINT NOT NULL DEFAULT 0`,
+      `ALTER TABLE usage_records ADD COLUMN output_tokens BIGINT NOT NULL DEFAULT 0`,
+      // Fast mode per member (the organization's switch still applies to everyone).
+      `ALTER TABLE members ADD COLUMN fast_mode_enabled INTEGER NOT NULL DEFAULT 1`,
+    ],
+  },
   {
     version: 7,
     name: "audit log: who changed money, limits, reload settings, roles and keys, when, before and after (append-only)",

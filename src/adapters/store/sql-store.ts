@@ -36,6 +36,8 @@ import { SqlStatementsTx } from "./statements-sql.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
 import { SqlAuditTx } from "./audit-sql.js";
 import type { AuditTx } from "../../ports/audit-store.js";
+import { SqlDashboardTx } from "./dashboard-sql.js";
+import type { DashboardTx } from "../../ports/dashboard-store.js";
 
 
 
@@ -66,10 +68,11 @@ const memberFrom = (r: Row): Member => ({
   seatTier: s(r["seat_tier"]) as SeatTier,
   workspaceId: sOrNull(r["workspace_id"]),
   usageCreditsEnabled: b(r["usage_credits_enabled"]),
+  fastModeEnabled: b(r["fast_mode_enabled"] ?? 1),
   createdAt: n(r["created_at"]),
 });
-export const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "created_at"];
-export const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), m.createdAt];
+export const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "fast_mode_enabled", "created_at"];
+export const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), bit(m.fastModeEnabled), m.createdAt];
 
 const grantFrom = (r: Row): Grant => ({
   id: s(r["id"]),
@@ -141,10 +144,12 @@ const usageFrom = (r: Row): UsageRecord => ({
   payer: s(r["payer"]) as UsageRecord["payer"],
   cost: n(r["cost"]),
   creditCost: n(r["credit_cost"]),
+  inputTokens: n(r["input_tokens"] ?? 0),
+  outputTokens: n(r["output_tokens"] ?? 0),
   at: n(r["at"]),
 });
-const usageCols = ["id", "org_id", "member_id", "workspace_id", "hold_id", "surface", "model", "speed", "payer", "cost", "credit_cost", "at"];
-const usageRow = (u: UsageRecord): SqlValue[] => [u.id, u.orgId, u.memberId, u.workspaceId, u.holdId, u.surface, u.model, u.speed, u.payer, u.cost, u.creditCost, u.at];
+const usageCols = ["id", "org_id", "member_id", "workspace_id", "hold_id", "surface", "model", "speed", "payer", "cost", "credit_cost", "input_tokens", "output_tokens", "at"];
+const usageRow = (u: UsageRecord): SqlValue[] => [u.id, u.orgId, u.memberId, u.workspaceId, u.holdId, u.surface, u.model, u.speed, u.payer, u.cost, u.creditCost, u.inputTokens, u.outputTokens, u.at];
 
 const keyFrom = (r: Row): ApiKeyRow => ({
   id: s(r["id"]),
@@ -191,6 +196,10 @@ class SqlStoreTx implements StoreTx {
 
   get legacyImport(): LegacyImportTx {
     return new SqlLegacyImportTx(this.q);
+  }
+
+  get dashboard(): DashboardTx {
+    return new SqlDashboardTx(this.q);
   }
 
   async lockOrgs(ids: readonly string[], forUpdate = true): Promise<Organization[]> {
@@ -390,8 +399,9 @@ class SqlStoreTx implements StoreTx {
   }
   async listLedger(lq: LedgerQuery): Promise<LedgerTransaction[]> {
     const before = lq.before ? " AND (at < ? OR (at = ? AND id < ?))" : "";
-    const params: SqlValue[] = [lq.orgId, ...(lq.before ? [lq.before.at, lq.before.at, lq.before.id] : []), lq.limit];
-    const txs = await this.q.all(`SELECT * FROM ledger_transactions WHERE org_id = ?${before} ORDER BY at DESC, id DESC LIMIT ?`, params);
+    const kind = lq.kind !== undefined ? " AND kind = ?" : "";
+    const params: SqlValue[] = [lq.orgId, ...(lq.before ? [lq.before.at, lq.before.at, lq.before.id] : []), ...(lq.kind !== undefined ? [lq.kind] : []), lq.limit];
+    const txs = await this.q.all(`SELECT * FROM ledger_transactions WHERE org_id = ?${before}${kind} ORDER BY at DESC, id DESC LIMIT ?`, params);
     const entries = await inList(this.q, (l) => `SELECT * FROM ledger_entries WHERE tx_id IN (${l}) ORDER BY tx_id, idx`, txs.map((t) => s(t["id"])));
     const byTx = new Map<string, Array<{ account: string; amount: number }>>();
     for (const e of entries) {

@@ -1,0 +1,451 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core against a real
+// server (SQLite file, loopback HTTP, the sandbox payment provider, the gateway's simulated
+// upstream). Each flow is completed end to end through the pages: sign in (with the keyboard),
+// add funds (success and decline), auto-reload firing after gateway usage crosses the
+// threshold, a member limit that refuses the member, a member's credit request approved by the
+// owner, an API key created and revoked, the usage CSV and a statement whose totals equal the
+// page's. Every page must load with no console error and no failed request (each expected
+// refusal is declared), every control must be labelled, nothing may overflow at phone width, and
+// screenshots of every page at desktop and phone width are written to docs/screenshots/.
+// The store is covered on both engines by dashboard-auth.test.ts; this suite is about the UI.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, afterEach, before, describe, test } from "node:test";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { sqliteBackend } from "./support/backends.js";
+import { setPassword } from "./support/dashboard.js";
+import { addMember, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
+
+const CHROMIUM = process.env["UC_CHROMIUM"] ?? "/usr/bin/chromium";
+const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+const PASSWORD = "dashboard test password";
+const PAGES = ["overview", "usage", "credits", "limits", "members", "webhooks"] as const;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const CARD = { ok: "4242424242424242", declined: "4000000000000002" } as const;
+
+type Json = Record<string, unknown>;
+
+// Run inside the page (as source text: this project's Node build has no DOM types).
+const CLEAR_READY = 'delete document.body.dataset["ready"]';
+/** Visible form controls with no accessible name (no <label>, no aria-label, no button text). */
+const UNLABELLED = `[...document.querySelectorAll("input, select, textarea, button")]
+  .filter((e) => e.type !== "hidden" && !e.closest("[hidden]"))
+  .filter((e) => !((e.labels && e.labels.length > 0) || e.getAttribute("aria-label") || (e.tagName === "BUTTON" && e.textContent.trim() !== "")))
+  .map((e) => e.outerHTML.slice(0, 120))`;
+
+/** Collects console errors, page errors, failed requests and unexpected HTTP errors of every page. */
+class Watch {
+  readonly problems: string[] = [];
+  private readonly expected: Array<{ path: string; status: number }> = [];
+  expect(path: string, status: number): void {
+    this.expected.push({ path, status });
+  }
+  private isExpected(url: string, status: number): boolean {
+    return this.expected.some((e) => url.includes(e.path) && e.status === status);
+  }
+  attach(page: Page): Page {
+    page.on("console", (m) => {
+      if (m.type() !== "error") return;
+      const status = /status of (\d{3})/.exec(m.text())?.[1];
+      if (status && this.isExpected(m.location().url, Number(status))) return;
+      this.problems.push(`console error: ${m.text()} (${m.location().url})`);
+    });
+    page.on("pageerror", (e) => this.problems.push(`page error: ${e.message}`));
+    page.on("requestfailed", (r) => this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
+    page.on("response", (r) => {
+      if (r.status() >= 400 && !this.isExpected(r.url(), r.status())) this.problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+    });
+    return page;
+  }
+  check(): void {
+    const found = this.problems.splice(0);
+    this.expected.splice(0);
+    assert.deepEqual(found, [], "no console errors or failed requests");
+  }
+}
+
+describe("dashboard in Chromium", () => {
+  const backend = sqliteBackend();
+  let h: Harness;
+  let browser: Browser;
+  let owner: BrowserContext;
+  let ownerPage: Page;
+  const watch = new Watch();
+  let org: { orgId: string; ownerId: string; ownerKey: string; email: string };
+  let member: { memberId: string; key: string; email: string };
+
+  before(async () => {
+    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
+    // A usage-based plan, so the gateway's requests are paid with usage credits (auto-reload, limits).
+    const created = await h.request("POST", "/v1/organizations", {
+      body: { name: "Acme Robotics", plan_id: "enterprise_usage", usage_credits_enabled: true, fast_mode_enabled: true, fast_mode_fallback: false, owner: { email: "owner@acme.test", name: "Ada Owner" } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const o = { orgId: String(created.body["id"]), ownerId: String((created.body["owner"] as Json)["id"]), ownerKey: String((created.body["api_key"] as Json)["secret"]) };
+    const email = "owner@acme.test";
+    org = { ...o, email };
+    await setPassword(h, o.orgId, o.ownerId, PASSWORD);
+    const m = await addMember(h, o.orgId, { role: "member", email: "dev@acme.test", name: "Dev" });
+    member = { ...m, email: "dev@acme.test" };
+    await h.request("POST", `/v1/organizations/${o.orgId}/workspaces`, { body: { name: "Research" } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+    owner = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
+    ownerPage = watch.attach(await owner.newPage());
+  });
+  afterEach(async () => {
+    await h.app.services.moneyIn.idle();
+    watch.check();
+  });
+  after(async () => {
+    await browser?.close();
+    const v = await verifyLedger(h);
+    assert.deepEqual(v.violations, []);
+    await h.close();
+    await backend.cleanup();
+  });
+
+  let visit = 0;
+  /** A full page load (a fresh query string, so going to the page already shown loads it again). */
+  const open = async (page: Page, name: string): Promise<void> => {
+    await page.goto(`${h.url}/dashboard/?v=${++visit}#/${name}`);
+    await page.waitForSelector(`body[data-ready="${name}"]`);
+  };
+  const reopen = async (page: Page, name: string): Promise<void> => {
+    await page.evaluate(CLEAR_READY);
+    await page.reload();
+    await page.waitForSelector(`body[data-ready="${name}"]`);
+  };
+  const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? "").trim();
+  const balance = async (): Promise<number> => Number(((await h.request("GET", `/v1/organizations/${org.orgId}/usage_summary`, { key: org.ownerKey })).body["usage_credits"] as Json)["balance"]);
+  const signInWith = async (page: Page, email: string): Promise<void> => {
+    await page.goto(`${h.url}/`);
+    await page.waitForSelector('body[data-ready="signin"]');
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForSelector('body[data-ready="overview"]');
+  };
+  const gateway = (key: string) =>
+    h.request("POST", "/v1/messages", {
+      key,
+      // 4,000 output tokens of Sonnet: $0.06 a request.
+      headers: { "anthropic-version": "2023-06-01", "x-simulate": "output_tokens:4000" },
+      body: { model: "claude-sonnet-4-6", max_tokens: 4096, messages: [{ role: "user", content: "Write a long answer about usage credits, please." }] },
+    });
+
+  test("sign in with the keyboard alone; a wrong password shows the server's message", async () => {
+    const page = ownerPage;
+    await page.goto(`${h.url}/`);
+    await page.waitForSelector('body[data-ready="signin"]');
+    assert.equal(await page.evaluate('document.activeElement?.getAttribute("name")'), "email", "the email field has focus");
+    watch.expect("/v1/dashboard/session", 401);
+    await page.keyboard.type(org.email);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("not my password");
+    await page.keyboard.press("Enter");
+    await page.getByText("The email or password is not right.").waitFor();
+    await page.getByLabel("Password").fill("");
+    await page.getByLabel("Password").focus();
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('body[data-ready="overview"]');
+    assert.equal(await text(page, "header .brand .muted"), "Acme Robotics");
+    // The navigation is reachable and usable by keyboard.
+    await page.locator('nav a[data-page="usage"]').focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('body[data-ready="usage"]');
+    assert.equal(await page.locator('nav a[aria-current="page"]').textContent(), "Usage");
+  });
+
+  test("add funds with the sandbox: a succeeded purchase grants credits; a declined card shows the server's refusal and grants nothing", async () => {
+    const page = ownerPage;
+    await open(page, "credits");
+    await page.getByLabel("Card number (sandbox test card)").fill(CARD.ok);
+    await page.getByRole("button", { name: "Add card" }).click();
+    await page.waitForSelector('body[data-ready="credits"]');
+    await page.getByLabel("Payment method", { exact: true }).first().waitFor();
+    await page.getByLabel("Custom amount (USD)").fill("50");
+    // Client-side validation first: not whole cents.
+    await page.getByLabel("Custom amount (USD)").fill("12.345");
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await page.getByText("at most two decimals").first().waitFor();
+    await page.getByLabel("Custom amount (USD)").fill("50");
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await page.getByText("Added $50.00 of usage credits (charged $50.00).").waitFor();
+    assert.equal(await balance(), 50 * USD);
+    await reopen(page, "credits");
+    assert.equal(await text(page, '[data-testid="balance"]'), "$50.00");
+
+    // Above $1,000 the confirmation appears, and is required before anything is sent.
+    await page.getByLabel(/\$2,000.00 of usage credits for \$1,400.00/).check();
+    await page.getByText("I confirm a charge of $1,400.00").waitFor();
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await page.getByText("Tick the box to confirm a charge of $1,400.00.").waitFor();
+    assert.ok(await page.getByText(/You can add up to \$2,000.00 per day/).isVisible(), "the daily cap is explained before it is hit");
+
+    await page.getByLabel("Card number (sandbox test card)").fill(CARD.declined);
+    await page.getByRole("button", { name: "Add card" }).click();
+    await page.waitForSelector('body[data-ready="credits"]');
+    await page.getByLabel("A custom amount").check();
+    await page.getByLabel("Custom amount (USD)").fill("20");
+    await page.locator('select[name="payment_method"]').selectOption({ label: "visa •••• 0002" });
+    watch.expect("/purchases", 402);
+    await page.getByRole("button", { name: "Add funds" }).click();
+    const refusal = page.locator(".message.error").filter({ hasText: /declined/i });
+    await refusal.waitFor();
+    assert.equal(await balance(), 50 * USD, "a declined card grants nothing");
+  });
+
+  test("auto-reload set in the dashboard fires after gateway usage crosses the threshold, and the page shows the attempt", async () => {
+    const page = ownerPage;
+    await open(page, "credits");
+    await page.getByLabel("Reload automatically").check();
+    await page.getByLabel("When the balance falls to (USD)").fill("49.90");
+    await page.getByLabel("How").selectOption("amount");
+    await page.getByLabel("Reload amount (USD)").fill("25");
+    await page.locator('select[name="reload_payment_method"]').selectOption({ label: "visa •••• 4242" });
+    await page.getByRole("button", { name: "Save auto-reload" }).click();
+    await page.getByText("Auto-reload is active.").waitFor();
+    const before = await balance();
+    let reloaded = false;
+    for (let i = 0; i < 10 && !reloaded; i++) {
+      const r = await gateway(org.ownerKey);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await h.app.services.moneyIn.idle();
+      const attempts = (await h.request("GET", `/v1/organizations/${org.orgId}/auto_reload/attempts`)).body["data"] as Json[];
+      reloaded = attempts.some((a) => a["outcome"] === "succeeded");
+    }
+    assert.ok(reloaded, "the gateway's spend crossed the threshold and auto-reload charged");
+    assert.ok((await balance()) > before, "the balance went up by the reload");
+    await reopen(page, "credits");
+    const attempts = page.getByRole("region", { name: "Auto-reload attempts" });
+    await attempts.getByText("succeeded").waitFor();
+    assert.match((await attempts.locator("tbody tr").first().textContent()) ?? "", /\$25\.00/);
+    assert.equal(await text(page, '[data-testid="reload-status"] strong'), "active");
+    await open(page, "overview");
+    assert.match(await text(page, '[data-testid="auto-reload-status"]'), /^active: below \$49\.90$/);
+    await page.getByText("auto reload succeeded").first().waitFor();
+  });
+
+  test("a member limit set on the Limits page refuses the member's next request", async () => {
+    const page = ownerPage;
+    assert.equal((await gateway(member.key)).status, 200, "the member can spend before the limit");
+    await open(page, "limits");
+    await page.getByLabel("Scope").selectOption("member");
+    await page.getByLabel("Member", { exact: true }).selectOption({ label: member.email });
+    await page.getByLabel("Limit (USD)").fill("0");
+    await page.getByRole("button", { name: "Save limit" }).click();
+    await page.waitForSelector('body[data-ready="limits"]');
+    const row = page.getByRole("region", { name: "Spending limits" }).locator("tr", { hasText: member.email });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? "", /\$0\.00.*Blocks this member now/);
+    const refused = await gateway(member.key);
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.equal((refused.body["error"] as Json)["type"], "rate_limit_error");
+    const again = await h.request("POST", `/v1/organizations/${org.orgId}/usage_events`, { key: member.key, body: { event_id: "after-limit", model: "claude-sonnet-4-6", amount: "10000" } });
+    assert.equal((again.body["error"] as Json)["code"], "spend_limit_reached");
+    assert.equal((await gateway(org.ownerKey)).status, 200, "the owner is not limited by the member's limit");
+  });
+
+  test("a member without billing rights sees read-only pages, requests credits, cannot replay money requests; the owner approves", async () => {
+    // The owner gives the member a password in the dashboard.
+    await open(ownerPage, "members");
+    await ownerPage.getByLabel("Member", { exact: true }).last().selectOption({ label: member.email });
+    await ownerPage.getByLabel("New password").fill(PASSWORD);
+    await ownerPage.getByRole("button", { name: "Set password" }).click();
+    await ownerPage.getByText("Password set").waitFor();
+
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await signInWith(page, member.email);
+      await open(page, "credits");
+      assert.equal(await page.getByRole("button", { name: "Add funds" }).count(), 0, "no add-funds form");
+      assert.equal(await page.getByRole("button", { name: "Save auto-reload" }).count(), 0, "auto-reload is read-only");
+      await page.getByLabel("Amount (USD)").fill("30");
+      await page.getByLabel("Note for your admin (optional)").fill("load test next week");
+      await page.getByRole("button", { name: "Request credits" }).click();
+      await page.getByText("Requested $30.00 of usage credits").waitFor();
+      await open(page, "limits");
+      assert.equal(await page.getByRole("button", { name: "Save limit" }).count(), 0, "no limit form");
+      await page.getByText("Only owners, admins and billing members can change spending limits.").waitFor();
+
+      // Replaying the dashboard's own requests, with the session's CSRF token, is refused by the role checks.
+      const pm = ((await h.request("GET", `/v1/organizations/${org.orgId}/payment_methods`)).body["data"] as Json[])[0]?.["id"];
+      watch.expect(`/v1/organizations/${org.orgId}/`, 403);
+      const statuses = await page.evaluate(
+        async ({ base, pm, memberId }) => {
+          const session = (await (await fetch("/v1/dashboard/session")).json()) as { csrf_token: string };
+          const send = async (method: string, path: string, body: unknown) =>
+            (await fetch(`${base}${path}`, { method, headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: JSON.stringify(body) })).status;
+          return [
+            await send("POST", "/purchases", { amount: "20000000", payment_method_id: pm }),
+            await send("PUT", "/auto_reload", { enabled: true, threshold: "1000000", amount: "5000000", payment_method_id: pm }),
+            await send("POST", "/spend_limits", { scope: "member", scope_id: memberId, period: "monthly", amount: null }),
+            await send("PATCH", `/members/${memberId}`, { role: "admin" }),
+          ];
+        },
+        { base: `/v1/organizations/${org.orgId}`, pm, memberId: member.memberId },
+      );
+      assert.deepEqual(statuses, [403, 403, 403, 403]);
+    } finally {
+      await ctx.close();
+    }
+
+    const before = await balance();
+    await open(ownerPage, "members");
+    const request = ownerPage.getByRole("region", { name: "Pending credit requests" }).locator("tr", { hasText: member.email });
+    await request.getByText("load test next week").waitFor();
+    await request.getByRole("combobox").selectOption({ label: "visa •••• 4242" });
+    await request.getByRole("button", { name: "Approve" }).click();
+    await ownerPage.getByText("Approved: $30.00 of usage credits added.").waitFor();
+    assert.equal((await balance()) - before, 30 * USD);
+    await ownerPage.waitForSelector('body[data-ready="members"]');
+    await ownerPage.getByText("No pending credit requests.").waitFor();
+  });
+
+  test("an API key is created (its secret shown once, and it works) and revoked (and it stops working); fast mode is switched off for one member", async () => {
+    const page = ownerPage;
+    await open(page, "members");
+    await page.getByLabel("Name", { exact: true }).fill("CI pipeline");
+    await page.getByLabel("For member").selectOption({ label: member.email });
+    await page.getByLabel("Surface").selectOption("ci");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const secret = await text(page, '[data-testid="new-key-secret"]');
+    assert.match(secret, /^uck_/);
+    assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/usage_summary`, { key: secret })).status, 200);
+    await reopen(page, "members");
+    assert.equal(await page.locator('[data-testid="new-key-secret"]').count(), 0, "the secret is not shown again");
+    await page.getByRole("button", { name: "Revoke key CI pipeline" }).click();
+    await page.waitForSelector('body[data-ready="members"]');
+    await page.getByRole("region", { name: "API keys" }).locator("tr", { hasText: "CI pipeline" }).getByText(/^Revoked/).waitFor();
+    assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/usage_summary`, { key: secret })).status, 401);
+
+    // Fast mode per member, from the members table.
+    await page.getByLabel(`Fast mode for ${member.email}`).uncheck();
+    await page.getByText(`Saved ${member.email}.`).waitFor();
+    const fast = await h.request("POST", `/v1/organizations/${org.orgId}/usage_events`, { key: member.key, body: { event_id: "fast-off", model: "claude-opus-4-6", speed: "fast", amount: "1000" } });
+    assert.equal((fast.body["error"] as Json | undefined)?.["code"], "fast_mode_disabled");
+  });
+
+  test("a webhook endpoint is added (secret shown once), receives a delivery, and a delivery is replayed from its log", async () => {
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+      const page = ownerPage;
+      await open(page, "webhooks");
+      await page.getByLabel("URL").fill("not a url");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      await page.getByText("Enter the endpoint's URL").waitFor();
+      await page.getByLabel("URL").fill(hook);
+      await page.getByLabel("Description (optional)").fill("billing alerts");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      await page.waitForSelector('[data-testid="webhook-secret"]');
+      assert.match(await text(page, '[data-testid="webhook-secret"]'), /^whsec_/);
+      // Something worth telling: a purchase (the card is the first saved one, which succeeds).
+      const pm = ((await h.request("GET", `/v1/organizations/${org.orgId}/payment_methods`)).body["data"] as Json[]).find((m) => m["last4"] === "4242")?.["id"];
+      const bought = await h.request("POST", `/v1/organizations/${org.orgId}/purchases`, { key: org.ownerKey, body: { amount: String(10 * USD), payment_method_id: pm } });
+      assert.equal(bought.status, 201, JSON.stringify(bought.body));
+      await h.app.services.webhooks.dispatch();
+      assert.ok(received.some((b) => b.includes('"purchase.succeeded"')), "the endpoint received the event");
+      const count = received.length;
+      await open(page, "webhooks");
+      const log = page.getByRole("region", { name: `Deliveries to ${hook}` });
+      const row = log.locator("tr", { hasText: "purchase.succeeded" }).first();
+      await row.getByText("delivered").waitFor();
+      await row.getByRole("button", { name: /^Replay/ }).click();
+      await page.waitForSelector('body[data-ready="webhooks"]');
+      await h.app.services.webhooks.dispatch();
+      assert.ok(received.length > count, "the replay was delivered again");
+      assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  test("the usage CSV and the month's statement download with totals equal to the page's", async () => {
+    const page = ownerPage;
+    // Usage on another day and another model, so the charts have more than one bar.
+    h.clock.advance(86_400_000);
+    for (const model of ["claude-haiku-4-5", "claude-opus-4-6"]) {
+      const r = await h.request("POST", `/v1/organizations/${org.orgId}/usage_events`, {
+        key: org.ownerKey,
+        body: { event_id: `csv-${model}`, model, usage: { input_tokens: 120_000, output_tokens: 9_000 } },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    await open(page, "usage");
+    await page.getByLabel("Group table by").selectOption("model");
+    await page.evaluate(CLEAR_READY);
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForSelector('body[data-ready="usage"]');
+    const shownTotal = await text(page, '[data-testid="usage-total"]');
+    const footer = await text(page, '[aria-label="Usage table"] tfoot');
+    assert.ok(footer.includes(shownTotal), `the table's total is the page's (${footer} / ${shownTotal})`);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+    const csv = readFileSync((await download.path()) ?? "", "utf8").trim().split("\r\n");
+    assert.equal(csv[0], "model,requests,spend_usd,usage_credits_usd,input_tokens,output_tokens");
+    const rows = csv.slice(1, -1).map((l) => l.split(","));
+    const total = csv.at(-1)?.split(",") ?? [];
+    assert.equal(total[0], "Total");
+    assert.equal(rows.length, await page.locator('[aria-label="Usage table"] tbody tr').count(), "one CSV row per table row");
+    const micros = (d: string) => BigInt(d.replace(".", ""));
+    assert.equal(rows.reduce((s, r) => s + micros(r[2] ?? "0"), 0n), micros(total[2] ?? ""), "the rows add up to the total");
+    const records = await h.request("GET", `/v1/organizations/${org.orgId}/usage?from=2026-02-01T00:00:00Z`);
+    assert.equal(micros(total[2] ?? ""), BigInt(String(records.body["total_cost"])), "the CSV's total is the server's");
+    const cents = (micros(total[2] ?? "") + 5_000n) / 10_000n; // these totals never tie, so half-up = half-even
+    assert.equal(shownTotal, `$${(cents / 100n).toLocaleString("en-US")}.${(cents % 100n).toString().padStart(2, "0")}`);
+
+    await open(page, "credits");
+    const closing = await text(page, '[data-testid="statement-closing"]');
+    const [statement] = await Promise.all([page.waitForEvent("download"), page.locator('[data-testid="statement-csv"]').click()]);
+    const lines = readFileSync((await statement.path()) ?? "", "utf8").trim().split("\r\n");
+    const closingRow = lines.find((l) => l.startsWith("closing,closing_balance,"))?.split(",") ?? [];
+    const closingMicros = BigInt(closingRow.at(-2) ?? "");
+    const c = (closingMicros + 5_000n) / 10_000n;
+    assert.equal(closing, `$${(c / 100n).toLocaleString("en-US")}.${(c % 100n).toString().padStart(2, "0")}`, "the statement CSV's closing balance is the page's");
+    assert.equal(closingMicros, BigInt(await balance()), "and the live balance (nothing held)");
+  });
+
+  test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
+    const page = ownerPage;
+    // On a plan with usage windows (and one request in them), so the overview shows its gauges.
+    assert.equal((await h.request("PATCH", `/v1/organizations/${org.orgId}`, { body: { plan_id: "pro" } })).status, 200);
+    assert.equal((await gateway(org.ownerKey)).status, 200);
+    const orgLimit = await h.request("POST", `/v1/organizations/${org.orgId}/spend_limits`, { body: { scope: "organization", period: "monthly", amount: String(500 * USD) } });
+    assert.equal(orgLimit.status, 200, JSON.stringify(orgLimit.body));
+    const unlabelled = () => page.evaluate(UNLABELLED) as Promise<string[]>;
+    for (const name of PAGES) {
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        await open(page, name);
+        assert.deepEqual(await unlabelled(), [], `${name}: every control has a label`);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `${name} at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+    const anon = await browser.newContext({ viewport: PHONE });
+    const signin = watch.attach(await anon.newPage());
+    await signin.goto(`${h.url}/dashboard/`);
+    await signin.waitForSelector('body[data-ready="signin"]');
+    await signin.screenshot({ path: join(SHOTS, "signin-phone.png") });
+    await anon.close();
+  });
+});

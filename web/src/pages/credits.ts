@@ -1,0 +1,322 @@
+// Usage credits: the balance, add funds (bundles or a custom amount, the confirmation above the
+// threshold, the daily cap explained up front), saved cards, auto-reload (settings, status, the
+// last attempts with reasons), grants with source and expiry, the transaction history (filtered,
+// paged) and monthly statements. Members without billing rights see it read-only and may request credits.
+
+import { api, ApiError, idempotencyKey } from "../api.js";
+import type { Page, PageCtx } from "../context.js";
+import { field, h, messageBox, section, select, table, type Child } from "../dom.js";
+import { dollarsInput, parseDollars, pretty, serverNow, usd, when } from "../format.js";
+import type { Attempt, AutoReload, Bundles, Grant, List, Payment, PaymentMethod, Statement, Summary, Transaction } from "../wire.js";
+
+const KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment"] as const;
+const errText = (err: unknown): string => (err instanceof ApiError || err instanceof Error ? err.message : String(err));
+const card = (m: PaymentMethod): string => `${m.brand} •••• ${m.last4}`;
+
+function addFunds(ctx: PageCtx, bundles: Bundles, methods: PaymentMethod[]): HTMLElement {
+  const msg = messageBox();
+  const choices = [
+    ...bundles.data.map((b) =>
+      h(
+        "label",
+        { class: "choice" },
+        h("input", { type: "radio", name: "what", value: b.id }),
+        ` ${usd(b.credit_amount)} of usage credits for ${usd(b.price)}${b.discount_percent > 0 ? ` (${b.discount_percent}% off)` : ""}`,
+      ),
+    ),
+    h("label", { class: "choice" }, h("input", { type: "radio", name: "what", value: "custom", checked: true }), " A custom amount"),
+  ];
+  const amount = h("input", { type: "text", inputmode: "decimal", name: "amount", placeholder: "50.00", autocomplete: "off" });
+  const method = select("payment_method", methods.map((m) => [m.id, card(m)] as const));
+  const confirmBox = h("input", { type: "checkbox", name: "confirm" });
+  const confirmRow = h("label", { class: "choice confirm", hidden: true }, confirmBox, h("span", { class: "confirm-text" }, ""));
+  const button = h("button", { type: "submit" }, "Add funds");
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "Add funds" },
+    h("fieldset", {}, h("legend", {}, "Amount"), ...choices),
+    field("Custom amount (USD)", amount, `Between ${usd(bundles.minimum_amount)} and ${usd(bundles.maximum_amount)}, whole cents.`),
+    methods.length > 0 ? field("Payment method", method) : h("p", { class: "muted" }, "Add a card below first."),
+    confirmRow,
+    h(
+      "p",
+      { class: "hint" },
+      `Charges above ${usd(bundles.confirm_above)} need your confirmation. You can add up to ${usd(bundles.daily_purchase_cap)} per day (UTC); beyond that, purchases are refused until the next day. Purchased usage credits expire after ${bundles.credits_expire_after_days} days and are non-refundable.`,
+    ),
+    msg,
+    button,
+  );
+  const choice = (): string => (form.querySelector<HTMLInputElement>('input[name="what"]:checked')?.value ?? "custom");
+  /** The charge the current choice would make, in micro-dollars (null when the amount is not valid). */
+  const charge = (): number | null => {
+    const c = choice();
+    if (c === "custom") return parseDollars(amount.value);
+    const b = bundles.data.find((x) => x.id === c);
+    return b ? Number(b.price) : null;
+  };
+  const refresh = (): void => {
+    const c = charge();
+    const above = c !== null && c > Number(bundles.confirm_above);
+    confirmRow.hidden = !above;
+    const text = confirmRow.querySelector(".confirm-text");
+    if (text) text.textContent = ` I confirm a charge of ${usd(c ?? 0)} (above ${usd(bundles.confirm_above)}).`;
+    amount.disabled = choice() !== "custom";
+  };
+  form.addEventListener("input", refresh);
+  form.addEventListener("change", refresh);
+  refresh();
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    msg.clear();
+    const c = choice();
+    const body: Record<string, unknown> = { payment_method_id: method.value };
+    if (methods.length === 0 || !method.value) return msg.error("Add a card first, then choose it as the payment method.");
+    if (c === "custom") {
+      const micros = parseDollars(amount.value);
+      if (micros === null) return msg.error("Enter the amount in dollars with at most two decimals, e.g. 50 or 12.50.");
+      if (micros < Number(bundles.minimum_amount) || micros > Number(bundles.maximum_amount)) {
+        return msg.error(`The amount must be between ${usd(bundles.minimum_amount)} and ${usd(bundles.maximum_amount)}.`);
+      }
+      body["amount"] = String(micros);
+    } else {
+      body["bundle_id"] = c;
+    }
+    const total = charge() ?? 0;
+    if (total > Number(bundles.confirm_above)) {
+      if (!confirmBox.checked) return msg.error(`Tick the box to confirm a charge of ${usd(total)}.`);
+      body["confirm"] = true;
+    }
+    button.disabled = true;
+    api<Payment>("POST", `${ctx.base}/purchases`, body, { "idempotency-key": idempotencyKey() })
+      .then((p) => {
+        if (p.status === "pending") msg.ok(`Your payment of ${usd(p.amount)} is pending; the usage credits arrive when it succeeds.`);
+        else msg.ok(`Added ${usd(p.credit_amount)} of usage credits (charged ${usd(p.amount)}).`);
+        setTimeout(ctx.reload, 1200);
+      })
+      .catch((err: unknown) => msg.error(errText(err)))
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  return section("Add funds", form);
+}
+
+function addCard(ctx: PageCtx): HTMLElement {
+  const msg = messageBox();
+  const number = h("input", { type: "text", inputmode: "numeric", name: "card_number", autocomplete: "off", maxlength: 23, placeholder: "4242 4242 4242 4242" });
+  const form = h("form", { novalidate: true, class: "inline", "aria-label": "Add a card" }, field("Card number (sandbox test card)", number), h("button", { type: "submit", class: "secondary" }, "Add card"), msg);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    msg.clear();
+    const digits = number.value.replace(/[\s-]/g, "");
+    if (!/^\d{12,19}$/.test(digits)) return msg.error("Enter the card number: 12 to 19 digits.");
+    api<PaymentMethod>("POST", `${ctx.base}/payment_methods`, { card_number: digits }, { "idempotency-key": idempotencyKey() })
+      .then(() => ctx.reload())
+      .catch((err: unknown) => msg.error(errText(err)));
+  });
+  return form;
+}
+
+function requestCredits(ctx: PageCtx): HTMLElement {
+  const msg = messageBox();
+  const amount = h("input", { type: "text", inputmode: "decimal", name: "amount", placeholder: "25.00", autocomplete: "off" });
+  const note = h("textarea", { name: "note", maxlength: 1000, rows: 2 });
+  const form = h("form", { novalidate: true, "aria-label": "Request usage credits" }, field("Amount (USD)", amount), field("Note for your admin (optional)", note), msg, h("button", { type: "submit" }, "Request credits"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    msg.clear();
+    const micros = parseDollars(amount.value);
+    if (micros === null || micros <= 0) return msg.error("Enter the amount in dollars with at most two decimals, e.g. 25.");
+    api("POST", `${ctx.base}/credit_requests`, { amount: String(micros), note: note.value }, { "idempotency-key": idempotencyKey() })
+      .then(() => msg.ok(`Requested ${usd(micros)} of usage credits; an admin will approve or decline it.`))
+      .catch((err: unknown) => msg.error(errText(err)));
+  });
+  return section("Request usage credits", h("p", { class: "muted" }, "Your role cannot add funds. Ask an owner or admin for usage credits:"), form);
+}
+
+function autoReload(ctx: PageCtx, s: AutoReload, attempts: Attempt[], methods: PaymentMethod[]): HTMLElement {
+  const status = h(
+    "p",
+    { "data-testid": "reload-status" },
+    "Status: ",
+    h("strong", {}, pretty(s.status)),
+    s.consecutive_failures > 0 ? ` (${s.consecutive_failures} failed in a row)` : "",
+  );
+  const rows = attempts.slice(0, 10).map((a) => [when(a.created_at), pretty(a.outcome), a.reason ? pretty(a.reason) : a.failure_code ? pretty(a.failure_code) : "—", usd(a.amount), usd(a.balance)]);
+  const history = table(["When", "Outcome", "Reason", "Amount", "Balance then"], rows, { empty: "No auto-reload attempts yet.", label: "Auto-reload attempts" });
+  if (!ctx.canBill) {
+    return section(
+      "Auto-reload",
+      status,
+      s.enabled ? h("p", {}, `Reloads when the balance falls to ${usd(s.threshold)}.`) : null,
+      h("h3", {}, "Last attempts"),
+      history,
+    );
+  }
+  const msg = messageBox();
+  const enabled = h("input", { type: "checkbox", name: "enabled", checked: s.enabled });
+  const threshold = h("input", { type: "text", inputmode: "decimal", name: "threshold", value: dollarsInput(s.threshold ?? "10000000") });
+  const mode = select("mode", [["amount", "Buy a fixed amount"], ["target", "Top up to a target balance"]], s.mode ?? "amount");
+  const amount = h("input", { type: "text", inputmode: "decimal", name: "reload_amount", value: dollarsInput(s.amount ?? "50000000") });
+  const target = h("input", { type: "text", inputmode: "decimal", name: "target_balance", value: dollarsInput(s.target_balance) });
+  const cap = h("input", { type: "text", inputmode: "decimal", name: "monthly_cap", value: dollarsInput(s.monthly_cap), placeholder: "no cap" });
+  const method = select("reload_payment_method", [["", "Choose a card"], ...methods.map((m) => [m.id, card(m)] as const)], s.payment_method_id ?? "");
+  const amountField = field("Reload amount (USD)", amount);
+  const targetField = field("Target balance (USD)", target);
+  const sync = (): void => {
+    amountField.hidden = mode.value !== "amount";
+    targetField.hidden = mode.value !== "target";
+  };
+  mode.addEventListener("change", sync);
+  sync();
+  const form = h(
+    "form",
+    { novalidate: true, "aria-label": "Auto-reload settings" },
+    h("label", { class: "choice" }, enabled, " Reload automatically"),
+    field("When the balance falls to (USD)", threshold),
+    field("How", mode),
+    amountField,
+    targetField,
+    field("Monthly cap (USD)", cap, "The most auto-reload may charge per UTC month; leave empty for no cap."),
+    field("Payment method", method),
+    msg,
+    h("button", { type: "submit" }, "Save auto-reload"),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    msg.clear();
+    const t = parseDollars(threshold.value);
+    if (t === null) return msg.error("Enter the threshold in dollars, e.g. 10.");
+    const body: Record<string, unknown> = { enabled: enabled.checked, threshold: String(t), mode: mode.value, amount: null, target_balance: null, monthly_cap: null, payment_method_id: method.value || null };
+    if (mode.value === "amount") {
+      const a = parseDollars(amount.value);
+      if (a === null || a <= 0) return msg.error("Enter the reload amount in dollars, e.g. 50.");
+      body["amount"] = String(a);
+    } else {
+      const g = parseDollars(target.value);
+      if (g === null || g <= t) return msg.error("The target balance must be above the threshold.");
+      body["target_balance"] = String(g);
+    }
+    if (cap.value.trim() !== "") {
+      const c = parseDollars(cap.value);
+      if (c === null) return msg.error("Enter the monthly cap in dollars, or leave it empty for no cap.");
+      body["monthly_cap"] = String(c);
+    }
+    if (enabled.checked && !method.value) return msg.error("Choose the card auto-reload charges.");
+    api<AutoReload>("PUT", `${ctx.base}/auto_reload`, body)
+      .then((r) => {
+        msg.ok(r.enabled ? `Auto-reload is ${pretty(r.status)}.` : "Auto-reload is off.");
+        setTimeout(ctx.reload, 800);
+      })
+      .catch((err: unknown) => msg.error(errText(err)));
+  });
+  return section("Auto-reload", status, form, h("h3", {}, "Last attempts"), history);
+}
+
+function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
+  const kind = select("kind", [["", "All kinds"], ...KINDS.map((k) => [k, pretty(k)] as const)]);
+  const body = h("tbody", {});
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load older");
+  const msg = messageBox();
+  let cursor: string | null = null;
+  const amountOf = (t: Transaction): bigint => t.entries.reduce((sum, e) => (BigInt(e.amount) > 0n ? sum + BigInt(e.amount) : sum), 0n);
+  const account = (t: Transaction): string => {
+    const a = t.entries.map((e) => e.account.split(":")[0]).filter((x, i, all) => all.indexOf(x) === i);
+    return a.join(" → ");
+  };
+  const page = async (reset: boolean): Promise<void> => {
+    msg.clear();
+    if (reset) {
+      body.replaceChildren();
+      cursor = null;
+    }
+    const q = new URLSearchParams({ limit: "50" });
+    if (kind.value) q.set("kind", kind.value);
+    if (cursor) q.set("before", cursor);
+    const r = await api<List<Transaction>>("GET", `${ctx.base}/transactions?${q.toString()}`);
+    for (const t of r.data) {
+      body.append(
+        h(
+          "tr",
+          {},
+          h("td", { "data-label": "When" }, when(t.created_at)),
+          h("td", { "data-label": "Kind" }, pretty(t.kind)),
+          h("td", { "data-label": "Reference", class: "mono" }, t.ref),
+          h("td", { "data-label": "Accounts" }, account(t)),
+          h("td", { "data-label": "Amount" }, usd(String(amountOf(t)))),
+        ),
+      );
+    }
+    if (reset && r.data.length === 0) body.append(h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No transactions.")));
+    cursor = r.next_cursor ?? null;
+    more.hidden = cursor === null;
+  };
+  kind.addEventListener("change", () => void page(true).catch((err: unknown) => msg.error(errText(err))));
+  more.addEventListener("click", () => void page(false).catch((err: unknown) => msg.error(errText(err))));
+  const t = h("table", {}, h("thead", {}, h("tr", {}, ...["When", "Kind", "Reference", "Accounts", "Amount"].map((c) => h("th", { scope: "col" }, c)))), body);
+  const el = section("Transaction history", h("div", { class: "controls" }, field("Kind", kind)), h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Transactions" }, t), more, msg);
+  return { el, first: page(true) };
+}
+
+function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
+  const now = new Date(serverNow());
+  const months: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+    months.push(d.toISOString().slice(0, 7));
+  }
+  const month = select("month", months.map((m) => [m, m] as const));
+  const out = h("div", {});
+  const msg = messageBox();
+  const show = (): Promise<void> => {
+    msg.clear();
+    return api<Statement>("GET", `${ctx.base}/statements/${month.value}`)
+      .then((s) => {
+        const lines: Child[][] = s.lines.map((l) => [pretty(l.category), String(l.transactions), usd(l.amount)]);
+        out.replaceChildren(
+          table(["", "Transactions", "Amount"], [["Opening balance", "", usd(s.opening_balance)], ...lines, ["Usage paid with usage credits", "", usd(s.usage.total)]], {
+            foot: ["Closing balance", "", h("span", { "data-testid": "statement-closing" }, usd(s.closing_balance))],
+            label: `Statement ${s.month}`,
+          }),
+          h("p", { class: "muted" }, s.reconciled ? "Reconciled with the ledger." : "Not reconciled with the ledger.", s.complete ? "" : " The month is not over yet."),
+          h("a", { href: `${ctx.base}/statements/${s.month}.csv`, download: `statement-${s.month}.csv`, class: "button secondary", "data-testid": "statement-csv" }, `Download ${s.month} statement (CSV)`),
+        );
+      })
+      .catch((err: unknown) => msg.error(errText(err)));
+  };
+  month.addEventListener("change", () => void show());
+  return { el: section("Monthly statements", h("div", { class: "controls" }, field("Month", month)), msg, out), first: show() };
+}
+
+export const creditsPage: Page = async (ctx, view) => {
+  const [summary, grants, reload, attempts, bundles, methods] = await Promise.all([
+    api<Summary>("GET", `${ctx.base}/usage_summary`),
+    api<List<Grant>>("GET", `${ctx.base}/grants`),
+    api<AutoReload>("GET", `${ctx.base}/auto_reload`),
+    api<List<Attempt>>("GET", `${ctx.base}/auto_reload/attempts?limit=10`),
+    api<Bundles>("GET", "/v1/bundles"),
+    ctx.canBill ? api<List<PaymentMethod>>("GET", `${ctx.base}/payment_methods`) : Promise.resolve({ data: [] as PaymentMethod[] }),
+  ]);
+  const live = methods.data.filter((m) => m.detached_at === null);
+  const grantRows = grants.data
+    .slice()
+    .reverse()
+    .map((g) => [pretty(g.kind), g.description || "—", usd(g.amount), usd(g.remaining), g.expires_at ? when(g.expires_at) : "Never", pretty(g.status)]);
+  const tx = transactions(ctx);
+  const st = statements(ctx);
+  view.append(
+    section("Balance", h("p", { class: "big", "data-testid": "balance" }, usd(summary.usage_credits.balance)), h("p", { class: "muted" }, `Spent this month: ${usd(summary.usage_credits.used_credits)}`)),
+    h(
+      "div",
+      { class: "grid two" },
+      ...(ctx.canBill
+        ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Id"], live.map((m) => [card(m), h("span", { class: "mono" }, m.id)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
+        : [requestCredits(ctx)]),
+    ),
+    autoReload(ctx, reload, attempts.data, live),
+    section("Grants", table(["Source", "Description", "Amount", "Remaining", "Expires", "Status"], grantRows, { empty: "No usage credits granted yet.", label: "Grants" })),
+    tx.el,
+    st.el,
+  );
+  await Promise.all([tx.first, st.first]);
+};

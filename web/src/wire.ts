@@ -1,0 +1,241 @@
+// The API's JSON shapes the dashboard reads (see src/http/presenters.ts and the *-routes.ts
+// presenters). Money fields are strings of micro-dollars.
+
+export interface List<T> {
+  readonly data: T[];
+  readonly next_cursor?: string | null;
+}
+
+export interface Org {
+  readonly id: string;
+  readonly name: string;
+  readonly plan_id: string;
+  readonly usage_credits_enabled: boolean;
+  readonly fast_mode_enabled: boolean;
+  readonly fast_mode_fallback: boolean;
+  readonly debt: string;
+}
+
+export interface Member {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: "owner" | "admin" | "billing" | "member";
+  readonly seat_tier: string;
+  readonly workspace_id: string | null;
+  readonly usage_credits_enabled: boolean;
+  readonly fast_mode_enabled: boolean;
+}
+
+export interface Session {
+  readonly signed_in: true;
+  readonly member: Member;
+  readonly organization: Org;
+  readonly permissions: string[];
+  readonly csrf_token: string;
+  readonly expires_at: string;
+  readonly server_time: string;
+}
+
+export interface Window {
+  readonly utilization: number;
+  readonly resets_at: string | null;
+  readonly status: "idle" | "allowed" | "exhausted";
+}
+
+export interface LimitStatus {
+  readonly id: string;
+  readonly scope: string;
+  readonly scope_id: string;
+  readonly period: string;
+  readonly amount: string | null;
+  readonly spent: string;
+  readonly headroom: string;
+  readonly resets_at: string | null;
+}
+
+export interface Summary {
+  readonly member_id: string;
+  readonly plan_id: string;
+  readonly usage_credits: {
+    readonly is_enabled: boolean;
+    readonly balance: string;
+    readonly used_credits: string;
+    readonly disabled_reason: string | null;
+    readonly spend_limit_reached: boolean;
+    readonly limits: LimitStatus[];
+  };
+  readonly fast_mode: { readonly is_enabled: boolean; readonly fallback_to_standard: boolean };
+  readonly [window: string]: unknown;
+}
+
+export interface Plan {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Grant {
+  readonly id: string;
+  readonly kind: string;
+  readonly amount: string;
+  readonly remaining: string;
+  readonly expires_at: string | null;
+  readonly status: string;
+  readonly description: string;
+  readonly member_id: string | null;
+  readonly created_at: string;
+}
+
+export interface Limit {
+  readonly id: string;
+  readonly scope: "organization" | "workspace" | "member";
+  readonly scope_id: string;
+  readonly period: "daily" | "weekly" | "monthly";
+  readonly amount: string | null;
+}
+
+export interface AutoReload {
+  readonly enabled: boolean;
+  readonly threshold: string | null;
+  readonly mode: "amount" | "target" | null;
+  readonly amount: string | null;
+  readonly target_balance: string | null;
+  readonly payment_method_id: string | null;
+  readonly monthly_cap: string | null;
+  readonly status: "active" | "disabled" | "suspended";
+  readonly consecutive_failures: number;
+}
+
+export interface Attempt {
+  readonly id: string;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly amount: string;
+  readonly balance: string;
+  readonly failure_code: string | null;
+  readonly created_at: string;
+}
+
+export interface Payment {
+  readonly id: string;
+  readonly purpose: string;
+  readonly status: string;
+  readonly amount: string;
+  readonly credit_amount: string;
+  readonly failure_code: string | null;
+  readonly created_at: string;
+}
+
+export interface PaymentMethod {
+  readonly id: string;
+  readonly brand: string;
+  readonly last4: string;
+  readonly detached_at: string | null;
+}
+
+export interface Bundle {
+  readonly id: string;
+  readonly credit_amount: string;
+  readonly price: string;
+  readonly discount_percent: number;
+}
+
+export interface Bundles {
+  readonly data: Bundle[];
+  readonly minimum_amount: string;
+  readonly maximum_amount: string;
+  readonly confirm_above: string;
+  readonly daily_purchase_cap: string;
+  readonly credits_expire_after_days: number;
+}
+
+export interface CreditRequest {
+  readonly id: string;
+  readonly member_id: string;
+  readonly amount: string;
+  readonly note: string;
+  readonly status: string;
+  readonly created_at: string;
+}
+
+export interface ApiKey {
+  readonly id: string;
+  readonly member_id: string | null;
+  readonly name: string;
+  readonly surface: string;
+  readonly prefix: string;
+  readonly created_at: string;
+  readonly revoked_at: string | null;
+  readonly secret?: string;
+}
+
+export interface Workspace {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Event {
+  readonly id: string;
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly created_at: string;
+}
+
+export interface Transaction {
+  readonly id: string;
+  readonly kind: string;
+  readonly ref: string;
+  readonly created_at: string;
+  readonly entries: Array<{ readonly account: string; readonly amount: string }>;
+}
+
+export interface UsageCell {
+  readonly day: string;
+  readonly model: string;
+  readonly surface: string;
+  readonly member_id: string;
+  readonly speed: string;
+  readonly requests: number;
+  readonly cost: string;
+  readonly credit_cost: string;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+}
+
+export interface Breakdown {
+  readonly from: string;
+  readonly to: string;
+  readonly data: UsageCell[];
+  readonly totals: { readonly requests: number; readonly cost: string; readonly credit_cost: string; readonly input_tokens: number; readonly output_tokens: number };
+}
+
+export interface Statement {
+  readonly month: string;
+  readonly opening_balance: string;
+  readonly closing_balance: string;
+  readonly lines: Array<{ readonly category: string; readonly amount: string; readonly transactions: number }>;
+  readonly usage: { readonly total: string };
+  readonly reconciled: boolean;
+  readonly complete: boolean;
+}
+
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly event_types: string[] | null;
+  readonly description: string;
+  readonly created_at: string;
+  readonly secret?: string;
+}
+
+export interface Delivery {
+  readonly id: string;
+  readonly event_type: string;
+  readonly status: string;
+  readonly attempts: number;
+  readonly last_status: number | null;
+  readonly last_error: string | null;
+  readonly last_attempt_at: string | null;
+  readonly delivered_at: string | null;
+  readonly replay_of: string | null;
+}
