@@ -59,7 +59,7 @@ for (const backend of backends()) {
       assert.equal(me.status, 200);
       assert.equal(me.body["signed_in"], true);
       assert.equal((me.body["member"] as Json)["id"], ownerId);
-      assert.deepEqual(me.body["permissions"], ["read", "manage", "billing", "meter"]);
+      assert.deepEqual(me.body["permissions"], ["read", "manage", "billing", "audit", "meter"]);
       assert.equal(me.body["csrf_token"], s.csrf);
       const summary = await s.request("GET", `/v1/organizations/${orgId}/usage_summary`);
       assert.equal(summary.status, 200);

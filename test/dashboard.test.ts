@@ -3,7 +3,8 @@
 // upstream). Each flow is completed end to end through the pages: sign in (with the keyboard),
 // add funds (success and decline), auto-reload firing after gateway usage crosses the
 // threshold, a member limit that refuses the member, a member's credit request approved by the
-// owner, an API key created and revoked, the usage CSV and a statement whose totals equal the
+// owner, an API key created and revoked, an audited change seen on the Audit log page (before →
+// after, filters, Load more; no such page for a plain member), the usage CSV and a statement whose totals equal the
 // page's. Every page must load with no console error and no failed request (each expected
 // refusal is declared), every control must be labelled, nothing may overflow at phone width, and
 // screenshots of every page at desktop and phone width are written to docs/screenshots/.
@@ -420,6 +421,75 @@ describe("dashboard in Chromium", () => {
     const c = (closingMicros + 5_000n) / 10_000n;
     assert.equal(closing, `$${(c / 100n).toLocaleString("en-US")}.${(c % 100n).toString().padStart(2, "0")}`, "the statement CSV's closing balance is the page's");
     assert.equal(closingMicros, BigInt(await balance()), "and the live balance (nothing held)");
+  });
+
+  test("the audit log shows the owner's change with before → after, filters by action, pages with Load more; a plain member has no audit page", async () => {
+    const page = ownerPage;
+    // Something audited, changed in the UI: the member's monthly limit, from $0.00 to $12.50.
+    await open(page, "limits");
+    await page.getByLabel("Scope").selectOption("member");
+    await page.getByLabel("Member", { exact: true }).selectOption({ label: member.email });
+    await page.getByLabel("Limit (USD)").fill("12.50");
+    await page.getByRole("button", { name: "Save limit" }).click();
+    await page.getByRole("region", { name: "Spending limits" }).locator("tr", { hasText: member.email }).getByText("$12.50").first().waitFor();
+    assert.ok(await page.locator('nav a[data-page="audit"]').isVisible(), "the owner has the Audit log in the nav");
+
+    await open(page, "audit");
+    const rows = page.getByRole("region", { name: "Audit entries" }).locator("tbody tr");
+    const newest = rows.first();
+    assert.match((await newest.textContent()) ?? "", /Ada Owner \(owner@acme\.test\).*spend_limit\.set.*spend limit.*amount: \$0\.00 → \$12\.50/);
+    assert.equal(await newest.locator(".diff li").count(), 1, "only the changed field is listed");
+    const all = await rows.count();
+
+    // Filter by action: only that action, fewer rows; then by object type.
+    await page.getByLabel("Action").selectOption("payment.created");
+    await page.locator("[data-entry]").filter({ hasNotText: "payment.created" }).first().waitFor({ state: "detached" });
+    const payments = await rows.count();
+    assert.ok(payments >= 2 && payments < all, `${payments} payment entries of ${all}`);
+    assert.match((await rows.first().textContent()) ?? "", /amount: \$\d/, "a created payment lists its fields, money formatted");
+    await page.getByLabel("Action").selectOption("");
+    await page.getByLabel("Object type").selectOption("spend_limit");
+    await page.locator("[data-entry]").filter({ hasNotText: "spend_limit." }).first().waitFor({ state: "detached" });
+    assert.match((await rows.first().textContent()) ?? "", /\$0\.00 → \$12\.50/);
+
+    // Screenshots at both widths (filtered to spend limits, so the page fits on a screen), labels and overflow checked.
+    for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+      await page.setViewportSize(viewport);
+      assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+      const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+      assert.ok(overflow <= 0, `audit at ${label} width overflows by ${overflow}px`);
+      await page.screenshot({ path: join(SHOTS, `audit-${label}.png`), fullPage: true });
+    }
+    await page.setViewportSize(DESKTOP);
+
+    // More entries than a page (50): "Load more" fetches the next page with the cursor, no repeats.
+    for (let i = 0; i < 30; i++) {
+      const r = await h.request("PATCH", `/v1/organizations/${org.orgId}/members/${member.memberId}`, { key: org.ownerKey, body: { seat_tier: i % 2 === 0 ? "premium" : "standard" } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    await open(page, "audit");
+    assert.equal(await rows.count(), 50);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await rows.nth(50).waitFor();
+    const ids = (await page.evaluate('[...document.querySelectorAll("[data-entry]")].map((r) => r.dataset.entry)')) as string[];
+    assert.equal(new Set(ids).size, ids.length, "no entry shown twice");
+    const total = ((await h.request("GET", `/v1/organizations/${org.orgId}/audit_log?limit=500`, { key: org.ownerKey })).body["data"] as Json[]).length;
+    assert.equal(ids.length, Math.min(total, 100));
+
+    // A plain member: no Audit log in the nav; opened by address, a clear message and no request.
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const memberPage = watch.attach(await ctx.newPage());
+    try {
+      await signInWith(memberPage, member.email);
+      assert.equal(await memberPage.locator('nav a[data-page="audit"]').count(), 0, "no audit page in the member's nav");
+      const asked: string[] = [];
+      memberPage.on("request", (r) => void (r.url().includes("/audit_log") && asked.push(r.url())));
+      await open(memberPage, "audit");
+      await memberPage.getByText("The Audit log page is not available for your role (member).").waitFor();
+      assert.deepEqual(asked, [], "the page does not ask for what the role cannot read");
+    } finally {
+      await ctx.close();
+    }
   });
 
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {

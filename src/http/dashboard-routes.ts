@@ -32,7 +32,7 @@ export const BreakdownQuery = z.strictObject({
   days: z.coerce.number().int().min(1).max(366).optional().describe("Instead of `from`: this many days before `to`."),
 });
 
-const PERMISSIONS: readonly Permission[] = ["read", "manage", "billing", "meter"];
+const PERMISSIONS: readonly Permission[] = ["read", "manage", "billing", "audit", "meter"];
 
 const iso = (t: number): string => new Date(t).toISOString();
 

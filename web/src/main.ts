@@ -12,16 +12,20 @@ import { creditsPage } from "./pages/credits.js";
 import { limitsPage } from "./pages/limits.js";
 import { membersPage } from "./pages/members.js";
 import { webhooksPage } from "./pages/webhooks.js";
+import { auditPage } from "./pages/audit.js";
 import type { Session } from "./wire.js";
 
-const PAGES: ReadonlyArray<readonly [string, string, Page]> = [
+/** id, title, page, and the permission it needs (none: every member reads it, read-only where they cannot change it). */
+const PAGES: ReadonlyArray<readonly [string, string, Page, string?]> = [
   ["overview", "Overview", overviewPage],
   ["usage", "Usage", usagePage],
   ["credits", "Usage credits", creditsPage],
   ["limits", "Limits", limitsPage],
   ["members", "Members and keys", membersPage],
   ["webhooks", "Webhooks", webhooksPage],
+  ["audit", "Audit log", auditPage, "audit"],
 ];
+const allowed = (session: Session, need: string | undefined): boolean => need === undefined || session.permissions.includes(need);
 
 const root = (): HTMLElement => document.getElementById("app") ?? document.body;
 const ready = (name: string): void => {
@@ -65,7 +69,7 @@ function shell(session: Session): { main: HTMLElement; nav: HTMLElement } {
       signInView();
     });
   });
-  const nav = h("nav", { "aria-label": "Dashboard" }, h("ul", {}, ...PAGES.map(([id, label]) => h("li", {}, h("a", { href: `#/${id}`, "data-page": id }, label)))));
+  const nav = h("nav", { "aria-label": "Dashboard" }, h("ul", {}, ...PAGES.filter(([, , , need]) => allowed(session, need)).map(([id, label]) => h("li", {}, h("a", { href: `#/${id}`, "data-page": id }, label)))));
   const main = h("main", { id: "main", tabindex: -1 });
   root().replaceChildren(
     h("a", { href: "#main", class: "skip" }, "Skip to content"),
@@ -100,13 +104,19 @@ async function boot(): Promise<void> {
     const id = location.hash.replace(/^#\/?/, "") || "overview";
     const entry = PAGES.find(([p]) => p === id) ?? PAGES[0];
     if (!entry) return;
-    const [pageId, label, page] = entry;
+    const [pageId, label, page, need] = entry;
     const mine = ++rendering;
     delete document.body.dataset["ready"];
     document.title = `${label} · Usage credits`;
     for (const a of nav.querySelectorAll("a")) a.toggleAttribute("aria-current", a.dataset["page"] === pageId);
     for (const a of nav.querySelectorAll(`a[data-page="${pageId}"]`)) a.setAttribute("aria-current", "page");
     const ctx: PageCtx = { session, base, canBill: session.permissions.includes("billing"), canManage: session.permissions.includes("manage"), reload: render };
+    if (!allowed(session, need)) {
+      // Opened by its address: say so plainly instead of asking the server for a certain 403.
+      main.replaceChildren(h("div", { class: "page" }, h("h1", {}, label), h("p", { class: "message error", role: "alert" }, `The ${label} page is not available for your role (${session.member.role}).`)));
+      ready(pageId);
+      return;
+    }
     const view = h("div", { class: "page" }, h("h1", {}, label), h("p", { class: "muted loading" }, "Loading…"));
     main.replaceChildren(view);
     page(ctx, view)

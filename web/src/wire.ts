@@ -239,3 +239,14 @@ export interface Delivery {
   readonly delivered_at: string | null;
   readonly replay_of: string | null;
 }
+
+export interface AuditEntry {
+  readonly id: string;
+  readonly at: string;
+  readonly actor: { readonly type: "api_key" | "platform_key" | "session" | "cli" | "system"; readonly id: string | null; readonly member_id: string | null };
+  readonly action: string;
+  readonly target: { readonly type: string; readonly id: string };
+  readonly before: Record<string, unknown> | null;
+  readonly after: Record<string, unknown> | null;
+  readonly request_id: string | null;
+}
