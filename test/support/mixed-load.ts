@@ -136,8 +136,10 @@ export interface LoadOptions {
   readonly keyPrefix: string;
   /** Also send gateway requests (the simulated upstream), a few with an injected upstream error. */
   readonly gateway?: boolean;
-  /** Keep at most this many acknowledgements (the soak runs for long; the crash suite keeps all). */
+  /** Keep at most this many acknowledgements (the oldest are dropped; default: all). */
   readonly maxAcks?: number;
+  /** Each loop pauses up to this many ms between requests (a paced load instead of a flood). */
+  readonly thinkMs?: number;
 }
 
 /**
@@ -162,6 +164,8 @@ export class MixedLoad {
       while (!stop.aborted) {
         try {
           await this.step(url, stop);
+          const think = this.options.thinkMs ?? 0;
+          if (think > 0) await new Promise((r) => setTimeout(r, Math.floor(this.random() * think)));
         } catch (err) {
           if (stop.aborted && (err as Error).name === "AbortError") return;
           this.counts.cut++;
