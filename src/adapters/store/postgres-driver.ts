@@ -39,6 +39,11 @@ function translate(err: unknown): unknown {
 export function openPostgres(url: string, poolSize = 8): SqlDriver {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead
+  // A session that dies while checked out (the database crashed or shut down) emits "error" on its
+  // client, which the pool only listens to while the client is idle: without this listener that
+  // event would be an uncaught exception and take the whole server down. The failure reaches the
+  // query in flight (→ StoreUnavailable → 503); release(broken) then discards the client.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const queryable = (client: pg.PoolClient): Queryable => ({
     all: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rows as Row[],
     run: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rowCount ?? 0,
