@@ -36,6 +36,7 @@ export type ErrorCode =
   | "method_not_allowed"
   // infrastructure
   | "service_unavailable"
+  | "storage_full"
   | "internal_error";
 
 export interface DomainError {

@@ -45,5 +45,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, { status: number; type: Er
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   service_unavailable: { status: 503, type: "overloaded_error" },
+  // The database's disk is full: nothing was written; retry after an operator frees space.
+  storage_full: { status: 507, type: "api_error" },
   internal_error: { status: 500, type: "api_error" },
 };

@@ -118,6 +118,21 @@ export function errorReply(error: DomainError, requestId: string, now: number): 
   return { status: ERROR_STATUS[error.code].status, body: errorBody(error, requestId), headers };
 }
 
+/**
+ * The answer when the database refuses service (driver.ts StoreUnavailable): nothing was written,
+ * so the request may be retried as is, after retry-after seconds.
+ */
+function unavailableReply(reason: unknown, requestId: string, now: number): Reply {
+  const [error, retryAfter] =
+    reason === "full"
+      ? [domainError("storage_full", "The database's disk is full, so nothing was written; retry after the operator frees space."), "30"]
+      : reason === "read_only"
+        ? [domainError("service_unavailable", "The database is read-only, so nothing was written; retry after the operator makes it writable."), "30"]
+        : [domainError("service_unavailable", "The database is unavailable, so nothing was written; retry shortly."), "2"];
+  const reply = errorReply(error, requestId, now);
+  return { ...reply, headers: { ...reply.headers, "retry-after": retryAfter } };
+}
+
 export function buildServer(routes: readonly AnyRoute[], services: Services, options: ServerOptions): Server {
   const router = new Router<AnyRoute>();
   for (const r of routes) router.add(r.method, r.path, r);
@@ -145,8 +160,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         reply = errorReply(err.error, requestId, services.clock.now());
       } else if (err instanceof Error && err.name === "StoreUnavailable") {
         services.log.error("store unavailable", { request_id: requestId, error: err.message });
-        reply = errorReply(domainError("service_unavailable", "The database is unavailable; retry shortly."), requestId, services.clock.now());
-        reply = { ...reply, headers: { ...reply.headers, "retry-after": "2" } };
+        reply = unavailableReply((err as { reason?: unknown }).reason, requestId, services.clock.now());
       } else {
         services.log.error("unhandled error", { request_id: requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
         reply = errorReply(domainError("internal_error", "Something went wrong on our side; the request id identifies it in our logs."), requestId, services.clock.now());

@@ -56,7 +56,7 @@ export interface LoadCounts {
   refused: number;
   /** 5xx answers that were not injected (gateway upstream errors are counted apart). */
   serverErrors: number;
-  /** 503 service_unavailable with retry-after (the database was down): the documented answer. */
+  /** 503 service_unavailable / 507 storage_full with retry-after (the database was down, read-only or full): the documented answer. */
   unavailable: number;
   /** Requests whose connection was cut (the server was killed under them): outcome unknown. */
   cut: number;
@@ -79,12 +79,13 @@ const json = async (res: Response): Promise<Json> => {
   }
 };
 
-async function call(url: string, method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<{ status: number; body: Json; headers: Headers }> {
+/** One request, bounded in time (a request that hangs is a failure of its own, counted as cut). */
+async function call(url: string, method: string, path: string, key: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; headers: Headers }> {
   const res = await fetch(`${url}${path}`, {
     method,
     headers: { "x-api-key": key, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    ...(signal ? { signal } : {}),
+    signal: AbortSignal.timeout(30_000),
   });
   return { status: res.status, body: await json(res), headers: res.headers };
 }
@@ -148,6 +149,8 @@ export interface LoadOptions {
  */
 export class MixedLoad {
   readonly acks: Ack[] = [];
+  /** The first unexpected 5xx answers (status, path, body), for the failure message. */
+  readonly unexpected: string[] = [];
   counts: LoadCounts = emptyCounts();
   private seq = 0;
   /** Acknowledged pending holds, waiting for a settle or release. */
@@ -163,11 +166,10 @@ export class MixedLoad {
     const loops = Array.from({ length: this.options.concurrency }, async () => {
       while (!stop.aborted) {
         try {
-          await this.step(url, stop);
+          await this.step(url);
           const think = this.options.thinkMs ?? 0;
           if (think > 0) await new Promise((r) => setTimeout(r, Math.floor(this.random() * think)));
-        } catch (err) {
-          if (stop.aborted && (err as Error).name === "AbortError") return;
+        } catch {
           this.counts.cut++;
           // The server is gone (killed): wait for the caller to stop us or bring it back.
           await new Promise((r) => setTimeout(r, 20));
@@ -192,12 +194,13 @@ export class MixedLoad {
 
   private classify(status: number, body: Json): "ack" | "refused" | "unavailable" | "error" {
     if (status >= 200 && status < 300) return "ack";
-    if (status === 503 && (body["error"] as Json | undefined)?.["code"] === "service_unavailable") return "unavailable";
+    const code = (body["error"] as Json | undefined)?.["code"];
+    if ((status === 503 && code === "service_unavailable") || (status === 507 && code === "storage_full")) return "unavailable";
     if (status >= 500) return "error";
     return "refused";
   }
 
-  private async step(url: string, signal: AbortSignal): Promise<void> {
+  private async step(url: string): Promise<void> {
     const r = this.random();
     const t = this.pick(this.tenants);
     const key = `${this.options.keyPrefix}-${++this.seq}`;
@@ -205,7 +208,7 @@ export class MixedLoad {
     let op: Ack["op"];
     let path: string;
     let body: unknown;
-    if (this.options.gateway === true && r < 0.15) return this.gateway(url, t, signal);
+    if (this.options.gateway === true && r < 0.15) return this.gateway(url, t);
     if (r < 0.5 || this.open.length === 0) {
       op = "authorize";
       path = `${base}/authorize`;
@@ -218,7 +221,7 @@ export class MixedLoad {
       op = settle ? "settle" : "release";
       path = `${base.replace(t.orgId, h.orgId)}/holds/${h.id}/${op}`;
       body = settle ? { amount: String(Math.floor(this.random() * h.amount)) } : undefined;
-      return this.send(url, op, h.orgId, h.key, key, path, body, signal);
+      return this.send(url, op, h.orgId, h.key, key, path, body);
     } else {
       op = "purchase";
       path = `${base}/purchases`;
@@ -227,16 +230,16 @@ export class MixedLoad {
       if (pm !== t.card) this.counts.paymentFaults++;
       body = { amount: String((5 + Math.floor(this.random() * 16)) * USD), payment_method_id: pm };
     }
-    return this.send(url, op, t.orgId, t.key, key, path, body, signal);
+    return this.send(url, op, t.orgId, t.key, key, path, body);
   }
 
-  private async send(url: string, op: Ack["op"], orgId: string, apiKey: string, idem: string, path: string, body: unknown, signal: AbortSignal): Promise<void> {
+  private async send(url: string, op: Ack["op"], orgId: string, apiKey: string, idem: string, path: string, body: unknown): Promise<void> {
     this.counts.sent++;
-    const res = await call(url, "POST", path, apiKey, body, { "idempotency-key": idem }, signal);
+    const res = await call(url, "POST", path, apiKey, body, { "idempotency-key": idem });
     const kind = this.classify(res.status, res.body);
     if (kind === "refused") this.counts.refused++;
     else if (kind === "unavailable") this.counts.unavailable++;
-    else if (kind === "error") this.counts.serverErrors++;
+    else if (kind === "error") this.noteError(res.status, path, res.body);
     if (kind !== "ack") return;
     const hold = res.body["hold"] as Json | undefined;
     const id = op === "purchase" ? String(res.body["id"]) : String(hold?.["id"]);
@@ -245,11 +248,11 @@ export class MixedLoad {
     if (this.open.length > 500) this.open.splice(0, this.open.length - 500); // the rest expire: the sweep's work
   }
 
-  private async gateway(url: string, t: Tenant, signal: AbortSignal): Promise<void> {
+  private async gateway(url: string, t: Tenant): Promise<void> {
     this.counts.sent++;
     this.counts.gateway++;
     const injected = this.random() < 0.1;
-    const res = await call(url, "POST", "/v1/messages", t.key, { model: "claude-haiku-4-5", max_tokens: 64, messages: [{ role: "user", content: "Soak: say something short." }] }, injected ? { "x-simulate": this.random() < 0.5 ? "overloaded" : "error_500" } : {}, signal);
+    const res = await call(url, "POST", "/v1/messages", t.key, { model: "claude-haiku-4-5", max_tokens: 64, messages: [{ role: "user", content: "Soak: say something short." }] }, injected ? { "x-simulate": this.random() < 0.5 ? "overloaded" : "error_500" } : {});
     if (injected && res.status >= 500) {
       this.counts.gatewayInjected++;
       return;
@@ -258,7 +261,12 @@ export class MixedLoad {
     if (kind === "ack") this.counts.acknowledged++;
     else if (kind === "refused") this.counts.refused++;
     else if (kind === "unavailable") this.counts.unavailable++;
-    else this.counts.serverErrors++;
+    else this.noteError(res.status, "/v1/messages", res.body);
+  }
+
+  private noteError(status: number, path: string, body: Json): void {
+    this.counts.serverErrors++;
+    if (this.unexpected.length < 10) this.unexpected.push(`${status} ${path} ${JSON.stringify(body).slice(0, 300)}`);
   }
 }
 

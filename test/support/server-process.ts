@@ -17,8 +17,8 @@ export const MAIN = fileURLToPath(new URL("../../src/main.js", import.meta.url))
 export interface ServerProcess {
   readonly url: string;
   readonly child: ChildProcess;
-  /** Lines the process wrote to stderr (its error log), for assertions and failure messages. */
-  readonly stderr: string[];
+  /** The last lines the process wrote (its JSON log on stdout, and stderr), for failure messages. */
+  readonly output: string[];
   /** Resident set size of the process in bytes (Linux /proc), or 0 once it is gone. */
   rss(): number;
   /** kill -9, resolved when the process is gone. */
@@ -46,22 +46,25 @@ export function spawnServer(databaseUrl: string, options: SpawnOptions = {}): Pr
     options.shellPrefix !== undefined
       ? spawn("bash", ["-c", `${options.shellPrefix}; exec "$0" "$@"`, process.execPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
       : spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on("line", (l) => {
-    stderr.push(l);
-    if (stderr.length > 200) stderr.shift();
-  });
+  const output: string[] = [];
+  const keep = (l: string) => {
+    output.push(l);
+    if (output.length > 200) output.shift();
+  };
+  createInterface({ input: child.stderr! }).on("line", keep);
+  const stdout = createInterface({ input: child.stdout! });
+  stdout.on("line", keep);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`server did not start in time:\n${stderr.join("\n")}`));
+      reject(new Error(`server did not start in time:\n${output.join("\n")}`));
     }, options.startTimeoutMs ?? 30_000);
     const early = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
-      reject(new Error(`server exited before listening (${code ?? signal}):\n${stderr.join("\n")}`));
+      reject(new Error(`server exited before listening (${code ?? signal}):\n${output.join("\n")}`));
     };
     child.once("exit", early);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    stdout.on("line", (line) => {
       const m = /listening on (http:\/\/\S+)/.exec(line);
       if (!m?.[1]) return;
       clearTimeout(timer);
@@ -69,7 +72,7 @@ export function spawnServer(databaseUrl: string, options: SpawnOptions = {}): Pr
       resolve({
         url: m[1],
         child,
-        stderr,
+        output,
         rss: () => residentBytes(child.pid),
         async kill9() {
           child.kill("SIGKILL");

@@ -24,13 +24,17 @@ const types = {
 function translate(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (code === "23505") return new UniqueViolation((err as Error).message, err);
+  if (code === "53100") return new StoreUnavailable(`PostgreSQL disk full: ${(err as Error).message}`, err, "full");
+  if (code === "25006") return new StoreUnavailable(`PostgreSQL is read-only (a standby?): ${(err as Error).message}`, err, "read_only");
   if (typeof code === "string" && UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) {
     return new StoreUnavailable(`PostgreSQL unavailable: ${(err as Error).message}`, err);
   }
   if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ETIMEDOUT" || code === "EPIPE") {
     return new StoreUnavailable(`PostgreSQL unreachable: ${(err as Error).message}`, err);
   }
-  if (err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message)) {
+  // pg's own messages for a session that is gone: cut mid-query, or already broken when the next
+  // statement of the transaction is sent ("Client has encountered a connection error and is not queryable").
+  if (err instanceof Error && /Connection terminated|is not queryable|timeout exceeded when trying to connect/i.test(err.message)) {
     return new StoreUnavailable(`PostgreSQL unreachable: ${err.message}`, err);
   }
   return err;
