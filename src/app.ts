@@ -110,7 +110,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
-  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
+  const server = buildServer(apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes]), services, { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs, headersTimeoutMs: config.headersTimeoutMs });
 
   // Scheduled jobs (expiry sweeps, the payment poller): every instance ticks, and the one that
   // claims the tick's slot in the database runs it, so each run happens exactly once.

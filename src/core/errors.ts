@@ -32,6 +32,8 @@ export type ErrorCode =
   | "unauthenticated"
   | "forbidden"
   | "payload_too_large"
+  | "headers_too_large"
+  | "request_timeout"
   | "unsupported_media_type"
   | "method_not_allowed"
   // infrastructure

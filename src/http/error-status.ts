@@ -42,6 +42,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, { status: number; type: Er
   unauthenticated: { status: 401, type: "authentication_error" },
   forbidden: { status: 403, type: "permission_error" },
   payload_too_large: { status: 413, type: "request_too_large" },
+  headers_too_large: { status: 431, type: "request_too_large" },
+  request_timeout: { status: 408, type: "invalid_request_error" },
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   service_unavailable: { status: 503, type: "overloaded_error" },

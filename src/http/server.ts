@@ -5,7 +5,7 @@
 // A handler may return a `write` function to stream its own body (the gateway's SSE).
 
 import { createHash } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { Admin } from "../app/admin.js";
 import { allows, authenticate, canSeeOrg, type Permission, type Principal } from "../app/auth.js";
@@ -137,13 +137,30 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   const router = new Router<AnyRoute>();
   for (const r of routes) router.add(r.method, r.path, r);
 
-  const server = createServer((req, res) => {
+  // Slow clients (slowloris): the headers must arrive within headersTimeoutMs and the whole request,
+  // body included, within requestTimeoutMs, else 408 and the socket is closed. Node checks these
+  // bounds every connectionsCheckingInterval (30 s by default: far too coarse for a 10 s bound).
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs / 2), requestTimeout: options.requestTimeoutMs, headersTimeout: options.headersTimeoutMs }, (req, res) => {
     void handle(req, res);
   });
-  // Slow clients: a request must arrive whole within these bounds.
-  server.requestTimeout = options.requestTimeoutMs;
-  server.headersTimeout = options.headersTimeoutMs;
   server.keepAliveTimeout = 5_000;
+  // What Node's HTTP parser refuses before any route sees it (malformed request lines or headers,
+  // headers over 16 KiB, a request too slow to arrive) still leaves in the one error envelope.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const error =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? domainError("headers_too_large", "The request headers are too large (at most 16 KiB).")
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? domainError("request_timeout", `The request did not arrive in time (headers within ${options.headersTimeoutMs / 1000} s, the whole request within ${options.requestTimeoutMs / 1000} s).`)
+          : domainError("invalid_request", "The request is not valid HTTP/1.1.");
+    const { status } = ERROR_STATUS[error.code];
+    const text = JSON.stringify(errorBody(error, newId("request")));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newId("request");
