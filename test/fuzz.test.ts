@@ -214,11 +214,12 @@ function hostileRequest(op: Operation, ids: Ids, keys: readonly string[]): fc.Ar
 
 // ------------------------------------------------------------------ the checks
 
-const tally = { requests: 0, serverErrors: 0 };
+const tally = { requests: 0, serverErrors: 0, byStatus: new Map<number, number>() };
 
 /** Never a 5xx; an error is the one envelope with a known code whose status is the table's. */
 function check(what: string, r: RawAnswer): void {
   tally.requests++;
+  tally.byStatus.set(r.status, (tally.byStatus.get(r.status) ?? 0) + 1);
   if (r.status >= 500) tally.serverErrors++;
   assert.ok(r.status < 500, `${what} → ${r.status} ${r.body.slice(0, 400)}`);
   if (r.status < 400) return;
@@ -334,7 +335,8 @@ describe("hostile input against every operation in /openapi.json", () => {
     const v = (await (await fetch(`${server.url}/v1/ledger/verify`, { headers: { "x-api-key": platformKey } })).json()) as { ok: boolean; violations: unknown[] };
     assert.deepEqual(v.violations, []);
     const rss = server.rss();
-    t.diagnostic(`requests ${tally.requests}, 5xx ${tally.serverErrors}; server RSS ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(rss / 2 ** 20)} MiB after`);
+    const statuses = [...tally.byStatus].sort(([a], [b]) => a - b).map(([k, n]) => `${k}×${n}`).join(" ");
+    t.diagnostic(`requests ${tally.requests} (${statuses}), 5xx ${tally.serverErrors}; server RSS ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(rss / 2 ** 20)} MiB after`);
     assert.equal(tally.serverErrors, 0);
     assert.ok(rss < RSS_LIMIT, `server RSS ${Math.round(rss / 2 ** 20)} MiB stays under ${RSS_LIMIT / 2 ** 20} MiB`);
   });
