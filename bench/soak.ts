@@ -17,6 +17,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { postgresBackend } from "../test/support/backends.js";
 import { checkAcknowledged, checkPayments, eventually, MixedLoad, overdueHolds, rng, setupTenants, type Ack, type LoadCounts } from "../test/support/mixed-load.js";
@@ -53,15 +54,23 @@ interface Sample {
   readonly rss: number;
 }
 
+/** Preloaded into the steady server: SIGUSR2 → full GC → `heap-probe <heapUsed> …` on stderr. */
+const HEAP_PROBE = fileURLToPath(new URL("./heap-probe.js", import.meta.url));
+
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 
 function add(a: LoadCounts, b: LoadCounts): LoadCounts {
@@ -106,10 +115,13 @@ async function main(): Promise<number> {
   const servers: ServerProcess[] = [];
   try {
     const platformKey = await prepareDatabase(db, async (app) => (await app.services.admin.createPlatformKey("soak")).secret);
-    const steady = await spawnServer(db, { env: ENV });
+    const steady = await spawnServer(db, { env: ENV, nodeArgs: ["--expose-gc", "--import", HEAP_PROBE] });
     servers.push(steady);
     const tenants = await setupTenants(steady.url, platformKey, 8, { credits: 200 * USD, autoReload: { threshold: 50 * USD, amount: 100 * USD } });
-    const options = { concurrency, ttlSeconds: TTL_SECONDS, thinkMs, gateway: true };
+    // Purchases at 2% keep buying roughly in step with spending, as in a real organization: at
+    // 10% (the crash suite's mix) every organization piles up hundreds of live purchase grants,
+    // and each authorization's snapshot (which loads them all) grows with the run.
+    const options = { concurrency, ttlSeconds: TTL_SECONDS, thinkMs, gateway: true, purchaseShare: 0.02 };
     const steadyLoad = new MixedLoad(tenants, random, { ...options, keyPrefix: `soak-${seed}-s` });
     const victimLoad = new MixedLoad(tenants, random, { ...options, keyPrefix: `soak-${seed}-v` });
     const end = new AbortController();
@@ -117,11 +129,19 @@ async function main(): Promise<number> {
     let kills = 0;
     setTimeout(() => end.abort(), durationMs).unref();
 
-    // Memory of the steady server, every 5 s.
+    // Memory of the steady server: RSS every 5 s; the live heap after a full GC every 30 s.
     const samples: Sample[] = [];
+    const heap: Sample[] = [];
     const sampler = (async () => {
-      while (!end.signal.aborted) {
+      for (let i = 0; !end.signal.aborted; i++) {
         samples.push({ at: Date.now() - started, rss: steady.rss() });
+        if (i % 6 === 5) {
+          const seen = steady.output.length;
+          steady.child.kill("SIGUSR2");
+          await sleep(500);
+          const line = steady.output.slice(seen).find((l) => l.startsWith("heap-probe "));
+          if (line) heap.push({ at: Date.now() - started, rss: Number(line.split(" ")[1]) });
+        }
         await sleep(5_000, end.signal);
       }
     })();
@@ -171,9 +191,14 @@ async function main(): Promise<number> {
     // live heap stays flat), so compare the median of the first minute after the warm-up with the
     // median of the last minute (a shorter run: its first and last fifth).
     const window = Math.min(60_000, (elapsed - warmupMs) / 5);
-    const first = median(samples.filter((s) => s.at >= warmupMs && s.at < warmupMs + window).map((s) => s.rss));
-    const last = median(samples.filter((s) => s.at >= elapsed - window).map((s) => s.rss));
+    const firstOf = (xs: Sample[]) => median(xs.filter((s) => s.at >= warmupMs && s.at < warmupMs + Math.max(window, 30_000)).map((s) => s.rss));
+    const lastOf = (xs: Sample[]) => median(xs.filter((s) => s.at >= elapsed - Math.max(window, 30_000)).map((s) => s.rss));
+    const first = firstOf(samples);
+    const last = lastOf(samples);
     const growth = first > 0 ? ((last - first) / first) * 100 : 0;
+    const heapFirst = firstOf(heap);
+    const heapLast = lastOf(heap);
+    const heapGrowth = heapFirst > 0 ? ((heapLast - heapFirst) / heapFirst) * 100 : 0;
     const peak = Math.max(...samples.map((s) => s.rss));
     const lost = replay.lost.length + payments.lostSuccesses.length + (payments.pending > 0 ? payments.pending : 0);
     const doubled = replay.doubleApplied.length + payments.doubleGranted.length;
@@ -196,7 +221,9 @@ async function main(): Promise<number> {
       ["steady server RSS after warm-up (median of a minute)", mib(first)],
       ["steady server RSS at the end (median of the last minute)", mib(last)],
       ["steady server RSS peak", mib(peak)],
-      ["memory growth after warm-up", `${growth.toFixed(1)}%`],
+      ["memory growth after warm-up (RSS)", `${growth.toFixed(1)}%`],
+      ["live heap after a full GC: after warm-up → at the end", `${mib(heapFirst)} → ${mib(heapLast)} (${heapGrowth.toFixed(1)}%)`],
+      ["live heap samples (every 30 s)", heap.map((h) => (h.rss / 2 ** 20).toFixed(1)).join(" ")],
     ];
     process.stdout.write(`\nsoak summary\n${rows.map(([k, v]) => `  ${k.padEnd(58)} ${v}`).join("\n")}\n`);
     for (const x of [...replay.lost, ...replay.doubleApplied, ...payments.doubleGranted, ...payments.lostSuccesses].slice(0, 20)) process.stdout.write(`  ! ${x}\n`);

@@ -119,16 +119,18 @@ export function errorReply(error: DomainError, requestId: string, now: number): 
 }
 
 /**
- * The answer when the database refuses service (driver.ts StoreUnavailable): nothing was written,
- * so the request may be retried as is, after retry-after seconds.
+ * The answer when the database refuses service (driver.ts StoreUnavailable), with retry-after. A
+ * full or read-only database wrote nothing; a connection lost during COMMIT may have committed, so
+ * the advice is always to retry with the same Idempotency-Key, which is never applied twice.
  */
 function unavailableReply(reason: unknown, requestId: string, now: number): Reply {
+  const retry = "retry with the same Idempotency-Key (never applied twice)";
   const [error, retryAfter] =
     reason === "full"
-      ? [domainError("storage_full", "The database's disk is full, so nothing was written; retry after the operator frees space."), "30"]
+      ? [domainError("storage_full", `The database's disk is full; nothing was written. Once the operator frees space, ${retry}.`), "30"]
       : reason === "read_only"
-        ? [domainError("service_unavailable", "The database is read-only, so nothing was written; retry after the operator makes it writable."), "30"]
-        : [domainError("service_unavailable", "The database is unavailable, so nothing was written; retry shortly."), "2"];
+        ? [domainError("service_unavailable", `The database is read-only; nothing was written. Once the operator makes it writable, ${retry}.`), "30"]
+        : [domainError("service_unavailable", `The database is unavailable; ${retry} shortly.`), "2"];
   const reply = errorReply(error, requestId, now);
   return { ...reply, headers: { ...reply.headers, "retry-after": retryAfter } };
 }

@@ -141,6 +141,8 @@ export interface LoadOptions {
   readonly maxAcks?: number;
   /** Each loop pauses up to this many ms between requests (a paced load instead of a flood). */
   readonly thinkMs?: number;
+  /** Share of requests that are purchases (default 0.1). Lower keeps buying in step with spending. */
+  readonly purchaseShare?: number;
 }
 
 /**
@@ -209,26 +211,27 @@ export class MixedLoad {
     let path: string;
     let body: unknown;
     if (this.options.gateway === true && r < 0.15) return this.gateway(url, t);
-    if (r < 0.5 || this.open.length === 0) {
-      op = "authorize";
-      path = `${base}/authorize`;
-      body = { model: "claude-haiku-4-5", amount: String(Math.floor(1 + this.random() * 200) * 10_000), ttl_seconds: this.options.ttlSeconds };
-    } else if (r < 0.9) {
-      const i = Math.floor(this.random() * this.open.length);
-      const [h] = this.open.splice(i, 1);
-      if (!h) return;
-      const settle = this.random() < 0.8;
-      op = settle ? "settle" : "release";
-      path = `${base.replace(t.orgId, h.orgId)}/holds/${h.id}/${op}`;
-      body = settle ? { amount: String(Math.floor(this.random() * h.amount)) } : undefined;
-      return this.send(url, op, h.orgId, h.key, key, path, body);
-    } else {
+    const buy = this.options.purchaseShare ?? 0.1;
+    if (r >= 1 - buy) {
       op = "purchase";
       path = `${base}/purchases`;
       const c = this.random();
       const pm = c < 0.7 ? t.card : c < 0.85 ? t.flakyCard : t.declinedCard;
       if (pm !== t.card) this.counts.paymentFaults++;
       body = { amount: String((5 + Math.floor(this.random() * 16)) * USD), payment_method_id: pm };
+    } else if (r < 0.5 || this.open.length === 0) {
+      op = "authorize";
+      path = `${base}/authorize`;
+      body = { model: "claude-haiku-4-5", amount: String(Math.floor(1 + this.random() * 200) * 10_000), ttl_seconds: this.options.ttlSeconds };
+    } else {
+      const i = Math.floor(this.random() * this.open.length);
+      const [h] = this.open.splice(i, 1);
+      if (!h) return;
+      const settle = this.random() < 0.8;
+      op = settle ? "settle" : "release";
+      path = `/v1/organizations/${h.orgId}/holds/${h.id}/${op}`;
+      body = settle ? { amount: String(Math.floor(this.random() * h.amount)) } : undefined;
+      return this.send(url, op, h.orgId, h.key, key, path, body);
     }
     return this.send(url, op, t.orgId, t.key, key, path, body);
   }

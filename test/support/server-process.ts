@@ -35,12 +35,14 @@ export interface SpawnOptions {
    */
   readonly shellPrefix?: string;
   readonly startTimeoutMs?: number;
+  /** Options for node itself, before the script (e.g. `--expose-gc`, `--import <file>`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 const exited = (c: ChildProcess): Promise<void> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
 
 export function spawnServer(databaseUrl: string, options: SpawnOptions = {}): Promise<ServerProcess> {
-  const args = [MAIN, "serve", "--port", "0", "--no-demo", "--database", databaseUrl];
+  const args = [...(options.nodeArgs ?? []), MAIN, "serve", "--port", "0", "--no-demo", "--database", databaseUrl];
   const env = { ...process.env, USAGE_CREDITS_LOG: "error", ...(options.env ?? {}) };
   const child =
     options.shellPrefix !== undefined

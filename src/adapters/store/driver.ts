@@ -32,7 +32,7 @@ export interface SqlDriver {
 /**
  * Why the database refuses service: it cannot be reached (or is shutting down), it is read-only,
  * or its disk is full. The HTTP edge answers 503 service_unavailable for the first two and 507
- * storage_full for the last, each with retry-after: nothing was written, the request may be retried.
+ * storage_full for the last, each with retry-after; a retry with the same idempotency key is safe.
  */
 export type UnavailableReason = "unreachable" | "read_only" | "full";
 
