@@ -37,8 +37,10 @@ for (const backend of backends()) {
       const platformKey = await prepareDatabase(db, async (app) => (await app.services.admin.createPlatformKey("crash suite")).secret);
       let server: ServerProcess = await spawnServer(db, { env: ENV });
       try {
-        const tenants = await setupTenants(server.url, platformKey, 4, { credits: 40 * USD, autoReload: { threshold: 20 * USD, amount: 20 * USD } });
-        const load = new MixedLoad(tenants, random, { concurrency: 12, ttlSeconds: TTL_SECONDS, keyPrefix: `crash-${SEED}-${backend.name}` });
+        // Credits just above the reload threshold, and purchases rare enough that spending wins: the
+        // first settles of every organization trigger auto-reloads, which the kills then interrupt.
+        const tenants = await setupTenants(server.url, platformKey, 4, { credits: 25 * USD, autoReload: { threshold: 20 * USD, amount: 5 * USD } });
+        const load = new MixedLoad(tenants, random, { concurrency: 12, ttlSeconds: TTL_SECONDS, keyPrefix: `crash-${SEED}-${backend.name}`, purchaseShare: 0.02 });
         for (let cycle = 0; cycle < CYCLES; cycle++) {
           const stop = new AbortController();
           const running = load.run(server.url, stop.signal);
@@ -62,13 +64,13 @@ for (const backend of backends()) {
         assert.deepEqual(overdue, [], "no hold pending past its time to live");
 
         const { lost, doubleApplied } = await checkAcknowledged(server.url, load.acks, tenants);
-        t.diagnostic(`acknowledged ${load.acks.length}: lost ${lost.length}, double-applied ${doubleApplied.length + payments.doubleGranted.length}; payments ${payments.payments} (${payments.succeeded} succeeded)`);
+        const reloads = await sql(db, "SELECT count(*) AS n FROM payments WHERE purpose = 'auto_reload' AND status = 'succeeded'");
+        t.diagnostic(`acknowledged ${load.acks.length}: lost ${lost.length}, double-applied ${doubleApplied.length + payments.doubleGranted.length}; payments ${payments.payments} (${payments.succeeded} succeeded, ${String(reloads[0]?.["n"])} auto-reloads)`);
         assert.deepEqual(lost, [], "every acknowledged operation is present");
         assert.deepEqual(doubleApplied, [], "no acknowledged operation was applied again");
         assert.deepEqual(payments.doubleGranted, [], "no payment granted twice");
         assert.deepEqual(payments.lostSuccesses, [], "no successful payment lost");
         assert.ok(load.acks.some((a) => a.op === "settle") && load.acks.some((a) => a.op === "purchase"), "the load settled and purchased");
-        const reloads = await sql(db, "SELECT count(*) AS n FROM payments WHERE purpose = 'auto_reload' AND status = 'succeeded'");
         assert.ok(Number(reloads[0]?.["n"]) > 0, "the settles triggered auto-reloads");
 
         const verify = await fetch(`${server.url}/v1/ledger/verify`, { headers: { "x-api-key": platformKey } });
