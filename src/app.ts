@@ -132,8 +132,8 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   const routes = apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
   const server = buildServer(routes, services, {
     maxBodyBytes: config.maxBodyBytes,
-    requestTimeoutMs: 30_000,
-    headersTimeoutMs: 10_000,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
     security: config.security,
     legacyResponseFields: config.legacyResponseFields,
     pages: dashboardPages(loadDashboardFiles()),

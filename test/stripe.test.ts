@@ -3,7 +3,9 @@
 // reached through the SDK's host/port/protocol settings. Proves: a success charges and grants once;
 // a decline grants nothing; a webhook with a bad signature is rejected; the same webhook delivered
 // twice and out of order grants once; a lost answer stays pending and a webhook (or the poller)
-// resolves it once; a success for a payment we marked failed is refunded exactly once. The fake's
+// resolves it once; a success for a payment we marked failed is refunded exactly once. Payment
+// faults: Stripe answering 500 (having charged, or not), answering too slowly (once, or past every
+// retry), failing the poller's retrieve: never a double grant, never a lost success. The fake's
 // PaymentIntents prove "one charge", the grants and /v1/ledger/verify prove "one grant".
 
 import assert from "node:assert/strict";
@@ -26,7 +28,8 @@ for (const backend of backends()) {
         USAGE_CREDITS_STRIPE_SECRET_KEY: fake.secretKey,
         USAGE_CREDITS_STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
         USAGE_CREDITS_STRIPE_API_BASE: fake.url,
-        USAGE_CREDITS_STRIPE_TIMEOUT_SECONDS: "5",
+        // Short, so the slow-API faults below time out quickly; loopback answers in milliseconds.
+        USAGE_CREDITS_STRIPE_TIMEOUT_SECONDS: "2",
       });
       assert.ok(h.app.services.moneyIn.provider instanceof StripeProvider, "USAGE_CREDITS_PAYMENT_PROVIDER=stripe picks the Stripe adapter");
     });
@@ -278,6 +281,86 @@ for (const backend of backends()) {
         assert.equal(r.body["handled"], false);
         assert.equal(r.body["reason"], reason);
       }
+      assert.equal((await purchaseGrants(orgId)).length, 1);
+    });
+
+    // ------------------------------------------------------------ payment faults
+
+    test("fault: Stripe answers 500 after charging (the key remembers the 500): pending, the poller's retries change nothing, the webhook grants once", async () => {
+      const { orgId } = await setup();
+      const pm = await addMethod(orgId, "pm_card_visa");
+      fake.failNext(1, { processed: true });
+      const r = await buy(orgId, pm, 30, "fault-500-processed");
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const paymentId = String(r.body["id"]);
+      assert.equal((await h.app.services.moneyIn.resolvePending()).resolved, 0, "the replayed 500 leaves it pending");
+      const [pi, ...more] = intentsOf(paymentId);
+      assert.ok(pi);
+      assert.equal(more.length, 0, "one PaymentIntent however often it is retried");
+      for (const e of [eventOf(pi.id, "payment_intent.succeeded"), eventOf(pi.id, "payment_intent.succeeded")]) assert.equal((await deliver(e)).status, 200);
+      assert.equal((await payment(orgId, paymentId))["status"], "succeeded");
+      assert.equal((await buy(orgId, pm, 30, "fault-500-processed")).body["id"], paymentId, "a replay names the same payment");
+      assert.equal((await purchaseGrants(orgId)).length, 1, "exactly one grant");
+    });
+
+    test("fault: Stripe answers 503 before doing anything (twice, past the SDK's retry): pending; the poller's retry with the same key charges once and grants once", async () => {
+      const { orgId } = await setup();
+      const pm = await addMethod(orgId, "pm_card_visa");
+      fake.failNext(2, { status: 503 });
+      const r = await buy(orgId, pm, 20);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const paymentId = String(r.body["id"]);
+      assert.equal(intentsOf(paymentId).length, 0, "nothing charged yet");
+      assert.equal((await h.app.services.moneyIn.resolvePending()).resolved, 1);
+      assert.equal((await h.app.services.moneyIn.resolvePending()).checked, 0, "nothing left pending");
+      assert.equal(intentsOf(paymentId).length, 1, "one charge");
+      const [pi] = intentsOf(paymentId);
+      assert.ok(pi);
+      assert.equal((await deliver(eventOf(pi.id, "payment_intent.succeeded"))).status, 200, "the late webhook is harmless");
+      assert.equal((await payment(orgId, paymentId))["status"], "succeeded");
+      assert.equal((await purchaseGrants(orgId)).length, 1);
+    });
+
+    test("fault: a slow answer (past the timeout once): the SDK's retry with the same key gets Stripe's memory; one charge, one grant", async () => {
+      const { orgId } = await setup();
+      const pm = await addMethod(orgId, "pm_card_visa");
+      fake.delayNext(1, 2_500);
+      const r = await buy(orgId, pm, 15);
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const paymentId = String(r.body["id"]);
+      assert.equal(intentsOf(paymentId).length, 1);
+      assert.equal((await purchaseGrants(orgId)).length, 1);
+    });
+
+    test("fault: slow past every retry: pending, not failed; the poller learns the success later and grants once", async () => {
+      const { orgId } = await setup();
+      const pm = await addMethod(orgId, "pm_card_visa");
+      fake.delayNext(2, 2_500);
+      const r = await buy(orgId, pm, 12);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const paymentId = String(r.body["id"]);
+      assert.equal((await h.app.services.moneyIn.resolvePending()).resolved, 1);
+      assert.equal((await payment(orgId, paymentId))["status"], "succeeded", "the success was not lost");
+      assert.equal(intentsOf(paymentId).length, 1, "one charge");
+      assert.equal((await purchaseGrants(orgId)).length, 1, "one grant");
+    });
+
+    test("fault: the poller's retrieve fails with 500: still pending, nothing granted; once Stripe answers, granted once", async () => {
+      const { orgId } = await setup();
+      const r = await buy(orgId, await addMethod(orgId, "pm_card_processing"), 18);
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const paymentId = String(r.body["id"]);
+      const [pi] = intentsOf(paymentId);
+      assert.ok(pi);
+      fake.settle(pi.id);
+      fake.failNext(5, { kind: "retrieve" });
+      assert.equal((await h.app.services.moneyIn.resolvePending()).resolved, 0);
+      assert.equal((await payment(orgId, paymentId))["status"], "pending");
+      assert.equal((await purchaseGrants(orgId)).length, 0);
+      fake.failNext(0, { kind: "retrieve" });
+      assert.equal((await h.app.services.moneyIn.resolvePending()).resolved, 1);
+      assert.equal((await h.app.services.moneyIn.resolvePending()).checked, 0);
+      assert.equal((await payment(orgId, paymentId))["status"], "succeeded");
       assert.equal((await purchaseGrants(orgId)).length, 1);
     });
   });

@@ -17,6 +17,9 @@ export interface Config {
   readonly pgPoolSize: number;
   readonly sweepIntervalMs: number;
   readonly maxBodyBytes: number;
+  /** Slow clients (slowloris): a request's headers must arrive within this, the whole request within requestTimeoutMs. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly logLevel: "info" | "error";
   readonly dataDir: string;
   /** Purchases, bundles, auto-reload and the payment provider (config-money-in.ts). */
@@ -41,7 +44,9 @@ export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ["USAGE_CREDITS_MAX_BATCH", "256", "most money operations committed in one transaction"],
   ["USAGE_CREDITS_PG_POOL", "8", "PostgreSQL connections per instance"],
   ["USAGE_CREDITS_SWEEP_SECONDS", "30", "how often expired holds and grants are swept"],
-  ["USAGE_CREDITS_MAX_BODY_BYTES", "1048576", "largest request body accepted"],
+  ["USAGE_CREDITS_MAX_BODY_BYTES", "1048576", "largest request body accepted (larger: 413 payload_too_large)"],
+  ["USAGE_CREDITS_HEADERS_TIMEOUT_SECONDS", "10", "a client must send its request headers within this (else 408 and the socket is closed)"],
+  ["USAGE_CREDITS_REQUEST_TIMEOUT_SECONDS", "30", "a client must send its whole request, body included, within this (else 408)"],
   ["USAGE_CREDITS_LOG", "info", "info (a line per request) or error"],
   ["USAGE_CREDITS_DATA_DIR", "./data", "where the embedded database and demo credentials live"],
   ["USAGE_CREDITS_LEGACY_RESPONSE_FIELDS", "true", "also answer with the old field names (extra_usage, extra_usage_enabled) beside the new ones"],
@@ -52,6 +57,13 @@ export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ...DASHBOARD_ENV_HELP,
 ];
 
+
+function requestTimeouts(env: NodeJS.ProcessEnv): { headersTimeoutMs: number; requestTimeoutMs: number } {
+  const headers = envInt(env, "USAGE_CREDITS_HEADERS_TIMEOUT_SECONDS", 10, 1, 3600);
+  const request = envInt(env, "USAGE_CREDITS_REQUEST_TIMEOUT_SECONDS", 30, 1, 3600);
+  if (request < headers) throw new Error("USAGE_CREDITS_REQUEST_TIMEOUT_SECONDS must be at least USAGE_CREDITS_HEADERS_TIMEOUT_SECONDS");
+  return { headersTimeoutMs: headers * 1000, requestTimeoutMs: request * 1000 };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<string, string | undefined> = {}): Config {
   const dataDir = flags["data-dir"] ?? env["USAGE_CREDITS_DATA_DIR"] ?? "./data";
@@ -68,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     pgPoolSize: envInt(env, "USAGE_CREDITS_PG_POOL", 8, 1, 200),
     sweepIntervalMs: envInt(env, "USAGE_CREDITS_SWEEP_SECONDS", 30, 1, 86_400) * 1000,
     maxBodyBytes: envInt(env, "USAGE_CREDITS_MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
+    ...requestTimeouts(env),
     logLevel: log,
     dataDir,
     moneyIn: loadMoneyInConfig(env),

@@ -36,11 +36,14 @@ export type ErrorCode =
   | "too_many_sign_in_attempts"
   | "csrf_token_invalid"
   | "payload_too_large"
+  | "headers_too_large"
+  | "request_timeout"
   | "unsupported_media_type"
   | "method_not_allowed"
   | "too_many_auth_failures"
   // infrastructure
   | "service_unavailable"
+  | "storage_full"
   | "internal_error";
 
 export interface DomainError {

@@ -45,9 +45,13 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, { status: number; type: Er
   too_many_sign_in_attempts: { status: 429, type: "rate_limit_error" },
   csrf_token_invalid: { status: 403, type: "permission_error" },
   payload_too_large: { status: 413, type: "request_too_large" },
+  headers_too_large: { status: 431, type: "request_too_large" },
+  request_timeout: { status: 408, type: "invalid_request_error" },
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   too_many_auth_failures: { status: 429, type: "rate_limit_error" },
   service_unavailable: { status: 503, type: "overloaded_error" },
+  // The database's disk is full: nothing was written; retry after an operator frees space.
+  storage_full: { status: 507, type: "api_error" },
   internal_error: { status: 500, type: "api_error" },
 };

@@ -7,7 +7,7 @@
 // sample of the request metrics; handlers run in the caller's actor context (the audit log's "who").
 
 import { createHash } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { z } from "zod";
 import type { Admin } from "../app/admin.js";
 import { actingAs } from "../app/audit.js";
@@ -172,6 +172,23 @@ export function errorReply(error: DomainError, requestId: string, now: number): 
   return { status: ERROR_STATUS[error.code].status, body: errorBody(error, requestId), headers };
 }
 
+/**
+ * The answer when the database refuses service (driver.ts StoreUnavailable), with retry-after. A
+ * full or read-only database wrote nothing; a connection lost during COMMIT may have committed, so
+ * the advice is always to retry with the same Idempotency-Key, which is never applied twice.
+ */
+function unavailableReply(reason: unknown, requestId: string, now: number): Reply {
+  const retry = "retry with the same Idempotency-Key (never applied twice)";
+  const [error, retryAfter] =
+    reason === "full"
+      ? [domainError("storage_full", `The database's disk is full; nothing was written. Once the operator frees space, ${retry}.`), "30"]
+      : reason === "read_only"
+        ? [domainError("service_unavailable", `The database is read-only; nothing was written. Once the operator makes it writable, ${retry}.`), "30"]
+        : [domainError("service_unavailable", `The database is unavailable; ${retry} shortly.`), "2"];
+  const reply = errorReply(error, requestId, now);
+  return { ...reply, headers: { ...reply.headers, "retry-after": retryAfter } };
+}
+
 export function buildServer(routes: readonly AnyRoute[], services: Services, options: ServerOptions): Server {
   const router = new Router<AnyRoute>();
   for (const r of routes) router.add(r.method, r.path, r);
@@ -179,13 +196,30 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   const limiter = new AuthFailureLimiter(options.security.authFailureLimit, options.security.authFailureWindowMs);
   const { metrics, log } = services;
 
-  const server = createServer((req, res) => {
+  // Slow clients (slowloris): the headers must arrive within headersTimeoutMs and the whole request,
+  // body included, within requestTimeoutMs, else 408 and the socket is closed. Node checks these
+  // bounds every connectionsCheckingInterval (30 s by default: far too coarse for a 10 s bound).
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs / 2), requestTimeout: options.requestTimeoutMs, headersTimeout: options.headersTimeoutMs }, (req, res) => {
     void handle(req, res);
   });
-  // Slow clients: a request must arrive whole within these bounds.
-  server.requestTimeout = options.requestTimeoutMs;
-  server.headersTimeout = options.headersTimeoutMs;
   server.keepAliveTimeout = 5_000;
+  // What Node's HTTP parser refuses before any route sees it (malformed request lines or headers,
+  // headers over 16 KiB, a request too slow to arrive) still leaves in the one error envelope.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const error =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? domainError("headers_too_large", "The request headers are too large (at most 16 KiB).")
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? domainError("request_timeout", `The request did not arrive in time (headers within ${options.headersTimeoutMs / 1000} s, the whole request within ${options.requestTimeoutMs / 1000} s).`)
+          : domainError("invalid_request", "The request is not valid HTTP/1.1.");
+    const { status } = ERROR_STATUS[error.code];
+    const text = JSON.stringify(errorBody(error, newId("request")));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newId("request");
@@ -205,8 +239,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         reply = errorReply(err.error, requestId, services.clock.now());
       } else if (err instanceof Error && err.name === "StoreUnavailable") {
         services.log.error("store unavailable", { request_id: requestId, error: err.message });
-        reply = errorReply(domainError("service_unavailable", "The database is unavailable; retry shortly."), requestId, services.clock.now());
-        reply = { ...reply, headers: { ...reply.headers, "retry-after": "2" } };
+        reply = unavailableReply((err as { reason?: unknown }).reason, requestId, services.clock.now());
       } else {
         services.log.error("unhandled error", { request_id: requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
         reply = errorReply(domainError("internal_error", "Something went wrong on our side; the request id identifies it in our logs."), requestId, services.clock.now());

@@ -90,6 +90,15 @@ export interface FakeStripe {
   readonly requests: Array<{ method: string; path: string; idempotencyKey: string | null }>;
   /** The next `count` PaymentIntent creations happen, but the connection drops before the answer. */
   loseAnswers(count: number): void;
+  /**
+   * The next `count` requests of `kind` are answered with Stripe's api_error and `status` (default
+   * 500). With `processed` a creation happens first and the key remembers the error, as Stripe's
+   * idempotency layer does for a 500 ("subsequent requests … return the same result, including 500
+   * errors"); without it nothing happens (a 502/503 in front of the API) and nothing is remembered.
+   */
+  failNext(count: number, options?: { kind?: "create" | "retrieve"; status?: number; processed?: boolean }): void;
+  /** The next `count` PaymentIntent creations are done at once but answered `ms` later (a slow API). */
+  delayNext(count: number, ms: number): void;
   /** A processing PaymentIntent succeeds. */
   settle(paymentIntentId: string): FakeEvent;
   /** The customer completes the authentication a declined off-session PaymentIntent asked for: it succeeds. */
@@ -111,6 +120,8 @@ export async function startFakeStripe(now: () => number): Promise<FakeStripe> {
   const idempotent = new Map<string, { method: string; path: string; params: string; status: number; body: string }>();
   const requests: FakeStripe["requests"] = [];
   let losing = 0;
+  const failing = { create: { count: 0, status: 500, processed: false }, retrieve: { count: 0, status: 500, processed: false } };
+  const delaying = { count: 0, ms: 0 };
   let seq = 0;
 
   const id = (prefix: string) => `${prefix}_${(++seq).toString(36).padStart(4, "0")}${randomBytes(6).toString("hex")}`;
@@ -288,6 +299,19 @@ export async function startFakeStripe(now: () => number): Promise<FakeStripe> {
     }
     const params = method === "GET" ? Object.fromEntries(url.searchParams) : parseForm(raw);
     const canonical = JSON.stringify(params);
+    const isCreate = method === "POST" && url.pathname === "/v1/payment_intents";
+    const isRetrieve = method === "GET" && url.pathname.startsWith("/v1/payment_intents/");
+    const fault = isCreate ? failing.create : isRetrieve ? failing.retrieve : undefined;
+    if (fault && fault.count > 0 && !(key !== null && idempotent.has(key))) {
+      fault.count--;
+      const body = JSON.stringify({ error: { type: "api_error", message: "An unknown error occurred (fake stripe: failNext)." } });
+      if (fault.processed && isCreate) {
+        route(method, url.pathname, params, key);
+        if (key !== null) idempotent.set(key, { method, path: url.pathname, params: canonical, status: fault.status, body });
+      }
+      reply(fault.status, body);
+      return;
+    }
     const prior = key !== null && method === "POST" ? idempotent.get(key) : undefined;
     let out: { status: number; body: string; replayed: boolean };
     if (prior) {
@@ -305,6 +329,11 @@ export async function startFakeStripe(now: () => number): Promise<FakeStripe> {
       losing--;
       res.socket?.destroy();
       return;
+    }
+    if (isCreate && delaying.count > 0) {
+      delaying.count--;
+      await new Promise((r) => setTimeout(r, delaying.ms));
+      if (res.destroyed) return; // the client gave up waiting
     }
     reply(out.status, out.body, out.replayed);
   }
@@ -335,6 +364,13 @@ export async function startFakeStripe(now: () => number): Promise<FakeStripe> {
     events: (piId) => events.filter((e) => piId === undefined || e.object["id"] === piId),
     loseAnswers(count) {
       losing = count;
+    },
+    failNext(count, options = {}) {
+      failing[options.kind ?? "create"] = { count, status: options.status ?? 500, processed: options.processed ?? false };
+    },
+    delayNext(count, ms) {
+      delaying.count = count;
+      delaying.ms = ms;
     },
     settle(piId) {
       const pi = mustGet(piId);

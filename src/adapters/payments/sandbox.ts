@@ -2,7 +2,8 @@
 // by the test card number (README "Money in"), like a card network's test mode. It keeps a ledger
 // of charges per idempotency key and, like Stripe, never charges the same key twice: a retry with
 // the key returns the first result. Tests read `charges()` to assert "exactly one charge".
-// State lives in memory (a restart forgets charges); a real provider replaces it in production.
+// State lives in memory (a restart forgets charges, and keys are forgotten after 24 hours, as
+// Stripe does); a real provider replaces it in production.
 
 import type { Micros } from "../../core/money.js";
 import type { Clock } from "../../ports/clock.js";
@@ -19,6 +20,8 @@ export const SANDBOX_CARDS: Readonly<Record<string, { behaviour: Behaviour; toke
   "4000000000000119": { behaviour: "timeout_once", token: "tok_sandbox_timeout_once", brand: "visa" },
   "4000000000000077": { behaviour: "pending", token: "tok_sandbox_pending", brand: "visa" },
 };
+
+const KEY_MEMORY_MS = 24 * 3_600_000;
 
 const BY_TOKEN = new Map(Object.entries(SANDBOX_CARDS).map(([number, c]) => [c.token, { ...c, last4: number.slice(-4) }]));
 
@@ -100,6 +103,7 @@ export class SandboxProvider implements PaymentProvider {
     }
     this.byKey.set(req.idempotencyKey, charge);
     this.byRef.set(charge.providerRef, charge);
+    this.forgetOld();
     // The charge happened, but the answer is lost on the way back: only the first attempt per key.
     if (behaviour === "timeout_once") throw new ProviderTimeout("sandbox: simulated network timeout (card 4000000000000119)");
     return this.result(charge);
@@ -111,7 +115,21 @@ export class SandboxProvider implements PaymentProvider {
     return this.result(c);
   }
 
-  /** The charge log: one entry per idempotency key ever charged (failed ones included). */
+  /**
+   * Like Stripe, remembers keys for 24 hours and no longer (money-in never retries a charge after
+   * 20 hours): a long-running sandbox server's memory stays bounded. Maps iterate in insertion
+   * order, which is creation order, so the oldest are at the front.
+   */
+  private forgetOld(): void {
+    const horizon = this.clock.now() - KEY_MEMORY_MS;
+    for (const [key, c] of this.byKey) {
+      if (c.createdAt >= horizon) break;
+      this.byKey.delete(key);
+      this.byRef.delete(c.providerRef);
+    }
+  }
+
+  /** The charge log: one entry per idempotency key charged in the last 24 hours (failed ones included). */
   charges(): SandboxCharge[] {
     return [...this.byKey.values()];
   }

@@ -24,13 +24,17 @@ const types = {
 function translate(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   if (code === "23505") return new UniqueViolation((err as Error).message, err);
+  if (code === "53100") return new StoreUnavailable(`PostgreSQL disk full: ${(err as Error).message}`, err, "full");
+  if (code === "25006") return new StoreUnavailable(`PostgreSQL is read-only (a standby?): ${(err as Error).message}`, err, "read_only");
   if (typeof code === "string" && UNAVAILABLE_CLASSES.some((c) => code.startsWith(c))) {
     return new StoreUnavailable(`PostgreSQL unavailable: ${(err as Error).message}`, err);
   }
   if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ETIMEDOUT" || code === "EPIPE") {
     return new StoreUnavailable(`PostgreSQL unreachable: ${(err as Error).message}`, err);
   }
-  if (err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message)) {
+  // pg's own messages for a session that is gone: cut mid-query, or already broken when the next
+  // statement of the transaction is sent ("Client has encountered a connection error and is not queryable").
+  if (err instanceof Error && /Connection terminated|is not queryable|timeout exceeded when trying to connect/i.test(err.message)) {
     return new StoreUnavailable(`PostgreSQL unreachable: ${err.message}`, err);
   }
   return err;
@@ -39,6 +43,11 @@ function translate(err: unknown): unknown {
 export function openPostgres(url: string, poolSize = 8): SqlDriver {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead
+  // A session that dies while checked out (the database crashed or shut down) emits "error" on its
+  // client, which the pool only listens to while the client is idle: without this listener that
+  // event would be an uncaught exception and take the whole server down. The failure reaches the
+  // query in flight (→ StoreUnavailable → 503); release(broken) then discards the client.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const queryable = (client: pg.PoolClient): Queryable => ({
     all: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rows as Row[],
     run: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rowCount ?? 0,
