@@ -7,13 +7,43 @@
 //     from the record (same hold, same charge, same payment), never done again;
 //   - every payment is granted at most once, every success exactly once (none left pending);
 //   - no hold is still pending past its time to live (the sweep runs after the restarts).
-// (An import is not part of the load: there is no import operation yet.)
+// The legacy importer (a CLI process on the same database) is killed with SIGKILL as soon as its
+// first batch of accounts has committed, then run again: every account ends up imported exactly
+// once, the reconciliation shows zero differences, a third run changes nothing, the ledger verifies.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { generateLegacyExport } from "../bench/legacy-export.js";
 import { backends } from "./support/backends.js";
 import { checkAcknowledged, checkPayments, eventually, MixedLoad, overdueHolds, rng, setupTenants, sql } from "./support/mixed-load.js";
 import { prepareDatabase, spawnServer, type ServerProcess } from "./support/server-process.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+const IMPORT_ACCOUNTS = 2_000;
+
+/** The CLI on `db`; resolves with its exit code and stdout, or is killed by `kill` once it resolves true. */
+function importCli(db: string, file: string, kill?: () => Promise<boolean>): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, "import", "extra-usage", file, "--database", db, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (kill) {
+      void (async () => {
+        while (child.exitCode === null && !(await kill())) await new Promise((r) => setTimeout(r, 10));
+        child.kill("SIGKILL");
+      })();
+    }
+  });
+}
 
 const SEED = Number(process.env["UC_CRASH_SEED"] ?? Date.now() % 1_000_000);
 const CYCLES = 4;
@@ -79,6 +109,39 @@ for (const backend of backends()) {
         assert.equal(v.ok, true);
       } finally {
         await server.stop();
+      }
+    });
+
+    test(`the importer killed -9 after its first committed batch, run again: every account exactly once, zero differences`, async (t) => {
+      const db = await backend.createDatabase();
+      await prepareDatabase(db, async () => undefined);
+      const dir = mkdtempSync(join(tmpdir(), "uc-import-crash-"));
+      try {
+        const file = join(dir, "export.jsonl");
+        writeFileSync(file, `${generateLegacyExport({ accounts: IMPORT_ACCOUNTS, now: Date.now(), format: "jsonl", idPrefix: "crash" }).join("\n")}\n`);
+        const imported = async () => Number((await sql(db, "SELECT count(*) AS n FROM legacy_imports"))[0]?.["n"]);
+        const orgs = async () => Number((await sql(db, "SELECT count(*) AS n FROM organizations"))[0]?.["n"]);
+        const orgsBefore = await orgs();
+
+        const killed = await importCli(db, file, async () => (await imported()) > 0);
+        const atKill = await imported();
+        t.diagnostic(`killed with ${atKill} of ${IMPORT_ACCOUNTS} accounts committed`);
+        assert.equal(killed.signal, "SIGKILL", `the import was cut mid-run:\n${killed.stdout}${killed.stderr}`);
+        assert.ok(atKill > 0 && atKill < IMPORT_ACCOUNTS, `the kill landed mid-import (${atKill} committed)`);
+        assert.equal((await orgs()) - orgsBefore, atKill, "an account is all or nothing: no organization without its import record");
+
+        const rerun = await importCli(db, file);
+        assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
+        const r = JSON.parse(rerun.stdout) as Record<string, number>;
+        assert.deepEqual([r["imported"], r["unchanged"], r["rejected"], r["conflicts"], r["failed"], r["differences"]], [IMPORT_ACCOUNTS - atKill, atKill, 0, 0, 0, 0]);
+        assert.equal((await orgs()) - orgsBefore, IMPORT_ACCOUNTS, "every account exactly once");
+
+        const third = JSON.parse((await importCli(db, file)).stdout) as Record<string, number>;
+        assert.deepEqual([third["imported"], third["unchanged"], third["differences"]], [0, IMPORT_ACCOUNTS, 0], "a third run changes nothing");
+        const verify = await prepareDatabase(db, (app) => app.services.admin.verify());
+        assert.deepEqual(verify.violations, [], "ledger verify after the killed import");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });
