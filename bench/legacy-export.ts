@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { LEGACY_CSV_COLUMNS } from "../src/core/legacy-export.js";
 import { microsToDecimal } from "../src/core/money.js";
+import { rng } from "../test/support/rng.js";
 
 export interface GenerateOptions {
   readonly accounts: number;
@@ -16,18 +17,6 @@ export interface GenerateOptions {
 }
 
 type Rec = Record<string, string | boolean | null>;
-
-/** A small deterministic PRNG (mulberry32): same seed, same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const usd = (micros: number): string => microsToDecimal(micros);
 const iso = (t: number): string => new Date(t).toISOString();

@@ -9,20 +9,9 @@
 // exactly once, and `checkHolds` that no hold outlives its time to live.
 
 import { openDriver } from "../../src/app.js";
+export { rng } from "./rng.js";
 
 type Json = Record<string, unknown>;
-
-/** A small, fast, seedable PRNG (mulberry32): the same seed replays the same choices. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export interface Tenant {
   readonly orgId: string;
