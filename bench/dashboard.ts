@@ -113,7 +113,7 @@ export async function dashboardBench(log: (line: string) => void = (l) => proces
         const api = Number(await p.evaluate(`Math.max(0, ...performance.getEntriesByType("resource").filter((e) => e.name.includes("/v1/")).map((e) => e.duration))`));
         return { ms, api };
       };
-      for (const name of ["overview", "usage", "credits", "limits", "members", "webhooks"]) {
+      for (const name of ["overview", "usage", "credits", "limits", "members", "webhooks", "audit"]) {
         await time(page, name); // warm-up: modules cached, statements prepared
         const runs: Array<{ ms: number; api: number }> = [];
         for (let i = 0; i < RUNS; i++) runs.push(await time(page, name));
