@@ -68,7 +68,7 @@ export interface Ctx<B, Q> {
   readonly services: Services;
   /** The request headers as received (lower-case names). */
   readonly headers: IncomingHttpHeaders;
-  /** The client's address as the socket sees it (sign-in throttling). */
+  /** The client's address: the socket's, or behind a trusted proxy the forwarded one (throttling). */
   readonly remoteAddress: string;
   /** The body's bytes as received (what a webhook signature is computed over). */
   readonly rawBody: Buffer;
@@ -344,7 +344,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       requestId,
       services,
       headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? "unknown",
+      remoteAddress: client,
       rawBody: raw,
       signal,
       idempotency<T>(present: (value: T) => unknown, status = route.success ?? 200): Idempotency<T> | undefined {
