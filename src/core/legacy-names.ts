@@ -44,13 +44,20 @@ export const toLegacyFields = (value: unknown): unknown => renameKeys(value, FIE
 /** Renames old field names to the new ones, recursively (an old-form request body or query). */
 export const fromLegacyFields = (value: unknown): unknown => renameKeys(value, OLD_FIELDS);
 
-/** Adds the old name beside each renamed field, recursively (current-form answers during the deprecation). */
-export function withLegacyFields(value: unknown, depth = 0): unknown {
+/**
+ * Adds the old name beside each renamed field, recursively (current-form answers during the
+ * deprecation). A value with no renamed field anywhere is returned as it is, not copied.
+ */
+export function withLegacyFields(value: unknown): unknown {
+  return hasKeyIn(value, FIELD_RENAMES) ? addLegacyFields(value) : value;
+}
+
+function addLegacyFields(value: unknown, depth = 0): unknown {
   if (depth > 64 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => withLegacyFields(v, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => addLegacyFields(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    const inner = withLegacyFields(v, depth + 1);
+    const inner = addLegacyFields(v, depth + 1);
     out[k] = inner;
     const old = own(FIELD_RENAMES, k);
     if (old !== undefined && !Object.hasOwn(value, old)) out[old] = inner;
@@ -59,10 +66,13 @@ export function withLegacyFields(value: unknown, depth = 0): unknown {
 }
 
 /** Does the value use an old field name anywhere (then the client speaks the old vocabulary)? */
-export function usesLegacyFields(value: unknown, depth = 0): boolean {
+export const usesLegacyFields = (value: unknown): boolean => hasKeyIn(value, OLD_FIELDS);
+
+/** Does a key of `table` appear anywhere in the value (to 64 levels, as the translations go)? */
+function hasKeyIn(value: unknown, table: Readonly<Record<string, string>>, depth = 0): boolean {
   if (depth > 64 || value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) return value.some((v) => usesLegacyFields(v, depth + 1));
-  return Object.entries(value).some(([k, v]) => Object.hasOwn(OLD_FIELDS, k) || usesLegacyFields(v, depth + 1));
+  if (Array.isArray(value)) return value.some((v) => hasKeyIn(v, table, depth + 1));
+  return Object.entries(value).some(([k, v]) => Object.hasOwn(table, k) || hasKeyIn(v, table, depth + 1));
 }
 
 /** The new event type an old one names, or the type itself. */

@@ -312,14 +312,16 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       }
       // PostgreSQL text cannot hold NUL; refuse it for every store alike.
       if (hasNul(parsed)) throw new HttpError(domainError("invalid_request", "Strings in the body may not contain a NUL character (\\u0000)."));
-      legacy ||= usesLegacyFields(parsed);
-      body = validate(route.body, fromLegacyFields(parsed), "body");
+      const oldNames = usesLegacyFields(parsed);
+      legacy ||= oldNames;
+      body = validate(route.body, oldNames ? fromLegacyFields(parsed) : parsed, "body");
     } else if (raw.length > 0 && route.rawBody !== true) {
       throw new HttpError(domainError("invalid_request", "This endpoint takes no body."));
     }
     const rawQuery = Object.fromEntries(url.searchParams);
-    legacy ||= usesLegacyFields(rawQuery);
-    const query = route.query ? validate(route.query, fromLegacyFields(rawQuery), "query") : {};
+    const oldQuery = usesLegacyFields(rawQuery);
+    legacy ||= oldQuery;
+    const query = route.query ? validate(route.query, oldQuery ? fromLegacyFields(rawQuery) : rawQuery, "query") : {};
 
     const idemHeader = req.headers["idempotency-key"];
     const idemKey = Array.isArray(idemHeader) ? idemHeader[0] : idemHeader;
