@@ -4,10 +4,10 @@
 import type { AuditAction, AuditActor, AuditEntry, AuditTargetType } from "../../core/audit.js";
 import type { AuditQuery, AuditTx } from "../../ports/audit-store.js";
 import type { Queryable, Row, SqlValue } from "./driver.js";
-import { marks, n, s, sOrNull } from "./sql-values.js";
+import { upsert } from "./sql-bulk.js";
+import { n, s, sOrNull } from "./sql-values.js";
 
 const COLS = ["id", "org_id", "at", "actor_type", "actor_id", "actor_member_id", "action", "target_type", "target_id", "before_json", "after_json", "request_id"];
-const CHUNK = 100;
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const parse = (v: unknown): unknown => (v === null || v === undefined ? null : (JSON.parse(s(v)) as unknown));
@@ -33,10 +33,7 @@ export class SqlAuditTx implements AuditTx {
   constructor(private readonly q: Queryable) {}
 
   async insert(entries: readonly AuditEntry[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += CHUNK) {
-      const part = entries.slice(i, i + CHUNK);
-      await this.q.run(`INSERT INTO audit_log (${COLS.join(", ")}) VALUES ${part.map(() => `(${marks(COLS.length)})`).join(", ")}`, part.flatMap(entryRow));
-    }
+    await upsert(this.q, "audit_log", COLS, ["id"], entries.map(entryRow), false); // insert only
   }
 
   async list(a: AuditQuery): Promise<AuditEntry[]> {

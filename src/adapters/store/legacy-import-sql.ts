@@ -1,7 +1,7 @@
 // SQL implementation of the legacy importer's records (migration 5: legacy_imports).
 
 import type { ImportedRows, LegacyImportRecord, LegacyImportTx } from "../../ports/legacy-import-store.js";
-import { reloadCols, reloadRow } from "./money-in-sql.js";
+import { methodCols, methodRow, reloadCols, reloadRow } from "./money-in-sql.js";
 import { limitCols, limitRow, memberCols, memberRow } from "./sql-store.js";
 import type { Queryable } from "./driver.js";
 import { inList, upsert } from "./sql-bulk.js";
@@ -12,14 +12,7 @@ export class SqlLegacyImportTx implements LegacyImportTx {
 
   async insertRows(r: ImportedRows): Promise<void> {
     await upsert(this.q, "members", memberCols, ["id"], r.members.map(memberRow), false);
-    await upsert(
-      this.q,
-      "payment_methods",
-      ["id", "org_id", "provider", "token", "brand", "last4", "created_at", "detached_at"],
-      ["id"],
-      r.paymentMethods.map((p) => [p.id, p.orgId, p.provider, p.token, p.brand, p.last4, p.createdAt, p.detachedAt]),
-      false,
-    );
+    await upsert(this.q, "payment_methods", methodCols, ["id"], r.paymentMethods.map(methodRow), false);
     await upsert(this.q, "auto_reload_settings", reloadCols, ["org_id"], r.autoReloads.map(reloadRow), false);
     await upsert(this.q, "spend_limits", limitCols, ["id"], r.limits.map((l) => limitRow(l, r.at)), false);
   }

@@ -21,6 +21,7 @@ import type {
 import type { MoneyInTx, PaymentResolution } from "../../ports/money-in-store.js";
 import type { Queryable, Row, SqlValue } from "./driver.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
+import { upsert } from "./sql-bulk.js";
 
 
 const paymentCols = [
@@ -83,6 +84,9 @@ const requestFrom = (r: Row): CreditRequest => ({
   createdAt: n(r["created_at"]),
 });
 
+export const methodCols = ["id", "org_id", "provider", "token", "brand", "last4", "created_at", "detached_at"];
+export const methodRow = (pm: PaymentMethod): SqlValue[] => [pm.id, pm.orgId, pm.provider, pm.token, pm.brand, pm.last4, pm.createdAt, pm.detachedAt];
+
 export const reloadCols = [
   "org_id", "enabled", "threshold", "mode", "amount", "target_balance", "payment_method_id", "monthly_cap",
   "consecutive_failures", "suspended", "last_failure_at", "last_skip_reason", "low_balance_notified", "updated_at",
@@ -134,9 +138,7 @@ export class SqlMoneyInTx implements MoneyInTx {
   constructor(private readonly q: Queryable) {}
 
   async insertPaymentMethod(pm: PaymentMethod): Promise<void> {
-    await this.q.run("INSERT INTO payment_methods (id, org_id, provider, token, brand, last4, created_at, detached_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-      pm.id, pm.orgId, pm.provider, pm.token, pm.brand, pm.last4, pm.createdAt, pm.detachedAt,
-    ]);
+    await upsert(this.q, "payment_methods", methodCols, ["id"], [methodRow(pm)], false);
   }
   async getPaymentMethod(id: string): Promise<PaymentMethod | undefined> {
     const r = (await this.q.all("SELECT * FROM payment_methods WHERE id = ?", [id]))[0];
