@@ -5,7 +5,7 @@
 // balancer). A session resolves to the same member Principal an API key does, so every role
 // check in auth.ts applies unchanged to the dashboard's requests.
 
-import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { domainError, fail, ok, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { appendAudit } from "./audit.js";
@@ -13,7 +13,7 @@ import type { Member, Organization } from "../core/model.js";
 import type { Clock } from "../ports/clock.js";
 import type { SessionRow } from "../ports/dashboard-store.js";
 import type { Store } from "../ports/store.js";
-import type { Principal } from "./auth.js";
+import { hashKey, type Principal } from "./auth.js";
 import type { DashboardConfig } from "../config/dashboard.js";
 
 // scrypt N=2^15, r=8, p=1: 32 MiB and ~50-100 ms per hash on a laptop core (OWASP's minimum is
@@ -49,8 +49,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** Verified against when the email is unknown, so a miss takes as long as a wrong password. */
 let decoy: Promise<string> | undefined;
-
-const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 
 export interface SignedIn {
   readonly token: string;
@@ -134,7 +132,7 @@ export class Sessions {
     const token = randomBytes(32).toString("base64url");
     const session: SessionRow = {
       id: newId("session", now),
-      tokenHash: sha256(token),
+      tokenHash: hashKey(token),
       memberId,
       csrfToken: randomBytes(24).toString("base64url"),
       createdAt: now,
@@ -155,7 +153,7 @@ export class Sessions {
     if (token.length < 20 || token.length > 100) return undefined;
     const now = this.clock.now();
     return this.store.read(async (tx) => {
-      const session = await tx.dashboard.findSession(sha256(token));
+      const session = await tx.dashboard.findSession(hashKey(token));
       if (!session || session.revokedAt !== null || session.expiresAt <= now) return undefined;
       const member = await tx.getMember(session.memberId);
       if (!member) return undefined;
@@ -181,8 +179,8 @@ export class Sessions {
   /** Constant-time comparison of the CSRF header with the session's token. */
   static csrfMatches(session: SessionRow, header: string | undefined): boolean {
     if (!header) return false;
-    const a = Buffer.from(sha256(header), "hex");
-    const b = Buffer.from(sha256(session.csrfToken), "hex");
+    const a = Buffer.from(hashKey(header), "hex");
+    const b = Buffer.from(hashKey(session.csrfToken), "hex");
     return timingSafeEqual(a, b);
   }
 }

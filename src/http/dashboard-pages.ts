@@ -8,12 +8,10 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Reply } from "./server.js";
 
-export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
+/** On top of the headers every response carries (server.ts securityHeaders: nosniff, DENY, no-referrer). */
+const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
   "cross-origin-opener-policy": "same-origin",
   "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
 };
