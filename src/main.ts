@@ -169,7 +169,7 @@ export async function main(input: string[]): Promise<number> {
     const databaseCreated = await prepareDatabase(config);
     const { s, close } = await services(config);
     try {
-      const { boot, lines } = await firstStart(s, config, { demo: values["demo"] === true, database: values.database });
+      const { boot, lines } = await actingAs({ actor: { type: "cli", id: null, memberId: null }, requestId: null }, () => firstStart(s, config, { demo: values["demo"] === true, database: values.database }));
       const json = { mode: boot.mode, database_created: databaseCreated, operator_key: boot.operatorKey ? { id: boot.operatorKey.key.id, secret: boot.operatorKey.secret } : null, active_operator_keys: boot.activeOperatorKeys, demo: boot.demo };
       const text = [
         ...(databaseCreated ? ["created the PostgreSQL database"] : []),

@@ -63,7 +63,9 @@ export async function ensurePostgresDatabase(url: string): Promise<boolean> {
     return true;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "42P04") return false; // duplicate_database: another instance created it meanwhile
+    // duplicate_database, or the catalog's unique index when both CREATEs ran at once: another
+    // instance starting at the same moment created it.
+    if (code === "42P04" || code === "23505") return false;
     const why = code === "42501" ? `role ${JSON.stringify(t.user)} may not create databases` : (err as Error).message;
     const command = createdbCommand(url);
     throw new DatabaseMissing(`database ${JSON.stringify(t.database)} does not exist and could not be created (${why}). Create it with:\n  ${command}\nthen run this again.`, command);
