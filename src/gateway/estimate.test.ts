@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_PRICE_BOOK } from "../core/default-price-book.js";
+import { V1_PRICE_BOOK as DEFAULT_PRICE_BOOK } from "../core/v1-price-book.fixture.js";
 import { parsePriceBook, type PriceBook } from "../core/price-book.js";
 import { countInput, webSearchBudget, worstCaseCost } from "./estimate.js";
 import { mergeUsage, readUsage, toCoreUsage, type MessagesBody } from "./wire.js";
