@@ -3,6 +3,7 @@
 // also "micro-dollars per token × 10^6": $0.30/MTok = 300,000 µ$/MTok = 0.3 µ$ per token,
 // so cache reads cost fractions of a micro-dollar and rating must stay rational (rating.ts).
 
+import { domainError, type DomainError } from "./errors.js";
 import { parseDecimal } from "./money.js";
 
 export type TokenClass = "input" | "cache_write_5m" | "cache_write_1h" | "cache_read" | "output";
@@ -275,4 +276,12 @@ export function findModel(book: PriceBook, model: string): ModelPrice | undefine
 /** Every name the book prices, for messages that must say what is priced: ids, then aliases. */
 export function pricedNames(book: PriceBook): string[] {
   return [...book.models.map((m) => m.id), ...book.models.flatMap((m) => m.aliases)];
+}
+
+/** The refusal for a model the book does not price: names what it does price, so a client can pick one. */
+export function unknownModelError(book: PriceBook | undefined, model: string): DomainError {
+  const ids = book ? book.models.map((m) => m.id) : [];
+  const aliases = book ? book.models.flatMap((m) => m.aliases) : [];
+  const listed = ids.length > 0 ? ` Priced models: ${ids.join(", ")}${aliases.length > 0 ? ` (aliases: ${aliases.join(", ")})` : ""}; a dated id or -latest of these works too.` : "";
+  return domainError("unknown_model", `No price for model ${JSON.stringify(model)} in the price book in force.${listed}`, { model, priced_models: ids, aliases });
 }

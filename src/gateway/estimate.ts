@@ -166,10 +166,10 @@ export function worstCaseUsages(body: MessagesBody, input: InputCount): Usage[] 
 }
 
 /** The worst-case cost in micro-dollars, or undefined when the book has no price for the model. */
-export function worstCaseCost(book: PriceBook, body: MessagesBody, speed: Speed): Micros | undefined {
+export function worstCaseCost(book: PriceBook, body: MessagesBody, speed: Speed, options: { batch?: boolean; dataResidency?: boolean } = {}): Micros | undefined {
   let worst: Micros | undefined;
   for (const usage of worstCaseUsages(body, countInput(body))) {
-    const r = rate(book, body.model, usage, { speed, batch: false, dataResidency: false });
+    const r = rate(book, body.model, usage, { speed, batch: options.batch === true, dataResidency: options.dataResidency === true });
     if (!r) return undefined;
     if (worst === undefined || r.micros > worst) worst = r.micros;
   }

@@ -168,6 +168,7 @@ export class SimulatedUpstream implements Upstream {
       output_tokens: thinkingTokens + textTokens,
       service_tier: "standard",
       speed,
+      inference_geo: body.inference_geo ?? "global",
     };
     const thinking = thinkingTokens > 0 ? textOf(THINKING_PREFIX, h ^ 0x5bd1e995, thinkingTokens) : undefined;
     const signature = `sim_${h.toString(16)}`;
