@@ -21,6 +21,8 @@ import { HttpUpstream } from "./adapters/upstream/http-upstream.js";
 import { SimulatedUpstream } from "./adapters/upstream/simulated-upstream.js";
 import { Gateway } from "./gateway/gateway.js";
 import { gatewayRoutes } from "./gateway/routes.js";
+import { modelRoutes } from "./gateway/models.js";
+import { rootRoute } from "./gateway/root-route.js";
 import type { Upstream } from "./ports/upstream.js";
 import { apiRoutes } from "./http/routes.js";
 import { stripeWebhookRoute } from "./http/money-routes.js";
@@ -129,7 +131,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
-  const routes = apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
+  const routes = apiRoutes([...gatewayRoutes(gateway), ...modelRoutes(), rootRoute(), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
   const server = buildServer(routes, services, {
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
