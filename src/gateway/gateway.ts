@@ -36,7 +36,7 @@ export interface GatewayOptions {
   readonly holdTtlMs: number;
 }
 
-interface Caller {
+export interface Caller {
   readonly orgId: string;
   readonly memberId: string;
   readonly surface: Surface;
@@ -270,7 +270,7 @@ export class Ticket {
 }
 
 /** The member the request is metered for, from the API key (and the surface header). */
-function callerOf(ctx: Ctx<unknown, unknown>): Caller {
+export function callerOf(ctx: Ctx<unknown, unknown>): Caller {
   const p = ctx.principal;
   if (p.kind !== "member") {
     throw new HttpError(domainError("forbidden", "The gateway meters a member's usage: call it with a member's API key, not a platform key."));
@@ -301,7 +301,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(v) ? v[0] : v;
 }
 
-function passThrough(headers: IncomingHttpHeaders): Record<string, string> {
+export function passThrough(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PASS_THROUGH_REQUEST_HEADERS) {
     const v = header(headers, name);

@@ -29,6 +29,8 @@ import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
 import type { MoneyInTx } from "../../ports/money-in-store.js";
 import { SqlWebhooksTx } from "./webhooks-sql.js";
+import { SqlMessageBatchesTx } from "./batches-sql.js";
+import type { MessageBatchesTx } from "../../ports/batch-store.js";
 import type { WebhooksTx } from "../../ports/webhooks-store.js";
 import { SqlSdkCreditsTx } from "./sdk-credits-sql.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
@@ -179,6 +181,10 @@ class SqlStoreTx implements StoreTx {
 
   get sdkCredits(): SdkCreditsTx {
     return new SqlSdkCreditsTx(this.q);
+  }
+
+  get messageBatches(): MessageBatchesTx {
+    return new SqlMessageBatchesTx(this.q);
   }
 
   get statements(): StatementsTx {
