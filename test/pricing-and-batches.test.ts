@@ -8,13 +8,44 @@
 // rating code.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import Anthropic, { BadRequestError, NotFoundError } from "@anthropic-ai/sdk";
 import type { WireServer } from "../src/adapters/upstream/wire-server.js";
 import { startSimulatedUpstream } from "../src/gateway/standalone-upstream.js";
+import { DEFAULT_PRICE_BOOK } from "../src/core/default-price-book.js";
 import { backends } from "./support/backends.js";
-import { createOrg, grant, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
+import { createOrg, grant, startHarness, T0, USD, verifyLedger, type Harness } from "./support/harness.js";
+
+// The compiled test is dist/test/…: the repository root is two levels up.
+const MAIN = join(fileURLToPath(new URL("../../", import.meta.url)), "dist", "src", "main.js");
+
+/**
+ * Runs the real `usage-credits` entry point in a child process (no USAGE_CREDITS_* of ours leaks
+ * in). Asynchronous: the server under test keeps answering (and keeping its connections) meanwhile.
+ */
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("USAGE_CREDITS_")) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 /** USD per MTok × 100 (hundredths of a µ$ per token): exact integers. */
 const SONNET_4_6 = { input: 300n, w5m: 375n, w1h: 600n, read: 30n, output: 1500n };
@@ -47,9 +78,11 @@ for (const mode of MODES) {
     describe(`pricing and batches on ${backend.name}, ${mode.name}`, () => {
       let h: Harness;
       let sim: WireServer | undefined;
+      let databaseUrl = "";
       before(async () => {
         if (mode.http) sim = await startSimulatedUpstream();
-        h = await startHarness(await backend.createDatabase(), sim ? { USAGE_CREDITS_UPSTREAM: sim.url } : {});
+        databaseUrl = await backend.createDatabase();
+        h = await startHarness(databaseUrl, sim ? { USAGE_CREDITS_UPSTREAM: sim.url } : {});
       });
       after(async () => {
         await h.close();
@@ -161,6 +194,73 @@ for (const mode of MODES) {
         const root = await fetch(`${h.url}/`, { redirect: "manual" });
         assert.ok(root.status === 200 || root.status === 302, `GET / answered ${root.status}`);
       });
+
+      if (!mode.http) {
+        test("price-books import --dry-run names the changed models and rates and the organizations that sent them; import publishes", async () => {
+          const opusUser = await creditsOrg(10 * USD);
+          await sdk(opusUser.ownerKey).messages.create({ ...ask("Opus 4.7, please."), model: "claude-opus-4-7" });
+          await sdk(opusUser.ownerKey).messages.create({ ...ask("Haiku, please."), model: "haiku" });
+          const sonnetUser = await creditsOrg(10 * USD);
+          await sdk(sonnetUser.ownerKey).messages.create({ ...ask("Sonnet 5, please."), model: "claude-sonnet-5" });
+
+          // The next book: Opus 4.7 input $5 → $6, the `haiku` alias dropped; Sonnet 5 unchanged.
+          const next = structuredClone(DEFAULT_PRICE_BOOK);
+          next.id = "pb_next";
+          next.version = 1;
+          next.effective_from = "2099-01-01T00:00:00Z";
+          for (const m of next.models) {
+            if (m.id === "claude-opus-4-7") m.input = "6";
+            if (m.id === "claude-haiku-4-5") m.aliases = [];
+          }
+          const dir = mkdtempSync(join(tmpdir(), "uc-price-book-"));
+          try {
+            const file = join(dir, "next.json");
+            writeFileSync(file, JSON.stringify(next));
+            const since = new Date(T0 - 86_400_000).toISOString();
+            const dry = await cli(["price-books", "import", file, "--dry-run", "--json", "--since", since, "--database", databaseUrl]);
+            assert.equal(dry.code, 0, dry.stderr);
+            const review = JSON.parse(dry.stdout) as {
+              changes: Array<{ model: string | null; field: string; from: string | null; to: string | null }>;
+              names: Array<{ name: string; from: string | null; to: string | null; change: string }>;
+              organizations: Array<{ org_id: string; requests: number; models: Array<{ name: string }> }>;
+            };
+            assert.deepEqual(review.changes, [
+              { model: "claude-opus-4-7", field: "input", from: "5", to: "6" },
+              { model: "claude-haiku-4-5", field: "aliases", from: "haiku", to: null },
+            ]);
+            assert.deepEqual(
+              review.names.filter((n) => n.name === "claude-opus-4-7" || n.name === "haiku"),
+              [
+                { name: "claude-opus-4-7", from: "claude-opus-4-7", to: "claude-opus-4-7", change: "repriced" },
+                { name: "haiku", from: "claude-haiku-4-5", to: null, change: "refused" },
+              ],
+            );
+            assert.ok(!review.names.some((n) => n.name === "claude-sonnet-5"), "an unchanged model is not listed");
+            const mine = review.organizations.find((o) => o.org_id === opusUser.orgId);
+            assert.deepEqual(mine?.models.map((m) => m.name).sort(), ["claude-opus-4-7", "haiku"]);
+            assert.ok(!review.organizations.some((o) => o.org_id === sonnetUser.orgId), "an organization that used only unchanged models is not listed");
+            const books = async () => (await h.app.services.store.read((tx) => tx.listPriceBooks())).map((b) => `${b.id}@${b.version}`);
+            assert.ok(!(await books()).includes("pb_next@1"), "a dry run writes nothing");
+
+            const text = await cli(["price-books", "diff", file, "--since", since, "--database", databaseUrl]);
+            assert.equal(text.code, 0, text.stderr);
+            assert.match(text.stdout, /claude-opus-4-7\s+input\s+5\s+6/);
+            assert.match(text.stdout, new RegExp(opusUser.orgId));
+
+            const real = await cli(["price-books", "import", file, "--database", databaseUrl]);
+            assert.equal(real.code, 0, real.stderr);
+            assert.match(real.stdout, /published pb_next version 1/);
+            assert.ok((await books()).includes("pb_next@1"));
+            const again = await cli(["price-books", "import", file, "--database", databaseUrl]);
+            assert.notEqual(again.code, 0, "a book version is published once");
+            const bad = await cli(["price-books", "diff", join(dir, "missing.json"), "--database", databaseUrl]);
+            assert.notEqual(bad.code, 0);
+            assert.match(bad.stderr, /cannot read/);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        });
+      }
 
       test("a batch of 100 requests through messages.batches is charged at the batch price, exactly once per succeeded request; errored ones are released", async () => {
         const { orgId, ownerKey } = await creditsOrg(20 * USD);

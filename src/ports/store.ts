@@ -121,6 +121,8 @@ export interface StoreTx {
   listPlans(): Promise<PlanDef[]>;
   insertPriceBook(spec: PriceBookSpec, effectiveFrom: number, at: number): Promise<void>;
   listPriceBooks(): Promise<PriceBookSpec[]>;
+  /** Requests and cost per organization and model name (as clients sent it) since `since` (a price book's dry run). */
+  modelUsageSince(since: number): Promise<Array<{ orgId: string; model: string; requests: number; cost: number }>>;
 
   // ---- limits, grants, holds, usage, ledger (reads)
   upsertLimit(limit: SpendLimit, at: number): Promise<void>;

@@ -378,6 +378,11 @@ class SqlStoreTx implements StoreTx {
       spec.id, spec.version, effectiveFrom, JSON.stringify(spec), at,
     ]);
   }
+  async modelUsageSince(since: number): Promise<Array<{ orgId: string; model: string; requests: number; cost: number }>> {
+    const rows = await this.q.all("SELECT org_id, model, COUNT(*) AS requests, SUM(cost) AS cost FROM usage_records WHERE at >= ? GROUP BY org_id, model ORDER BY org_id, model", [since]);
+    return rows.map((r) => ({ orgId: s(r["org_id"]), model: s(r["model"]), requests: n(r["requests"]), cost: n(r["cost"]) }));
+  }
+
   async listPriceBooks(): Promise<PriceBookSpec[]> {
     return (await this.q.all("SELECT spec FROM price_books ORDER BY effective_from, version")).map((r) => JSON.parse(s(r["spec"])) as PriceBookSpec);
   }
