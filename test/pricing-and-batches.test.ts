@@ -307,6 +307,8 @@ for (const mode of MODES) {
 
         // Asking again (retrieve, list, results, the scheduled reconcile) never charges again.
         await client.messages.batches.retrieve(created.id);
+        const beta = await h.request("GET", `/v1/messages/batches/${created.id}?beta=true`, { key: ownerKey });
+        assert.equal(beta.status, 200, "?beta=true, as the SDK's beta namespace sends it");
         for await (const _ of await client.messages.batches.results(created.id)) void _;
         const listed = [];
         for await (const b of client.messages.batches.list()) listed.push(b.id);

@@ -164,12 +164,7 @@ export function parsePriceBook(spec: PriceBookSpec): PriceBookParse {
     if (lc !== undefined) {
       if (!Number.isSafeInteger(lc.above_input_tokens) || lc.above_input_tokens < 1) problems.push(`models[${i}].long_context.above_input_tokens: must be a positive integer`);
       const long = {} as Record<TokenClass, bigint>;
-      for (const cls of TOKEN_CLASSES) {
-        long[cls] = rate(`models[${i}].long_context.${cls}`, lc[cls]);
-        // The hold prices the worst case with an upper bound of the input, so crossing the
-        // threshold must never make a request cheaper.
-        if (long[cls] < rates[cls]) problems.push(`models[${i}].long_context.${cls}: must not be below the model's ${cls} rate`);
-      }
+      for (const cls of TOKEN_CLASSES) long[cls] = rate(`models[${i}].long_context.${cls}`, lc[cls]);
       longContext = { aboveInputTokens: lc.above_input_tokens, rates: long };
     }
     return { id: m.id, family: m.family, rates, aliases, displayName: m.display_name ?? displayNameOf(m.id), createdAt, fast, longContext };

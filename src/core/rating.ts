@@ -28,6 +28,8 @@ export interface RatingOptions {
   readonly speed: Speed;
   readonly batch: boolean;
   readonly dataResidency: boolean;
+  /** false: price at the model's usual rates even above its long-context threshold (a worst-case bound, estimate.ts). */
+  readonly longContext?: boolean;
 }
 
 export const STANDARD: RatingOptions = { speed: "standard", batch: false, dataResidency: false };
@@ -71,7 +73,7 @@ export function rate(book: PriceBook, modelName: string, usage: Usage, options: 
   for (const m of active) den *= m.factor.den;
   // Long context: above the threshold, every token class of the request is priced at the long rates.
   const totalInput = usage.input_tokens + usage.cache_creation_5m_input_tokens + usage.cache_creation_1h_input_tokens + usage.cache_read_input_tokens;
-  const rates = model.longContext && totalInput > model.longContext.aboveInputTokens ? model.longContext.rates : model.rates;
+  const rates = model.longContext && options.longContext !== false && totalInput > model.longContext.aboveInputTokens ? model.longContext.rates : model.rates;
   let num = 0n;
   for (const cls of TOKEN_CLASSES) {
     let term = tokensOf(usage, cls) * rates[cls];

@@ -268,7 +268,9 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal, client: string, seen: { route: string; keyId: string | null }): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (/%00/.test(url.pathname)) throw new HttpError(domainError("invalid_request", "The request path may not contain a NUL character (%00)."));
-    const page = options.pages?.(req.method ?? "GET", url.pathname);
+    // A page is a browser's body-less GET; anything carrying a body goes through the routes' checks.
+    const hasBody = (req.headers["content-length"] ?? "0") !== "0" || req.headers["transfer-encoding"] !== undefined;
+    const page = hasBody ? undefined : options.pages?.(req.method ?? "GET", url.pathname);
     if (page) return page;
     let found: ReturnType<typeof router.find>;
     try {
