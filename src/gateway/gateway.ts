@@ -223,10 +223,10 @@ export class Gateway {
 
 /**
  * A hold the gateway must resolve exactly once. Never throws: a failure to resolve is logged (the
- * sweep releases it at its TTL). Usage is settled with the modifiers the hold was priced with
- * (US-only inference, batch).
+ * sweep releases it at its TTL). Usage is settled with the modifier the hold was priced with
+ * (US-only inference).
  */
-export class Ticket {
+class Ticket {
   private open = true;
 
   constructor(
@@ -234,11 +234,11 @@ export class Ticket {
     private readonly orgId: string,
     readonly hold: Hold,
     readonly requestId: string,
-    private readonly modifiers: { readonly dataResidency?: boolean; readonly batch?: boolean } = {},
+    private readonly modifiers: { readonly dataResidency?: boolean } = {},
   ) {}
 
   async settle(cost: Cost): Promise<void> {
-    const priced: Cost = cost.usage ? { ...cost, batch: this.modifiers.batch === true, dataResidency: this.modifiers.dataResidency === true } : cost;
+    const priced: Cost = cost.usage ? { ...cost, dataResidency: this.modifiers.dataResidency === true } : cost;
     await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced));
   }
 

@@ -1,6 +1,6 @@
 // Serves an Upstream over HTTP in the provider's wire format: POST /v1/messages (JSON or SSE),
-// POST /v1/messages/count_tokens and, for an upstream that runs them, the Message Batches API. This is how the simulated upstream runs as its own process or
-// port, a fake that speaks the real wire format, so HttpUpstream, its SSE parser and real network
+// POST /v1/messages/count_tokens and, for an upstream that runs them, the Message Batches API.
+// This is how the simulated upstream runs as its own process or port, a fake that speaks the real wire format, so HttpUpstream, its SSE parser and real network
 // failures (a connection cut mid-stream is a destroyed socket here) are exercised end to end.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
