@@ -25,7 +25,8 @@ import { errorReply, HttpError, type Ctx, type Reply, type Services } from "../h
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
 import { rateLimitHeaders } from "./rate-limit-headers.js";
 import { PASS_BACK_RESPONSE_HEADERS, PASS_THROUGH_REQUEST_HEADERS, type SseEvent, type Upstream, type UpstreamResponse } from "../ports/upstream.js";
-import { isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "./wire.js";
+import { unknownModelError } from "../core/price-book.js";
+import { dataResidencyOf, isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "./wire.js";
 
 /** Lets a client declare its surface (see `surfaceOf`). */
 export const SURFACE_HEADER = "x-usage-credits-surface";
@@ -35,7 +36,7 @@ export interface GatewayOptions {
   readonly holdTtlMs: number;
 }
 
-interface Caller {
+export interface Caller {
   readonly orgId: string;
   readonly memberId: string;
   readonly surface: Surface;
@@ -64,16 +65,19 @@ export class Gateway {
     const bounded = boundWebSearch(ctx.body);
     if (!bounded.ok) return this.refuse(ctx, caller, domainError("invalid_request", bounded.message, { field: "tools" }));
     const body = bounded.body;
+    const geo = dataResidencyOf(body);
+    if (!geo.ok) return this.refuse(ctx, caller, domainError("invalid_request", geo.message, { field: "inference_geo" }));
+    const dataResidency = geo.value;
     const requested: Speed = body.speed === "fast" ? "fast" : "standard";
     let speed = requested;
-    let held = await this.hold(caller, body, speed, ctx.requestId);
+    let held = await this.hold(caller, body, speed, ctx.requestId, dataResidency);
     if (!held.ok && requested === "fast" && FALLBACK_CODES.has(held.error.code) && (await this.summary(caller))?.org.fastModeFallback === true) {
       speed = "standard";
-      held = await this.hold(caller, body, speed, ctx.requestId);
+      held = await this.hold(caller, body, speed, ctx.requestId, dataResidency);
     }
     if (!held.ok) return this.refuse(ctx, caller, held.error);
 
-    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId);
+    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId, { dataResidency });
     const upstreamAbort = new AbortController();
     let handedOff = false;
     try {
@@ -117,7 +121,8 @@ export class Gateway {
   /** POST /v1/messages/count_tokens: answered by the upstream, never charged. */
   async countTokens(ctx: Ctx<CountTokensBody, unknown>): Promise<Reply> {
     const caller = callerOf(ctx);
-    if (!this.services.catalog.model(ctx.body.model, this.services.clock.now())) return this.refuse(ctx, caller, unknownModel(ctx.body.model));
+    const now = this.services.clock.now();
+    if (!this.services.catalog.model(ctx.body.model, now)) return this.refuse(ctx, caller, unknownModelError(this.services.catalog.bookAtCached(now), ctx.body.model));
     let answer: UpstreamResponse;
     try {
       answer = await this.upstream.countTokens({ body: ctx.body, headers: passThrough(ctx.headers) }, ctx.signal);
@@ -130,10 +135,11 @@ export class Gateway {
   }
 
   /** Holds the worst case of the request at `speed`. */
-  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string): Promise<Result<Hold>> {
-    const found = this.services.catalog.model(body.model, this.services.clock.now());
-    const estimate = found ? worstCaseCost(found.book, body, speed) : undefined;
-    if (estimate === undefined) return { ok: false, error: unknownModel(body.model) };
+  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, dataResidency: boolean): Promise<Result<Hold>> {
+    const now = this.services.clock.now();
+    const found = this.services.catalog.model(body.model, now);
+    const estimate = found ? worstCaseCost(found.book, body, speed, { dataResidency }) : undefined;
+    if (estimate === undefined) return { ok: false, error: unknownModelError(this.services.catalog.bookAtCached(now), body.model) };
     const out = await this.services.engine.authorize({
       orgId: caller.orgId,
       memberId: caller.memberId,
@@ -215,7 +221,11 @@ export class Gateway {
   }
 }
 
-/** A hold the gateway must resolve exactly once. Never throws: a failure to resolve is logged (the sweep releases it at its TTL). */
+/**
+ * A hold the gateway must resolve exactly once. Never throws: a failure to resolve is logged (the
+ * sweep releases it at its TTL). Usage is settled with the modifier the hold was priced with
+ * (US-only inference).
+ */
 class Ticket {
   private open = true;
 
@@ -224,10 +234,12 @@ class Ticket {
     private readonly orgId: string,
     readonly hold: Hold,
     readonly requestId: string,
+    private readonly modifiers: { readonly dataResidency?: boolean } = {},
   ) {}
 
   async settle(cost: Cost): Promise<void> {
-    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, cost));
+    const priced: Cost = cost.usage ? { ...cost, dataResidency: this.modifiers.dataResidency === true } : cost;
+    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced));
   }
 
   async release(): Promise<void> {
@@ -258,7 +270,7 @@ class Ticket {
 }
 
 /** The member the request is metered for, from the API key (and the surface header). */
-function callerOf(ctx: Ctx<unknown, unknown>): Caller {
+export function callerOf(ctx: Ctx<unknown, unknown>): Caller {
   const p = ctx.principal;
   if (p.kind !== "member") {
     throw new HttpError(domainError("forbidden", "The gateway meters a member's usage: call it with a member's API key, not a platform key."));
@@ -284,16 +296,12 @@ export function surfaceOf(keySurface: Surface, declared: string | undefined): Su
   return surface;
 }
 
-function unknownModel(model: string): DomainError {
-  return domainError("unknown_model", `No price for model ${JSON.stringify(model)} in the price book in force.`, { model });
-}
-
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function passThrough(headers: IncomingHttpHeaders): Record<string, string> {
+export function passThrough(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PASS_THROUGH_REQUEST_HEADERS) {
     const v = header(headers, name);
