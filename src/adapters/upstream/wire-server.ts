@@ -19,9 +19,25 @@ export interface WireServer {
 const MAX_BODY = 32 * 1_048_576; // the vendor's request size limit
 const CUT_GRACE_MS = 50;
 
-export function serveUpstream(upstream: Upstream, options: { host?: string; port?: number } = {}): Promise<WireServer> {
+/** What arrived at the wire server: for tests that check what a gateway forwards, byte for byte. */
+export interface ReceivedRequest {
+  readonly method: string;
+  /** The path with its query string, as sent. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+}
+
+export interface ServeOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Called with every request's exact bytes before it is answered. */
+  readonly onRequest?: (request: ReceivedRequest) => void;
+}
+
+export function serveUpstream(upstream: Upstream, options: ServeOptions = {}): Promise<WireServer> {
   const server = createServer((req, res) => {
-    void handle(upstream, req, res).catch(() => res.destroy());
+    void handle(upstream, req, res, options.onRequest).catch(() => res.destroy());
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -41,7 +57,7 @@ export function serveUpstream(upstream: Upstream, options: { host?: string; port
   });
 }
 
-async function handle(upstream: Upstream, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(upstream: Upstream, req: IncomingMessage, res: ServerResponse, onRequest: ServeOptions["onRequest"]): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/messages/count_tokens")) {
     return json(res, 404, {}, vendorError("not_found_error", `No route ${req.method} ${path}.`));
@@ -53,9 +69,11 @@ async function handle(upstream: Upstream, req: IncomingMessage, res: ServerRespo
     if (size > MAX_BODY) return json(res, 413, {}, vendorError("request_too_large", "Request exceeds the maximum allowed size."));
     chunks.push(c);
   }
+  const bytes = Buffer.concat(chunks);
+  onRequest?.({ method: req.method, url: req.url ?? "/", headers: req.headers, body: bytes });
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    body = JSON.parse(bytes.toString("utf8"));
   } catch {
     return json(res, 400, {}, vendorError("invalid_request_error", "The body is not valid JSON."));
   }
