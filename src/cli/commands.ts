@@ -20,7 +20,7 @@ import { presentStatement } from "../http/statement-routes.js";
 import { Statements } from "../app/statements.js";
 import { statementCsv } from "../core/statements.js";
 import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../http/webhook-routes.js";
-import { presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
+import { paidBy, presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
 
 export interface Option {
   readonly type: "string" | "boolean";
@@ -318,7 +318,10 @@ export const COMMANDS: readonly Command[] = [
       const rows = await s.admin.usageRecords(str(o, "org"), from, to);
       return {
         json: rows.map(presentUsage),
-        text: table([["TIME", "MEMBER", "MODEL", "SPEED", "PAYER", "COST"], ...rows.map((r) => [new Date(r.at).toISOString(), r.memberId, r.model, r.speed, r.payer, formatUsd(r.cost)])]),
+        text: table([
+          ["TIME", "MEMBER", "SURFACE", "MODEL", "SPEED", "PAID BY", "COST"],
+          ...rows.map((r) => [new Date(r.at).toISOString(), r.memberId, r.surface, r.model, r.speed, payers(r), formatUsd(r.cost)]),
+        ]),
       };
     },
   },
@@ -665,4 +668,11 @@ export function commandHelp(cmd: Command): string {
   rows.push("  --json".padEnd(30) + "print JSON instead of text", "  --database <url>".padEnd(30) + "sqlite:<file> or postgres://… (default from USAGE_CREDITS_DATABASE_URL)", "  -h, --help".padEnd(30) + "show this help");
   const usage = `usage-credits ${cmd.name}${cmd.positional ? ` ${cmd.positional.name.toUpperCase()}` : ""} [options]`;
   return `${usage}\n\n${cmd.summary}\n\nOptions:\n${rows.join("\n")}\n${cmd.details ? `\n${cmd.details}\n` : ""}`;
+}
+
+/** Which payers paid a usage record, e.g. "sdk_credits+usage_credits" (amounts: the JSON's paid_by). */
+function payers(r: Parameters<typeof paidBy>[0]): string {
+  const p = paidBy(r);
+  const names = (Object.keys(p) as Array<keyof typeof p>).filter((k) => p[k] !== "0");
+  return names.length > 0 ? names.join("+") : r.payer === "plan" ? "plan_window" : "sdk_credits";
 }
