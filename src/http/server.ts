@@ -172,8 +172,11 @@ export function errorBody(error: DomainError, requestId: string) {
 
 /** A refusal that clears within this long is worth an automatic retry; one resetting later is not. */
 export const RETRY_SOON_SECONDS = 60;
-/** Statuses that are transient by nature: the official SDKs' own retry list (408, 409, 429, 5xx). */
-const TRANSIENT = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
+/**
+ * Statuses worth retrying: the official SDKs' own list (408, 429, 5xx) without 409, which here is
+ * always a domain conflict (a hold already resolved, an Idempotency-Key reused) that no retry clears.
+ */
+const TRANSIENT = new Set([408, 429, 500, 502, 503, 504, 529]);
 
 /**
  * The error reply of a code: the one envelope, `retry-after` when the refusal names its reset
