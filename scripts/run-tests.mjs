@@ -1,6 +1,6 @@
 // Runs every compiled test file with node's test runner. PostgreSQL is checked first so that a
 // missing server is reported loudly at the top, not as a puzzling failure deep in the log.
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import net from "node:net";
@@ -17,6 +17,21 @@ const files = find("dist").filter((f) => only.length === 0 || only.some((o) => f
 if (files.length === 0) {
   console.error("no test files found under dist/ (did tsc run?)");
   process.exit(1);
+}
+
+// The real client packages (Claude Code, the Agent SDK, the Vercel AI SDK, LangChain: ~900 MB with
+// Claude Code's native binary, all from the npm registry) live in their own package, test/clients,
+// out of the product's install. Installed here when missing; if that fails, the run fails loudly.
+const wantsClients = files.some((f) => f.includes("gateway-clients"));
+const clientsInstalled = existsSync("test/clients/node_modules/.package-lock.json") && existsSync("test/clients/node_modules/.bin/claude");
+if (wantsClients && !clientsInstalled) {
+  console.error("Installing the real client packages: npm ci --prefix test/clients …");
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const install = spawnSync(npm, ["ci", "--prefix", "test/clients", "--no-audit", "--no-fund"], { stdio: "inherit" });
+  if (install.status !== 0) {
+    console.error("\n*** Could not install test/clients (npm ci --prefix test/clients): the real-client tests cannot run, so the test run FAILS. ***\n");
+    process.exit(1);
+  }
 }
 
 const pgUrl = new URL(process.env.UC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");

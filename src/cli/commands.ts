@@ -22,7 +22,7 @@ import { presentStatement } from "../http/statement-routes.js";
 import { Statements } from "../app/statements.js";
 import { statementCsv } from "../core/statements.js";
 import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../http/webhook-routes.js";
-import { presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
+import { paidBy, presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
 
 export interface Option {
   readonly type: "string" | "boolean";
@@ -327,7 +327,10 @@ export const COMMANDS: readonly Command[] = [
       const rows = await s.admin.usageRecords(str(o, "org"), from, to);
       return {
         json: rows.map(presentUsage),
-        text: table([["TIME", "MEMBER", "MODEL", "SPEED", "PAYER", "COST"], ...rows.map((r) => [new Date(r.at).toISOString(), r.memberId, r.model, r.speed, r.payer, formatUsd(r.cost)])]),
+        text: table([
+          ["TIME", "MEMBER", "SURFACE", "MODEL", "SPEED", "PAID BY", "COST"],
+          ...rows.map((r) => [new Date(r.at).toISOString(), r.memberId, r.surface, r.model, r.speed, payers(r), formatUsd(r.cost)]),
+        ]),
       };
     },
   },
@@ -764,4 +767,11 @@ function renderReview({ review }: { spec: PriceBookSpecType; review: PriceBookRe
     },
     text: lines.join("\n"),
   };
+}
+
+/** Which payers paid a usage record, e.g. "sdk_credits+usage_credits" (amounts: the JSON's paid_by). */
+function payers(r: Parameters<typeof paidBy>[0]): string {
+  const p = paidBy(r);
+  const names = (Object.keys(p) as Array<keyof typeof p>).filter((k) => p[k] !== "0");
+  return names.length > 0 ? names.join("+") : r.payer === "plan" ? "plan_window" : "sdk_credits";
 }

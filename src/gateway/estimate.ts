@@ -123,6 +123,7 @@ export const WEB_SEARCH_MAX_USES = 1_000;
 export function boundWebSearch(body: MessagesBody): { ok: true; body: MessagesBody } | { ok: false; message: string } {
   if (!body.tools?.some((t) => typeof t["type"] === "string" && t["type"].startsWith("web_search"))) return { ok: true, body };
   const tools = [];
+  let injected = false;
   for (const tool of body.tools) {
     const type = tool["type"];
     if (typeof type !== "string" || !type.startsWith("web_search")) {
@@ -130,11 +131,14 @@ export function boundWebSearch(body: MessagesBody): { ok: true; body: MessagesBo
       continue;
     }
     const max = tool["max_uses"];
-    if (max === undefined) tools.push({ ...tool, max_uses: WEB_SEARCH_DEFAULT_USES });
-    else if (typeof max === "number" && Number.isInteger(max) && max >= 1 && max <= WEB_SEARCH_MAX_USES) tools.push(tool);
+    if (max === undefined) {
+      tools.push({ ...tool, max_uses: WEB_SEARCH_DEFAULT_USES });
+      injected = true;
+    } else if (typeof max === "number" && Number.isInteger(max) && max >= 1 && max <= WEB_SEARCH_MAX_USES) tools.push(tool);
     else return { ok: false, message: `tools: web search max_uses must be an integer from 1 to ${WEB_SEARCH_MAX_USES}.` };
   }
-  return { ok: true, body: { ...body, tools } };
+  // The same object when nothing was added: the gateway then forwards the client's own bytes.
+  return { ok: true, body: injected ? { ...body, tools } : body };
 }
 
 /** Web searches the request allows: the sum of `max_uses` of its web search tools (see boundWebSearch). */

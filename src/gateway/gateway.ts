@@ -1,6 +1,9 @@
 // The gateway: a Messages-API-compatible proxy with the charge router in the request path.
 // Per request: price the worst case (estimate.ts) → authorize a hold → forward to the Upstream →
 // relay the answer unchanged → settle from the usage the upstream reported → release the rest.
+// The request goes upstream as the client's own bytes (ctx.rawBody), never a re-serialization,
+// except in the two cases where metering must change it (a web search tool without max_uses
+// gets one; fast mode falling back to standard speed loses `speed`).
 // Every hold resolves exactly once, in a `finally`: settled with the last usage the upstream
 // reported, or released when it reported none (failed requests are not charged). A stream whose
 // client goes away is cut at the upstream and settled with the usage reported up to then; a
@@ -19,17 +22,17 @@ import { allows } from "../app/auth.js";
 import type { Cost } from "../app/engine.js";
 import { domainError, type DomainError, type ErrorCode, type Result } from "../core/errors.js";
 import type { Hold } from "../core/model.js";
-import { SURFACES, type Surface } from "../core/plans.js";
+import type { Surface } from "../core/plans.js";
 import type { Speed } from "../core/rating.js";
 import { errorReply, HttpError, type Ctx, type Reply, type Services } from "../http/server.js";
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
-import { rateLimitHeaders } from "./rate-limit-headers.js";
+import { rateLimitHeaders, type HeaderContext } from "./rate-limit-headers.js";
+import { meteredSurface, SURFACE_HEADER } from "./client-surface.js";
 import { PASS_BACK_RESPONSE_HEADERS, PASS_THROUGH_REQUEST_HEADERS, type SseEvent, type Upstream, type UpstreamResponse } from "../ports/upstream.js";
 import { unknownModelError } from "../core/price-book.js";
 import { dataResidencyOf, isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "./wire.js";
 
-/** Lets a client declare its surface (see `surfaceOf`). */
-export const SURFACE_HEADER = "x-usage-credits-surface";
+export { SURFACE_HEADER } from "./client-surface.js";
 
 export interface GatewayOptions {
   /** Hold lifetime: longer than the upstream timeout, so no hold expires under a live request. */
@@ -68,6 +71,7 @@ export class Gateway {
     const geo = dataResidencyOf(body);
     if (!geo.ok) return this.refuse(ctx, caller, domainError("invalid_request", geo.message, { field: "inference_geo" }));
     const dataResidency = geo.value;
+    const unchanged = body === ctx.body;
     const requested: Speed = body.speed === "fast" ? "fast" : "standard";
     let speed = requested;
     let held = await this.hold(caller, body, speed, ctx.requestId, dataResidency);
@@ -82,31 +86,33 @@ export class Gateway {
     let handedOff = false;
     try {
       const forward = speed === requested ? body : withoutSpeed(body);
+      const raw = forward === ctx.body && unchanged ? ctx.rawBody : undefined;
       const streaming = body.stream === true;
       // A stream stops at the upstream when its reader leaves; a single answer is let finish.
       if (streaming) follow(ctx.signal, upstreamAbort);
       let answer: UpstreamResponse;
       try {
-        answer = await this.upstream.send({ body: forward, headers: passThrough(ctx.headers) }, upstreamAbort.signal);
+        answer = await this.upstream.send({ body: forward, raw, headers: passThrough(ctx.headers) }, upstreamAbort.signal);
       } catch (err) {
         await ticket.release();
         if (!ctx.signal.aborted) this.services.log.error("upstream unavailable", { request_id: ctx.requestId, upstream: this.upstream.name, error: String(err) });
         const e = domainError("service_unavailable", "The model provider did not answer; nothing was charged. Retry shortly.");
-        return this.refuse(ctx, caller, e, { "retry-after": "2" });
+        return this.refuse(ctx, caller, e, { "retry-after": "2", "x-should-retry": "true" });
       }
       if (answer.kind === "error") {
         await ticket.release();
-        return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller)), ...passBack(answer.headers) } };
+        return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller)), ...upstreamRefusal(answer.status, answer.headers) } };
       }
+      const inUse = { creditsInUse: ticket.hold.limitedAmount };
       if (answer.kind === "json") {
         const usage = readUsage(answer.body["usage"]);
         // An answer delivered without usage is charged its authorized worst case, never free.
         await ticket.settle(usage ? { usage: toCoreUsage(usage) } : { amount: ticket.hold.amount });
         reportSpeed(answer.body, speed);
-        return { status: 200, body: answer.body, headers: { ...(await this.headers(caller)), ...passBack(answer.headers) } };
+        return { status: 200, body: answer.body, headers: { ...(await this.headers(caller, inUse)), ...passBack(answer.headers) } };
       }
       // Streams report the counters as they stand when the stream starts (the hold included).
-      const headers = { ...(await this.headers(caller)), ...passBack(answer.headers), ...SSE_HEADERS };
+      const headers = { ...(await this.headers(caller, inUse)), ...passBack(answer.headers), ...SSE_HEADERS };
       const events = answer.events;
       handedOff = true;
       return { status: 200, body: null, headers, write: (res) => this.relay(res, events, ticket, upstreamAbort, speed) };
@@ -125,10 +131,10 @@ export class Gateway {
     if (!this.services.catalog.model(ctx.body.model, now)) return this.refuse(ctx, caller, unknownModelError(this.services.catalog.bookAtCached(now), ctx.body.model));
     let answer: UpstreamResponse;
     try {
-      answer = await this.upstream.countTokens({ body: ctx.body, headers: passThrough(ctx.headers) }, ctx.signal);
+      answer = await this.upstream.countTokens({ body: ctx.body, raw: ctx.rawBody, headers: passThrough(ctx.headers) }, ctx.signal);
     } catch (err) {
       if (!ctx.signal.aborted) this.services.log.error("upstream unavailable", { request_id: ctx.requestId, upstream: this.upstream.name, error: String(err) });
-      return this.refuse(ctx, caller, domainError("service_unavailable", "The model provider did not answer. Retry shortly."), { "retry-after": "2" });
+      return this.refuse(ctx, caller, domainError("service_unavailable", "The model provider did not answer. Retry shortly."), { "retry-after": "2", "x-should-retry": "true" });
     }
     if (answer.kind === "stream") return this.refuse(ctx, caller, domainError("internal_error", "The model provider answered count_tokens with a stream."));
     return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller)), ...passBack(answer.headers) } };
@@ -207,7 +213,7 @@ export class Gateway {
   private async refuse(ctx: Ctx<unknown, unknown>, caller: Caller, error: DomainError, extra: Record<string, string> = {}): Promise<Reply> {
     const wire = error.code === "spend_limit_reached" ? { ...error, details: { ...error.details, error_code: "enforced_spend_limit_reached" } } : error;
     const reply = errorReply(wire, ctx.requestId, this.services.clock.now());
-    return { ...reply, headers: { ...(await this.headers(caller, error.code)), ...reply.headers, ...extra } };
+    return { ...reply, headers: { ...(await this.headers(caller, { refused: error.code })), ...reply.headers, ...extra } };
   }
 
   private async summary(caller: Caller): Promise<UsageSummary | undefined> {
@@ -215,9 +221,9 @@ export class Gateway {
     return r.ok ? r.value : undefined;
   }
 
-  private async headers(caller: Caller, refused?: ErrorCode): Promise<Record<string, string>> {
+  private async headers(caller: Caller, context: HeaderContext = {}): Promise<Record<string, string>> {
     const s = await this.summary(caller);
-    return s ? rateLimitHeaders(s, refused) : {};
+    return s ? rateLimitHeaders(s, context) : {};
   }
 }
 
@@ -269,31 +275,16 @@ class Ticket {
   }
 }
 
-/** The member the request is metered for, from the API key (and the surface header). */
+/** The member the request is metered for, from the API key, and the surface (client-surface.ts). */
 export function callerOf(ctx: Ctx<unknown, unknown>): Caller {
   const p = ctx.principal;
   if (p.kind !== "member") {
     throw new HttpError(domainError("forbidden", "The gateway meters a member's usage: call it with a member's API key, not a platform key."));
   }
   if (!allows(p, p.orgId, "meter")) throw new HttpError(domainError("forbidden", "Your role may not make metered requests.", { needs: "meter" }));
-  return { orgId: p.orgId, memberId: p.memberId, surface: surfaceOf(p.surface, header(ctx.headers, SURFACE_HEADER)) };
-}
-
-/**
- * The surface a request is metered on: the key's, unless the client declares another in
- * x-usage-credits-surface. A declaration may only narrow. An interactive key may declare sdk,
- * cli_headless or ci (its traffic then leaves the plan windows for SDK credits and usage
- * credits, as those surfaces' traffic must); a key made for one of those surfaces may declare
- * nothing else: declaring "interactive" would move its traffic onto the plan windows.
- */
-export function surfaceOf(keySurface: Surface, declared: string | undefined): Surface {
-  if (declared === undefined || declared === keySurface) return keySurface;
-  const surface = SURFACES.find((s) => s === declared);
-  if (!surface) throw new HttpError(domainError("invalid_request", `${SURFACE_HEADER} must be one of ${SURFACES.join(", ")}.`, { header: SURFACE_HEADER }));
-  if (keySurface !== "interactive" || surface === "interactive") {
-    throw new HttpError(domainError("forbidden", `This API key is for the ${keySurface} surface; it may not send ${surface} traffic.`, { header: SURFACE_HEADER, key_surface: keySurface }));
-  }
-  return surface;
+  const metered = meteredSurface(p.surface, { declared: header(ctx.headers, SURFACE_HEADER), xApp: header(ctx.headers, "x-app"), userAgent: header(ctx.headers, "user-agent") });
+  if (!metered.ok) throw new HttpError(metered.error);
+  return { orgId: p.orgId, memberId: p.memberId, surface: metered.surface };
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -307,6 +298,17 @@ export function passThrough(headers: IncomingHttpHeaders): Record<string, string
     const v = header(headers, name);
     if (v !== undefined) out[name] = v;
   }
+  return out;
+}
+
+/**
+ * The retry advice of an upstream refusal: the provider's own `retry-after` / `x-should-retry`
+ * when it sent them, else the official SDKs' rule (retry 408, 409, 429 and 5xx), made explicit so
+ * every refusal carries it.
+ */
+function upstreamRefusal(status: number, headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out = passBack(headers);
+  out["x-should-retry"] ??= String(status === 408 || status === 409 || status === 429 || status >= 500);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The gateway's routes: the vendor's paths, so an official SDK pointed at this server's base URL
 // works unchanged. Authenticated by the project's API keys (x-api-key or Authorization: Bearer);
-// which member and organization pay comes from the key, not from the path.
+// which member and organization pay comes from the key, not from the path. Proxied routes: the
+// body is validated for what metering needs only and forwarded as the client's own bytes.
 
 import { route, type AnyRoute } from "../http/server.js";
 import type { Gateway } from "./gateway.js";
@@ -16,6 +17,7 @@ export function gatewayRoutes(gateway: Gateway): AnyRoute[] {
       tag: "Gateway",
       auth: "authenticated",
       body: MessagesBody,
+      proxy: true,
       handler: (ctx) => gateway.messages(ctx),
     }),
     route<CountTokensBody>({
@@ -25,6 +27,7 @@ export function gatewayRoutes(gateway: Gateway): AnyRoute[] {
       tag: "Gateway",
       auth: "authenticated",
       body: CountTokensBody,
+      proxy: true,
       handler: (ctx) => gateway.countTokens(ctx),
     }),
   ];

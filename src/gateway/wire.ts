@@ -1,14 +1,17 @@
 // The vendor's Messages API wire format, as far as the gateway needs to read it (DOMAIN.md §7):
 // the request fields that decide the price (model, max_tokens, speed, thinking, cache_control,
 // tools), the `usage` object of answers and stream events, and the error envelope. Every other
-// field of a request or an answer passes through untouched (loose schemas keep unknown keys).
+// field of a request or an answer passes through untouched (loose schemas keep unknown keys), and
+// what the gateway forwards is the request's own bytes, not this parse. A message's role is any
+// string (clients send `{"role":"system"}` mid-conversation, a beta): the gateway counts the
+// content of every message whatever its role, and the provider decides what it accepts.
 
 import { z } from "zod";
 import type { Usage } from "../core/rating.js";
 
 const Block = z.looseObject({ type: z.string().min(1) });
 const Content = z.union([z.string(), z.array(Block)]);
-const Message = z.looseObject({ role: z.enum(["user", "assistant"]), content: Content });
+const Message = z.looseObject({ role: z.string().min(1), content: Content });
 
 const common = {
   model: z.string().min(1).max(200),
@@ -19,6 +22,8 @@ const common = {
   speed: z.enum(["standard", "fast"]).nullable().optional(),
   /** Where inference runs: "us" (US-only, priced with the book's data-residency modifier) or "global". */
   inference_geo: z.string().nullable().optional(),
+  // A tier we do not price (e.g. a future "priority") must not pass as standard.
+  service_tier: z.enum(["auto", "standard_only"]).optional(),
 };
 
 /** POST /v1/messages. */

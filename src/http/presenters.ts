@@ -117,8 +117,10 @@ export const presentSettled = (r: SettleResult) => ({
   ...MONEY_FORMAT,
 });
 
+// Utilization counts what is in flight (held) as well as what is settled, as the gateway's
+// rate-limit headers do (gateway/rate-limit-headers.ts), so the two always agree.
 const presentWindow = (w: WindowStatus) => ({
-  utilization: w.idle ? 0 : utilization(w.used, w.quota),
+  utilization: w.idle ? 0 : utilization(w.used + w.held, w.quota),
   resets_at: w.idle ? null : iso(w.resetsAt),
   used: money(w.used),
   held: money(w.held),
@@ -176,6 +178,16 @@ export const presentTransaction = (t: LedgerTransaction) => ({
   ...MONEY_FORMAT,
 });
 
+/**
+ * Which payer paid how much of a usage record: the plan's windows, the member's monthly SDK credits
+ * (included grants, spent first on the SDK, headless-CLI and CI surfaces) or usage credits
+ * (`credit_cost`, which counts toward spending limits). The three always sum to `cost`.
+ */
+export function paidBy(u: Pick<UsageRecord, "payer" | "cost" | "creditCost">) {
+  const plan = u.payer === "plan" ? u.cost : 0;
+  return { plan_window: money(plan), sdk_credits: money(u.cost - plan - u.creditCost), usage_credits: money(u.creditCost) };
+}
+
 export const presentUsage = (u: UsageRecord) => ({
   id: u.id,
   hold_id: u.holdId,
@@ -187,6 +199,7 @@ export const presentUsage = (u: UsageRecord) => ({
   payer: u.payer,
   cost: money(u.cost),
   credit_cost: money(u.creditCost),
+  paid_by: paidBy(u),
   created_at: iso(u.at),
 });
 

@@ -97,6 +97,13 @@ export interface RouteDef<B = unknown, Q = unknown> {
   readonly successor?: string;
   /** The handler reads `ctx.rawBody` itself (signed webhooks): the body is neither parsed nor refused. */
   readonly rawBody?: boolean;
+  /**
+   * A proxied route (the gateway): the body is parsed and validated for what the handler needs,
+   * but never translated (the rename's old field names apply to our own API only; a prompt may
+   * well contain the words) nor refused for what only our store cannot hold, and the handler
+   * forwards `ctx.rawBody` as received. Validation messages use the vendor's `path: message` form.
+   */
+  readonly proxy?: boolean;
   readonly handler: (ctx: Ctx<B, Q>) => Promise<Reply>;
 }
 
@@ -163,13 +170,31 @@ export function errorBody(error: DomainError, requestId: string) {
   return { type: "error", error: { type, code: error.code, message: error.message, request_id: requestId, details: error.details ?? {} } };
 }
 
+/** A refusal that clears within this long is worth an automatic retry; one resetting later is not. */
+export const RETRY_SOON_SECONDS = 60;
+/**
+ * Statuses worth retrying: the official SDKs' own list (408, 429, 5xx) without 409, which here is
+ * always a domain conflict (a hold already resolved, an Idempotency-Key reused) that no retry clears.
+ */
+const TRANSIENT = new Set([408, 429, 500, 502, 503, 504, 529]);
+
+/**
+ * The error reply of a code: the one envelope, `retry-after` when the refusal names its reset
+ * (`details.resets_at`), and `x-should-retry` on every refusal, so the official SDKs do not retry
+ * what will not clear soon: a caller's mistake, or a 429 whose reset is more than
+ * RETRY_SOON_SECONDS away (a spending limit that resets in days). A route may set both itself.
+ */
 export function errorReply(error: DomainError, requestId: string, now: number): Reply {
+  const { status } = ERROR_STATUS[error.code];
   const headers: Record<string, string> = {};
   const resets = error.details?.["resets_at"];
-  if (typeof resets === "string" && ERROR_STATUS[error.code].status === 429) {
-    headers["retry-after"] = String(Math.max(1, Math.ceil((Date.parse(resets) - now) / 1000)));
+  let wait: number | undefined;
+  if (typeof resets === "string" && status === 429) {
+    wait = Math.max(1, Math.ceil((Date.parse(resets) - now) / 1000));
+    headers["retry-after"] = String(wait);
   }
-  return { status: ERROR_STATUS[error.code].status, body: errorBody(error, requestId), headers };
+  headers["x-should-retry"] = String(TRANSIENT.has(status) && (wait === undefined || wait <= RETRY_SOON_SECONDS));
+  return { status, body: errorBody(error, requestId), headers };
 }
 
 /**
@@ -313,16 +338,20 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       } catch {
         throw new HttpError(domainError("invalid_request", "The body is not valid JSON."));
       }
-      // PostgreSQL text cannot hold NUL; refuse it for every store alike.
-      if (hasNul(parsed)) throw new HttpError(domainError("invalid_request", "Strings in the body may not contain a NUL character (\\u0000)."));
-      const oldNames = usesLegacyFields(parsed);
-      legacy ||= oldNames;
-      body = validate(route.body, oldNames ? fromLegacyFields(parsed) : parsed, "body");
+      if (route.proxy === true) {
+        body = validate(route.body, parsed, "body", true);
+      } else {
+        // PostgreSQL text cannot hold NUL; refuse it for every store alike.
+        if (hasNul(parsed)) throw new HttpError(domainError("invalid_request", "Strings in the body may not contain a NUL character (\\u0000)."));
+        const oldNames = usesLegacyFields(parsed);
+        legacy ||= oldNames;
+        body = validate(route.body, oldNames ? fromLegacyFields(parsed) : parsed, "body");
+      }
     } else if (raw.length > 0 && route.rawBody !== true) {
       throw new HttpError(domainError("invalid_request", "This endpoint takes no body."));
     }
     const rawQuery = Object.fromEntries(url.searchParams);
-    const oldQuery = usesLegacyFields(rawQuery);
+    const oldQuery = route.proxy !== true && usesLegacyFields(rawQuery);
     legacy ||= oldQuery;
     const query = route.query ? validate(route.query, oldQuery ? fromLegacyFields(rawQuery) : rawQuery, "query") : {};
 
@@ -334,7 +363,9 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     // Keys are scoped per organization (a platform key's too, per organization it acts on), so the
     // organization's row lock serializes requests that share a key.
     const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : principal.orgId;
-    const requestHash = createHash("sha256").update(`${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex");
+    // Computed only for a request that uses a key (a proxied body can be megabytes).
+    let hash: string | undefined;
+    const requestHash = () => (hash ??= createHash("sha256").update(`${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex"));
 
     const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
       if (result.ok) return { status, body: JSON.stringify(present(result.value)) };
@@ -354,7 +385,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       signal,
       idempotency<T>(present: (value: T) => unknown, status = route.success ?? 200): Idempotency<T> | undefined {
         if (idemKey === undefined || route.method !== "POST") return undefined;
-        return { scope, key: idemKey, requestHash, render: (r: Result<T>) => render(r, present, status) };
+        return { scope, key: idemKey, requestHash: requestHash(), render: (r: Result<T>) => render(r, present, status) };
       },
       reply<T>(outcome: Outcome<T> | Result<T>, present: (value: T) => unknown, status = route.success ?? 200): Reply {
         if ("kind" in outcome) {
@@ -475,12 +506,12 @@ function hasNul(value: unknown, depth = 0): boolean {
   return false;
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query"): T {
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: "body" | "query", vendorForm = false): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issues = r.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join(".") || "(root)", message: i.message }));
   const first = issues[0];
-  const message = first ? `Invalid ${where}: ${first.path}: ${first.message}` : `Invalid ${where}.`;
+  const message = first ? `${vendorForm ? "" : `Invalid ${where}: `}${first.path}: ${first.message}` : `Invalid ${where}.`;
   throw new HttpError(domainError("invalid_request", message, { issues }));
 }
 

@@ -4,8 +4,14 @@
 // meters a real provider and the simulator by the same code.
 
 export interface UpstreamRequest {
-  /** The JSON body to send, exactly as it should arrive (`stream` included). */
+  /** The JSON body (`stream` included): what an in-process upstream reads. */
   readonly body: Readonly<Record<string, unknown>>;
+  /**
+   * The body's bytes as the client sent them, when the gateway forwards it unchanged: an HTTP
+   * upstream sends exactly these (never a re-serialization of `body`), so fields, roles, block
+   * types and key order the gateway does not know arrive as the client wrote them.
+   */
+  readonly raw?: Uint8Array | undefined;
   /** Headers passed through from the client (lower-case names): anthropic-version, anthropic-beta, x-simulate. */
   readonly headers: Readonly<Record<string, string>>;
 }

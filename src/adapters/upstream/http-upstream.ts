@@ -52,7 +52,7 @@ export class HttpUpstream implements BatchingUpstream {
       res = await fetch(`${this.base}${path}`, {
         method: "POST",
         headers,
-        body: JSON.stringify(request.body),
+        body: request.raw ?? JSON.stringify(request.body),
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]),
       });
     } catch (err) {

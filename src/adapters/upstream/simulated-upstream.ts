@@ -15,13 +15,24 @@
 //   error_after:N       an `error` event (overloaded_error) after N content deltas
 //   latency_ms:N        wait N ms before answering  chunk_delay_ms:N   wait N ms before each content delta
 //   output_tokens:N     N text tokens (still capped by max_tokens)
+//   tool_use[:NAME]     answer with a tool_use of the tool NAME (default: the first one offered),
+//                       unless the conversation's last turn already carries a tool_result, so a
+//                       client's tool loop runs exactly one round trip per prompt
+//   web_search:N        run N web searches (capped by the tool's max_uses) when a web search tool is offered
 // Message Batches: simulated-batches.ts (and its batch_* directives).
+//
+// Tools without a directive: `tool_choice` {type:"tool",name} or {type:"any"} answers tool_use
+// (stop_reason "tool_use") with an input generated from the tool's input_schema (schema-sample.ts);
+// a `tool_choice` naming the web search tool runs one search. Searches are reported as the vendor
+// does: server_tool_use + web_search_tool_result blocks and usage.server_tool_use.web_search_requests.
+// Messages of any role (a mid-conversation `system` message) are read like any other.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { countInput } from "../../gateway/estimate.js";
 import { UpstreamUnavailable, type BatchingUpstream, type SseEvent, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { SimulatedBatches } from "./simulated-batches.js";
-import { CountTokensBody, MessagesBody, vendorError } from "../../gateway/wire.js";
+import { CountTokensBody, isRecord, MessagesBody, vendorError } from "../../gateway/wire.js";
+import { sampleFromSchema } from "./schema-sample.js";
 
 export interface SimulatedUpstreamOptions {
   /** Wait before every answer (time to first byte), in ms. */
@@ -38,9 +49,20 @@ export interface Directives {
   readonly latencyMs?: number;
   readonly chunkDelayMs?: number;
   readonly outputTokens?: number;
+  /** Answer with a tool_use: of the named tool, or ("") of the first one offered. */
+  readonly toolUse?: string;
+  readonly webSearches?: number;
 }
 
-const NUMERIC = { cut_after: "cutAfter", error_after: "errorAfter", latency_ms: "latencyMs", chunk_delay_ms: "chunkDelayMs", output_tokens: "outputTokens" } as const;
+const NUMERIC = {
+  cut_after: "cutAfter",
+  error_after: "errorAfter",
+  latency_ms: "latencyMs",
+  chunk_delay_ms: "chunkDelayMs",
+  output_tokens: "outputTokens",
+  web_search: "webSearches",
+} as const;
+const TOOL_USE = /^tool_use(?::([A-Za-z0-9_.-]{1,128}))?$/;
 
 /** Parses the `x-simulate` header; an unknown directive is an error (a typo should not pass silently). */
 export function parseDirectives(header: string | undefined): { ok: true; value: Directives } | { ok: false; message: string } {
@@ -50,6 +72,7 @@ export function parseDirectives(header: string | undefined): { ok: true; value: 
     if (item === "") continue;
     if (item === "overloaded") out.overloaded = true;
     else if (item === "error_500") out.error500 = true;
+    else if (TOOL_USE.test(item)) out.toolUse = TOOL_USE.exec(item)?.[1] ?? "";
     else {
       const m = /^([a-z_]+):(\d{1,7})$/.exec(item);
       const name = m?.[1];
@@ -155,13 +178,20 @@ export class SimulatedUpstream implements BatchingUpstream {
       }
     }
     const h = fnv1a(`${body.model}\u0000${JSON.stringify(body.system ?? "")}\u0000${JSON.stringify(body.messages)}`);
+    const call = toolCall(body, d);
+    const searches = webSearches(body, d);
+    const toolInput = call ? JSON.stringify(call.input) : "";
+    const toolTokens = call ? Math.ceil((call.name.length + toolInput.length) / 4) : 0;
     const thinkingOn = body.thinking !== undefined && body.thinking["type"] !== "disabled";
     const budget = typeof body.thinking?.["budget_tokens"] === "number" ? body.thinking["budget_tokens"] : Infinity;
     const wantThinking = thinkingOn ? Math.min(budget, 16 + ((h >>> 8) % 33)) : 0;
     const wantText = d.outputTokens ?? 24 + (h % 41);
     const thinkingTokens = Math.min(wantThinking, body.max_tokens);
-    const textTokens = Math.min(wantText, body.max_tokens - thinkingTokens);
-    const stopReason = thinkingTokens + textTokens < wantThinking + wantText ? "max_tokens" : "end_turn";
+    // A forced tool call comes with a short preamble only; the call itself must fit in max_tokens.
+    const wantPreamble = call ? Math.min(wantText, 8) : wantText;
+    const withTool = call !== undefined && thinkingTokens + toolTokens <= body.max_tokens;
+    const textTokens = Math.min(wantPreamble, body.max_tokens - thinkingTokens - (withTool ? toolTokens : 0));
+    const stopReason = withTool ? "tool_use" : thinkingTokens + textTokens < wantThinking + wantPreamble || call ? "max_tokens" : "end_turn";
     const speed = body.speed === "fast" ? "fast" : "standard";
     const ttl1h = input.cacheTtl === "1h";
     const usage = {
@@ -169,7 +199,8 @@ export class SimulatedUpstream implements BatchingUpstream {
       cache_creation_input_tokens: written,
       cache_read_input_tokens: read,
       cache_creation: { ephemeral_5m_input_tokens: ttl1h ? 0 : written, ephemeral_1h_input_tokens: ttl1h ? written : 0 },
-      output_tokens: thinkingTokens + textTokens,
+      output_tokens: thinkingTokens + textTokens + (withTool ? toolTokens : 0),
+      ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
       service_tier: "standard",
       speed,
       inference_geo: body.inference_geo ?? "global",
@@ -179,7 +210,17 @@ export class SimulatedUpstream implements BatchingUpstream {
     const text = textTokens > 0 ? textOf(TEXT_PREFIX, h, textTokens) : undefined;
     const content: Array<Record<string, unknown>> = [];
     if (thinking !== undefined) content.push({ type: "thinking", thinking, signature });
+    for (let i = 0; i < searches; i++) {
+      const searchId = `srvtoolu_sim_${h.toString(16)}_${i}`;
+      content.push({ type: "server_tool_use", id: searchId, name: "web_search", input: { query: `simulated search ${i + 1}` } });
+      content.push({
+        type: "web_search_tool_result",
+        tool_use_id: searchId,
+        content: [{ type: "web_search_result", url: `https://example.invalid/simulated/${i + 1}`, title: "Simulated search result", encrypted_content: "c2ltdWxhdGVk", page_age: null }],
+      });
+    }
     if (text !== undefined) content.push({ type: "text", text });
+    if (call && withTool) content.push({ type: "tool_use", id: `toolu_sim_${(this.seq + 1).toString(36)}${h.toString(16)}`, name: call.name, input: call.input });
     const id = `msg_sim_${(++this.seq).toString(36)}${h.toString(16)}`;
     const message = { id, type: "message", role: "assistant", model: body.model, content, stop_reason: stopReason, stop_sequence: null, usage };
 
@@ -194,6 +235,14 @@ export class SimulatedUpstream implements BatchingUpstream {
         events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } }));
         for (const part of chunks(thinking ?? "")) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: part } }));
         events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature } }));
+      } else if (block["type"] === "tool_use") {
+        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { ...block, input: {} } }));
+        for (const part of chunks(toolInput)) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part } }));
+      } else if (block["type"] === "server_tool_use") {
+        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { ...block, input: {} } }));
+        events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block["input"]) } }));
+      } else if (block["type"] === "web_search_tool_result") {
+        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: block }));
       } else {
         events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }));
         for (const part of chunks(text ?? "")) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: part } }));
@@ -204,7 +253,13 @@ export class SimulatedUpstream implements BatchingUpstream {
       ev("message_delta", {
         type: "message_delta",
         delta: { stop_reason: stopReason, stop_sequence: null },
-        usage: { input_tokens: usage.input_tokens, cache_creation_input_tokens: written, cache_read_input_tokens: read, output_tokens: usage.output_tokens },
+        usage: {
+          input_tokens: usage.input_tokens,
+          cache_creation_input_tokens: written,
+          cache_read_input_tokens: read,
+          output_tokens: usage.output_tokens,
+          ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
+        },
       }),
       ev("message_stop", { type: "message_stop" }),
     );
@@ -228,6 +283,39 @@ export class SimulatedUpstream implements BatchingUpstream {
       yield e;
     }
   }
+}
+
+type Tool = Record<string, unknown>;
+const isWebSearch = (t: Tool): boolean => typeof t["type"] === "string" && t["type"].startsWith("web_search");
+/** A client tool: one the model calls and the client runs (no server `type`, or type "custom"). */
+const isClientTool = (t: Tool): boolean => typeof t["name"] === "string" && (t["type"] === undefined || t["type"] === "custom");
+
+/** Did the conversation's last turn answer a tool call (a tool_result)? Then the model answers in text. */
+function answersToolResult(body: MessagesBody): boolean {
+  const last = body.messages[body.messages.length - 1];
+  return Array.isArray(last?.content) && last.content.some((b) => b["type"] === "tool_result");
+}
+
+/** The client tool this answer calls, if any: forced by tool_choice, or asked for by the tool_use directive. */
+function toolCall(body: MessagesBody, d: Directives): { name: string; input: unknown } | undefined {
+  const tools = (body.tools ?? []).filter(isClientTool);
+  const choice = isRecord(body["tool_choice"]) ? body["tool_choice"] : undefined;
+  let tool: Tool | undefined;
+  if (choice?.["type"] === "none") return undefined;
+  if (choice?.["type"] === "tool") tool = tools.find((t) => t["name"] === choice["name"]);
+  else if (choice?.["type"] === "any") tool = tools[0];
+  else if (d.toolUse !== undefined && !answersToolResult(body)) tool = d.toolUse === "" ? tools[0] : tools.find((t) => t["name"] === d.toolUse);
+  return tool ? { name: String(tool["name"]), input: sampleFromSchema(tool["input_schema"]) } : undefined;
+}
+
+/** Web searches this answer runs: the directive's count, or one when tool_choice names the search tool; within max_uses. */
+function webSearches(body: MessagesBody, d: Directives): number {
+  const tool = (body.tools ?? []).find(isWebSearch);
+  if (!tool) return 0;
+  const choice = isRecord(body["tool_choice"]) ? body["tool_choice"] : undefined;
+  const wanted = d.webSearches ?? (choice?.["type"] === "tool" && choice["name"] === tool["name"] ? 1 : 0);
+  const max = typeof tool["max_uses"] === "number" ? tool["max_uses"] : Infinity;
+  return Math.min(wanted, max);
 }
 
 function invalid(message: string): UpstreamResponse {

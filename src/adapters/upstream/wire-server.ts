@@ -19,9 +19,25 @@ export interface WireServer {
 const MAX_BODY = 32 * 1_048_576; // the vendor's request size limit
 const CUT_GRACE_MS = 50;
 
-export function serveUpstream(upstream: Upstream, options: { host?: string; port?: number } = {}): Promise<WireServer> {
+/** What arrived at the wire server: for tests that check what a gateway forwards, byte for byte. */
+export interface ReceivedRequest {
+  readonly method: string;
+  /** The path with its query string, as sent. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+}
+
+export interface ServeOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Called with every request's exact bytes before it is answered. */
+  readonly onRequest?: (request: ReceivedRequest) => void;
+}
+
+export function serveUpstream(upstream: Upstream, options: ServeOptions = {}): Promise<WireServer> {
   const server = createServer((req, res) => {
-    void handle(upstream, req, res).catch(() => res.destroy());
+    void handle(upstream, req, res, options.onRequest).catch(() => res.destroy());
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -41,13 +57,13 @@ export function serveUpstream(upstream: Upstream, options: { host?: string; port
   });
 }
 
-async function handle(upstream: Upstream, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(upstream: Upstream, req: IncomingMessage, res: ServerResponse, onRequest: ServeOptions["onRequest"]): Promise<void> {
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   if (path.startsWith("/v1/messages/batches") && hasBatches(upstream)) return handleBatches(upstream.batches, path, req, res);
   if (req.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/messages/count_tokens")) {
     return json(res, 404, {}, vendorError("not_found_error", `No route ${req.method} ${path}.`));
   }
-  const body = await readJson(req, res);
+  const body = await readJson(req, res, (bytes) => onRequest?.({ method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, body: bytes }));
   if (body === undefined) return;
   const headers = passed(req);
   // The client going away stops the simulation, as it would stop a real generation.
@@ -85,8 +101,8 @@ function json(res: ServerResponse, status: number, headers: Readonly<Record<stri
   res.end(text);
 }
 
-/** The request's JSON object body, or undefined after answering 400/413. */
-async function readJson(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | undefined> {
+/** The request's JSON object body, or undefined after answering 400/413; `onBytes` sees the exact bytes received. */
+async function readJson(req: IncomingMessage, res: ServerResponse, onBytes?: (bytes: Buffer) => void): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -97,9 +113,11 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<Reco
     }
     chunks.push(c);
   }
+  const bytes = Buffer.concat(chunks);
+  onBytes?.(bytes);
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    body = JSON.parse(bytes.toString("utf8"));
   } catch {
     json(res, 400, {}, vendorError("invalid_request_error", "The body is not valid JSON."));
     return undefined;
