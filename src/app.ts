@@ -178,6 +178,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
     await webhooks.close();
     await catalog.settled();
     await store.close();
+    metrics.close();
   };
 
   return {
