@@ -53,7 +53,7 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
     run: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rowCount ?? 0,
   });
   return {
-    capabilities: { name: "postgres", rowLocks: true, multiProcess: true },
+    capabilities: { name: "postgres", rowLocks: true, multiProcess: true, batchesInFlight: 4 },
     migrationLock: "SELECT pg_advisory_xact_lock(724231)",
     async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
