@@ -17,6 +17,7 @@ import { appendAudit, AuditRecorder } from "./audit.js";
 import { generateApiKey } from "./auth.js";
 import { idempotencyConflict, type Idempotency, type Outcome } from "./batcher.js";
 import type { Catalog } from "./catalog.js";
+import type { Standing } from "./engine.js";
 
 export interface NewOrg {
   readonly name: string;
@@ -33,12 +34,7 @@ export interface CreatedKey {
   readonly secret: string;
 }
 
-export interface UsageSummary {
-  readonly member: Member;
-  readonly windows: WindowStatus[];
-  readonly balance: Micros;
-  readonly org: Organization;
-  readonly limits: Array<{ limit: SpendLimit; spent: Micros; headroom: Micros; resetsAt: number }>;
+export interface UsageSummary extends Standing {
   readonly monthSpent: Micros;
 }
 

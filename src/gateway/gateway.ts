@@ -16,7 +16,7 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { writeSse } from "../adapters/upstream/sse.js";
 import type { UsageSummary } from "../app/admin.js";
 import { allows } from "../app/auth.js";
-import type { Cost } from "../app/engine.js";
+import type { Cost, Standing, StandingObserver } from "../app/engine.js";
 import { domainError, type DomainError, type ErrorCode, type Result } from "../core/errors.js";
 import type { Hold } from "../core/model.js";
 import { SURFACES, type Surface } from "../core/plans.js";
@@ -66,14 +66,18 @@ export class Gateway {
     const body = bounded.body;
     const requested: Speed = body.speed === "fast" ? "fast" : "standard";
     let speed = requested;
-    let held = await this.hold(caller, body, speed, ctx.requestId);
-    if (!held.ok && requested === "fast" && FALLBACK_CODES.has(held.error.code) && (await this.summary(caller))?.org.fastModeFallback === true) {
+    // The rate-limit headers come from the member's standing as each operation left it, computed
+    // in the operation's own batch: no usage-summary read per response.
+    let standing: Standing | undefined;
+    const observer: StandingObserver = (s) => (standing = s);
+    let held = await this.hold(caller, body, speed, ctx.requestId, observer);
+    if (!held.ok && requested === "fast" && FALLBACK_CODES.has(held.error.code) && (standing ?? (await this.summary(caller)))?.org.fastModeFallback === true) {
       speed = "standard";
-      held = await this.hold(caller, body, speed, ctx.requestId);
+      held = await this.hold(caller, body, speed, ctx.requestId, observer);
     }
-    if (!held.ok) return this.refuse(ctx, caller, held.error);
+    if (!held.ok) return this.refuse(ctx, caller, held.error, {}, standing);
 
-    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId);
+    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId, observer);
     const upstreamAbort = new AbortController();
     let handedOff = false;
     try {
@@ -88,21 +92,21 @@ export class Gateway {
         await ticket.release();
         if (!ctx.signal.aborted) this.services.log.error("upstream unavailable", { request_id: ctx.requestId, upstream: this.upstream.name, error: String(err) });
         const e = domainError("service_unavailable", "The model provider did not answer; nothing was charged. Retry shortly.");
-        return this.refuse(ctx, caller, e, { "retry-after": "2" });
+        return this.refuse(ctx, caller, e, { "retry-after": "2" }, standing);
       }
       if (answer.kind === "error") {
         await ticket.release();
-        return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller)), ...passBack(answer.headers) } };
+        return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller, undefined, standing)), ...passBack(answer.headers) } };
       }
       if (answer.kind === "json") {
         const usage = readUsage(answer.body["usage"]);
         // An answer delivered without usage is charged its authorized worst case, never free.
         await ticket.settle(usage ? { usage: toCoreUsage(usage) } : { amount: ticket.hold.amount });
         reportSpeed(answer.body, speed);
-        return { status: 200, body: answer.body, headers: { ...(await this.headers(caller)), ...passBack(answer.headers) } };
+        return { status: 200, body: answer.body, headers: { ...(await this.headers(caller, undefined, standing)), ...passBack(answer.headers) } };
       }
       // Streams report the counters as they stand when the stream starts (the hold included).
-      const headers = { ...(await this.headers(caller)), ...passBack(answer.headers), ...SSE_HEADERS };
+      const headers = { ...(await this.headers(caller, undefined, standing)), ...passBack(answer.headers), ...SSE_HEADERS };
       const events = answer.events;
       handedOff = true;
       return { status: 200, body: null, headers, write: (res) => this.relay(res, events, ticket, upstreamAbort, speed) };
@@ -130,7 +134,7 @@ export class Gateway {
   }
 
   /** Holds the worst case of the request at `speed`. */
-  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string): Promise<Result<Hold>> {
+  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, observer?: StandingObserver): Promise<Result<Hold>> {
     const found = this.services.catalog.model(body.model, this.services.clock.now());
     const estimate = found ? worstCaseCost(found.book, body, speed) : undefined;
     if (estimate === undefined) return { ok: false, error: unknownModel(body.model) };
@@ -143,7 +147,7 @@ export class Gateway {
       estimate: { amount: estimate },
       ttlMs: this.options.holdTtlMs,
       metadata: { source: "gateway", request_id: requestId },
-    });
+    }, undefined, observer);
     if (out.kind !== "fresh") throw new Error("the gateway authorizes without an idempotency key, so it cannot get a replay");
     return out.result.ok ? { ok: true, value: out.result.value.hold } : out.result;
   }
@@ -198,10 +202,10 @@ export class Gateway {
     }
   }
 
-  private async refuse(ctx: Ctx<unknown, unknown>, caller: Caller, error: DomainError, extra: Record<string, string> = {}): Promise<Reply> {
+  private async refuse(ctx: Ctx<unknown, unknown>, caller: Caller, error: DomainError, extra: Record<string, string> = {}, standing?: Standing): Promise<Reply> {
     const wire = error.code === "spend_limit_reached" ? { ...error, details: { ...error.details, error_code: "enforced_spend_limit_reached" } } : error;
     const reply = errorReply(wire, ctx.requestId, this.services.clock.now());
-    return { ...reply, headers: { ...(await this.headers(caller, error.code)), ...reply.headers, ...extra } };
+    return { ...reply, headers: { ...(await this.headers(caller, error.code, standing)), ...reply.headers, ...extra } };
   }
 
   private async summary(caller: Caller): Promise<UsageSummary | undefined> {
@@ -209,8 +213,9 @@ export class Gateway {
     return r.ok ? r.value : undefined;
   }
 
-  private async headers(caller: Caller, refused?: ErrorCode): Promise<Record<string, string>> {
-    const s = await this.summary(caller);
+  /** From the standing an operation of this request reported, else (no money operation yet) one read. */
+  private async headers(caller: Caller, refused?: ErrorCode, standing?: Standing): Promise<Record<string, string>> {
+    const s = standing ?? (await this.summary(caller));
     return s ? rateLimitHeaders(s, refused) : {};
   }
 }
@@ -224,14 +229,15 @@ class Ticket {
     private readonly orgId: string,
     readonly hold: Hold,
     readonly requestId: string,
+    private readonly observer?: StandingObserver,
   ) {}
 
   async settle(cost: Cost): Promise<void> {
-    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, cost));
+    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, cost, undefined, this.observer));
   }
 
   async release(): Promise<void> {
-    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id));
+    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id, undefined, this.observer));
   }
 
   private async resolve(what: string, run: () => Promise<{ kind: "fresh"; result: Result<unknown> } | { kind: "replay" }>): Promise<void> {

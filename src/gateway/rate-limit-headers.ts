@@ -1,11 +1,11 @@
-// The vendor's unified rate-limit headers (DOMAIN.md §7), computed from a member's usage summary,
+// The vendor's unified rate-limit headers (DOMAIN.md §7), computed from a member's standing (as an operation's batch left it, or a usage summary),
 // plus our balance header. Pure. Sent on every gateway answer to an authenticated request, success
 // or refusal. Utilization is a 0–1 fraction of the window's quota used (the vendor's header form;
 // the usage_summary endpoint reports the same number as a 0–100 percent); it is display-only, so
 // a float. Resets are epoch seconds. A status is "rejected" when the plan (or, for overage, usage
 // credits) can no longer pay, "allowed" otherwise.
 
-import type { UsageSummary } from "../app/admin.js";
+import type { Standing } from "../app/engine.js";
 import type { ErrorCode } from "../core/errors.js";
 
 const WINDOWS: ReadonlyArray<readonly [key: string, name: string]> = [
@@ -16,7 +16,7 @@ const WINDOWS: ReadonlyArray<readonly [key: string, name: string]> = [
 export type OverageDisabledReason = "org_level_disabled" | "member_level_disabled" | "out_of_credits" | "spend_limit_reached";
 
 /** Why usage credits cannot pay right now, if they cannot. */
-export function overageDisabledReason(s: UsageSummary, refused?: ErrorCode): OverageDisabledReason | undefined {
+export function overageDisabledReason(s: Standing, refused?: ErrorCode): OverageDisabledReason | undefined {
   if (!s.org.usageCreditsEnabled) return "org_level_disabled";
   if (!s.member.usageCreditsEnabled) return "member_level_disabled";
   if (refused === "insufficient_credits" || s.balance <= 0) return "out_of_credits";
@@ -24,7 +24,7 @@ export function overageDisabledReason(s: UsageSummary, refused?: ErrorCode): Ove
   return undefined;
 }
 
-export function rateLimitHeaders(s: UsageSummary, refused?: ErrorCode): Record<string, string> {
+export function rateLimitHeaders(s: Standing, refused?: ErrorCode): Record<string, string> {
   const headers: Record<string, string> = {};
   let windowFull = false;
   for (const [key, name] of WINDOWS) {
