@@ -132,15 +132,19 @@ export function openSqlite(file: string): SqlDriver {
       const r = reader();
       const run = async (): Promise<T> => {
         await opened;
+        // One consistent snapshot for the whole read. BEGIN is not awaited, so it crosses to the
+        // thread in the same message as the read's first statements (a failed BEGIN fails the read
+        // below), and the closing ROLLBACK is not waited for: the thread runs it before the next read.
+        const begin = r.thread.call({ op: "exec", sql: "BEGIN" });
+        begin.catch(() => undefined);
         try {
-          await r.thread.call({ op: "exec", sql: "BEGIN" }); // one consistent snapshot for the whole read
-          try {
-            return await fn(r.q);
-          } finally {
-            await r.thread.call({ op: "rollback" });
-          }
+          const result = await fn(r.q);
+          await begin;
+          return result;
         } catch (err) {
           throw translateSqliteError(err, file);
+        } finally {
+          void r.thread.call({ op: "rollback" }).catch(() => undefined);
         }
       };
       const next = r.tail.then(run, run);
