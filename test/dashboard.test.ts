@@ -213,6 +213,10 @@ describe("dashboard in Chromium", () => {
     await page.locator('select[name="reload_payment_method"]').selectOption({ label: "visa •••• 4242" });
     await page.getByRole("button", { name: "Save auto-reload" }).click();
     await page.getByText("Auto-reload is active.").waitFor();
+    // The page re-renders itself 800 ms after a save; let that finish, or the reload below would
+    // abort its requests (a race that depends only on how fast the server answers).
+    await page.waitForTimeout(900);
+    await page.waitForSelector('body[data-ready="credits"]');
     const before = await balance();
     let reloaded = false;
     for (let i = 0; i < 10 && !reloaded; i++) {

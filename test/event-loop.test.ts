@@ -22,10 +22,14 @@ describe("the event loop while a large breakdown runs", () => {
   test(`/healthz is answered while a 90-day breakdown over ${RECORDS.toLocaleString("en-US")} usage records runs`, async (t) => {
     const db = await backend.createDatabase();
     const platformKey = await prepareDatabase(db, async (app) => (await app.services.admin.createPlatformKey("event loop")).secret);
-    const server = await spawnServer(db, { env: { USAGE_CREDITS_METRICS_PUBLIC: "true" } });
+    const env = { USAGE_CREDITS_METRICS_PUBLIC: "true" };
+    let server = await spawnServer(db, { env });
     try {
       const [tenant] = await setupTenants(server.url, platformKey, 1, { credits: 1_000_000 });
       assert.ok(tenant);
+      // The records are written with the server stopped: the insert blocks this process for
+      // seconds, long enough for the server to close our idle keep-alive connections unnoticed.
+      await server.stop();
       const file = new Database(db.slice("sqlite:".length));
       file.pragma("busy_timeout = 10000");
       const ins = file.prepare(
@@ -36,6 +40,7 @@ describe("the event loop while a large breakdown runs", () => {
         for (let i = 0; i < RECORDS; i++) ins.run(`usage_el_${i}`, tenant.orgId, `member_el_${i % 5}`, `hold_el_${i}`, i % 2 ? "claude-haiku-4-5" : "claude-sonnet-4-5", 1000, 1000, now - 89 * DAY_MS + Math.floor((i / RECORDS) * 89 * DAY_MS));
       })();
       file.close();
+      server = await spawnServer(db, { env });
 
       await (await fetch(`${server.url}/metrics`)).text(); // opens the event-loop window
       let done = false;
