@@ -375,7 +375,12 @@ describe("dashboard in Chromium", () => {
       await row.getByText("delivered").waitFor();
       await row.getByRole("button", { name: /^Replay/ }).click();
       await page.waitForSelector('body[data-ready="webhooks"]');
-      await h.app.services.webhooks.dispatch();
+      // The click's request may still be on its way when the page reports ready: dispatch until the
+      // replay is queued and delivered (bounded), instead of once.
+      for (let i = 0; i < 50 && received.length <= count; i++) {
+        await h.app.services.webhooks.dispatch();
+        if (received.length <= count) await new Promise((r) => setTimeout(r, 100));
+      }
       assert.ok(received.length > count, "the replay was delivered again");
       assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
     } finally {
