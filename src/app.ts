@@ -21,6 +21,9 @@ import { HttpUpstream } from "./adapters/upstream/http-upstream.js";
 import { SimulatedUpstream } from "./adapters/upstream/simulated-upstream.js";
 import { Gateway } from "./gateway/gateway.js";
 import { gatewayRoutes } from "./gateway/routes.js";
+import { modelRoutes } from "./gateway/models.js";
+import { batchRoutes, GatewayBatches } from "./gateway/batches.js";
+import { rootRoute } from "./gateway/root-route.js";
 import type { Upstream } from "./ports/upstream.js";
 import { apiRoutes } from "./http/routes.js";
 import { stripeWebhookRoute } from "./http/money-routes.js";
@@ -125,11 +128,13 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   const sessions = new Sessions(store, clock, config.dashboard);
   const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle, sessions };
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
-  const gateway = new Gateway(services, overrides.upstream ?? openUpstream(config), { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
+  const upstream = overrides.upstream ?? openUpstream(config);
+  const gateway = new Gateway(services, upstream, { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
+  const batches = new GatewayBatches(services, upstream);
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
-  const routes = apiRoutes([...gatewayRoutes(gateway), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
+  const routes = apiRoutes([...gatewayRoutes(gateway), ...modelRoutes(), ...batchRoutes(batches), rootRoute(), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
   const server = buildServer(routes, services, {
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -148,7 +153,8 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
     if (!(await store.transaction((tx) => tx.claimJobRun("sweep", slot, now)))) return false;
     // The SDK-credit refresh grants each opted-in member the new cycle's credit (once: a record per
     // member and cycle); the expiry sweep turns the last cycle's leftovers into breakage.
-    await Promise.all([engine.sweep(store), moneyIn.resolvePending(), sdkCredits.refresh()]);
+    // Message Batches that ended upstream are settled even if no client asks about them again.
+    await Promise.all([engine.sweep(store), moneyIn.resolvePending(), sdkCredits.refresh(), batches.reconcileOpen()]);
     // Webhooks: fan the outbox out to deliveries and attempt what is due (retries, missed kicks).
     await webhooks.dispatch();
     return true;

@@ -93,6 +93,10 @@ const idOf = (j: Json, field = "id"): string => String(j[field]);
 const holdOf = async (w: World, c: Call) => ({ hold: idOf((await ok(w, "POST", `${O(c)}/authorize`, { model: "claude-haiku-4-5", amount: "1000", member_id: c.ids.member })).hold as Json) });
 const creqOf = async (w: World, c: Call) => ({ creq: idOf(await ok(w, "POST", `${O(c)}/credit_requests`, { amount: String(5 * USD), member_id: c.ids.member })) });
 
+/** A Message Batch of organization A, and one of B (for B's owner key), created in before(). */
+const BATCHES = { a: "", b: "" };
+const batchOf = (c: Call): string => (c.caller === "other" ? BATCHES.b : BATCHES.a);
+
 /** The expected permission of every route: method + pattern → who may, and a valid request. */
 const MATRIX: Readonly<Record<string, Row>> = {
   // ---------------------------------------------------------------- service
@@ -143,6 +147,19 @@ const MATRIX: Readonly<Record<string, Row>> = {
   // ---------------------------------------------------------------- gateway
   "POST /v1/messages": { allowed: MEMBER_KEYS, req: () => ({ method: "POST", path: "/v1/messages", body: { ...MESSAGE, max_tokens: 16 } }) },
   "POST /v1/messages/count_tokens": { allowed: MEMBER_KEYS, req: () => ({ method: "POST", path: "/v1/messages/count_tokens", body: MESSAGE }) },
+  // Models and the base URL: what the price book prices, for any key; the root for anyone.
+  "GET /": { allowed: "public", req: () => ({ method: "GET", path: "/" }) },
+  "GET /v1/models": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/models?beta=true" }) },
+  "GET /v1/models/:model_id": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/models/claude-haiku-4-5" }) },
+  // Message Batches belong to the key's organization (no org in the path): each caller asks about its own organization's batch.
+  "POST /v1/messages/batches": {
+    allowed: MEMBER_KEYS,
+    req: (c) => ({ method: "POST", path: "/v1/messages/batches", body: { requests: [{ custom_id: `m${c.n}`, params: { ...MESSAGE, max_tokens: 16 } }] } }),
+  },
+  "GET /v1/messages/batches": { allowed: MEMBER_KEYS, req: () => ({ method: "GET", path: "/v1/messages/batches" }) },
+  "GET /v1/messages/batches/:batch_id": { allowed: MEMBER_KEYS, req: (c) => ({ method: "GET", path: `/v1/messages/batches/${batchOf(c)}` }) },
+  "POST /v1/messages/batches/:batch_id/cancel": { allowed: MEMBER_KEYS, req: (c) => ({ method: "POST", path: `/v1/messages/batches/${batchOf(c)}/cancel` }) },
+  "GET /v1/messages/batches/:batch_id/results": { allowed: MEMBER_KEYS, req: (c) => ({ method: "GET", path: `/v1/messages/batches/${batchOf(c)}/results` }) },
   // ---------------------------------------------------------------- organization
   "GET /v1/organizations/:org_id": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: O(c) }) },
   "PATCH /v1/organizations/:org_id": { allowed: OWNER_ADMIN, req: (c) => ({ method: "PATCH", path: O(c), body: { name: `Acme ${c.n}` } }) },
@@ -373,6 +390,13 @@ for (const backend of backends()) {
       const delivery = idOf(((await ok(stub, "GET", `${pa}/webhook_endpoints/${endpoint}/deliveries`)).data as Json[])[0] ?? {});
       const b = await createOrg(h, { plan: "pro", usageCredits: true });
       await grant(h, b.orgId, { amount: String(100 * USD) });
+      const batch = { requests: [{ custom_id: "matrix", params: { ...MESSAGE, max_tokens: 16 } }] };
+      BATCHES.a = idOf(await ok(stub, "POST", "/v1/messages/batches", batch, a.ownerKey));
+      BATCHES.b = idOf(await ok(stub, "POST", "/v1/messages/batches", batch, b.ownerKey));
+      // Both end (and are settled) before the fingerprints of the refusal tests are taken.
+      for (const [id, key] of [[BATCHES.a, a.ownerKey], [BATCHES.b, b.ownerKey]] as const) {
+        while ((await ok(stub, "GET", `/v1/messages/batches/${id}`, undefined, key))["processing_status"] !== "ended") await new Promise((r) => setTimeout(r, 10));
+      }
       const books = (await ok(stub, "GET", "/v1/price_books")).data as Json[];
       w = {
         h,

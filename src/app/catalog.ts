@@ -22,14 +22,17 @@ export class Catalog {
     private readonly refreshMs = 5_000,
   ) {}
 
-  /** Seeds default plans and the default price book into an empty store. */
+  /** Seeds default plans and the shipped price book (into an empty store, or over an older shipped version). */
   async seedDefaults(): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
       const plans = await tx.listPlans();
       if (plans.length === 0) for (const p of DEFAULT_PLANS) await tx.upsertPlan(p, now);
       const books = await tx.listPriceBooks();
-      if (books.length === 0) {
+      // A store that only ever had the shipped book gets the shipped book's new version (a newer
+      // lineup); one where the operator published books of their own is left alone.
+      const onlyShipped = books.every((b) => b.id === DEFAULT_PRICE_BOOK.id && b.version < DEFAULT_PRICE_BOOK.version);
+      if (onlyShipped) {
         const parsed = parsePriceBook(DEFAULT_PRICE_BOOK);
         if (!parsed.ok) throw new Error(`default price book invalid: ${parsed.problems.join("; ")}`);
         await tx.insertPriceBook(DEFAULT_PRICE_BOOK, parsed.book.effectiveFrom, now);

@@ -9,6 +9,7 @@ import { newId } from "../core/ids.js";
 import type { Hold, Member, Organization } from "../core/model.js";
 import type { Micros } from "../core/money.js";
 import type { Surface } from "../core/plans.js";
+import { unknownModelError } from "../core/price-book.js";
 import { rate, ZERO_USAGE, type RatingOptions, type Speed, type Usage } from "../core/rating.js";
 import type { Clock } from "../ports/clock.js";
 import type { Store } from "../ports/store.js";
@@ -117,7 +118,7 @@ export class Engine {
   /** Prices a cost at `at` (synchronously, from the catalog cache); unknown models are a caller error. */
   price(model: string, speed: Speed, cost: Cost, at: number): Result<{ micros: Micros; family: string }> {
     const found = this.catalog.model(model, at);
-    if (!found) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)} in the price book in force.`, { model }) };
+    if (!found) return { ok: false, error: unknownModelError(this.catalog.bookAtCached(at), model) };
     if (cost.amount !== undefined) return { ok: true, value: { micros: cost.amount, family: found.model.family } };
     const options: RatingOptions = { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true };
     const rating = rate(found.book, model, cost.usage ?? ZERO_USAGE, options);

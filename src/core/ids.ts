@@ -22,6 +22,7 @@ export const ID_PREFIXES = {
   webhookDelivery: "whd",
   auditEntry: "aud",
   session: "ses",
+  messageBatch: "msgbatch",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,7 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { bookInForce, findModel, parsePriceBook, parseRatio, type PriceBook, type PriceBookSpec } from "./price-book.js";
-import { DEFAULT_PRICE_BOOK } from "./default-price-book.js";
+import { V1_PRICE_BOOK as DEFAULT_PRICE_BOOK } from "./v1-price-book.fixture.js";
 
 /** A deep copy of the default spec, so each test can break it on its own. */
 const spec = (): PriceBookSpec => structuredClone(DEFAULT_PRICE_BOOK);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { rate, STANDARD, ZERO_USAGE, type Rating, type RatingOptions, type Usage } from "./rating.js";
 import { parsePriceBook, TOKEN_CLASSES, type PriceBook, type TokenClass } from "./price-book.js";
-import { DEFAULT_PRICE_BOOK } from "./default-price-book.js";
+import { V1_PRICE_BOOK as DEFAULT_PRICE_BOOK } from "./v1-price-book.fixture.js";
 
 function loadDefaultBook(): PriceBook {
   const parsed = parsePriceBook(DEFAULT_PRICE_BOOK);

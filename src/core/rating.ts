@@ -28,6 +28,8 @@ export interface RatingOptions {
   readonly speed: Speed;
   readonly batch: boolean;
   readonly dataResidency: boolean;
+  /** false: price at the model's usual rates even above its long-context threshold (a worst-case bound, estimate.ts). */
+  readonly longContext?: boolean;
 }
 
 export const STANDARD: RatingOptions = { speed: "standard", batch: false, dataResidency: false };
@@ -59,17 +61,22 @@ function tokensOf(usage: Usage, cls: TokenClass): bigint {
 export function rate(book: PriceBook, modelName: string, usage: Usage, options: RatingOptions): Rating | undefined {
   const model = findModel(book, modelName);
   if (!model) return undefined;
+  // Fast mode: the model's own multiplier if the book sets one, on the classes the book's fast modifier names.
+  const fast = options.speed === "fast" ? { ...book.modifiers.fast, factor: model.fast ?? book.modifiers.fast.factor } : undefined;
   const active = [
-    options.speed === "fast" ? book.modifiers.fast : undefined,
+    fast,
     options.batch ? book.modifiers.batch : undefined,
     options.dataResidency ? book.modifiers.data_residency : undefined,
   ].filter((m) => m !== undefined);
   // Common denominator: 10^6 (per-million rates) × every active modifier's denominator.
   let den = 1_000_000n;
   for (const m of active) den *= m.factor.den;
+  // Long context: above the threshold, every token class of the request is priced at the long rates.
+  const totalInput = usage.input_tokens + usage.cache_creation_5m_input_tokens + usage.cache_creation_1h_input_tokens + usage.cache_read_input_tokens;
+  const rates = model.longContext && options.longContext !== false && totalInput > model.longContext.aboveInputTokens ? model.longContext.rates : model.rates;
   let num = 0n;
   for (const cls of TOKEN_CLASSES) {
-    let term = tokensOf(usage, cls) * model.rates[cls];
+    let term = tokensOf(usage, cls) * rates[cls];
     // Each modifier multiplies the classes it applies to; for the others, multiply by den/den.
     for (const m of active) term *= m.appliesTo.includes(cls) ? m.factor.num : m.factor.den;
     num += term;

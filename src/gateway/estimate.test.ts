@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DEFAULT_PRICE_BOOK } from "../core/default-price-book.js";
+import { V1_PRICE_BOOK as DEFAULT_PRICE_BOOK } from "../core/v1-price-book.fixture.js";
+import { DEFAULT_PRICE_BOOK as SHIPPED_PRICE_BOOK } from "../core/default-price-book.js";
 import { parsePriceBook, type PriceBook } from "../core/price-book.js";
 import { countInput, webSearchBudget, worstCaseCost } from "./estimate.js";
 import { mergeUsage, readUsage, toCoreUsage, type MessagesBody } from "./wire.js";
@@ -94,5 +95,31 @@ describe("vendor usage", () => {
     const start = { input_tokens: 100, output_tokens: 1, cache_read_input_tokens: 5 };
     const merged = mergeUsage(mergeUsage(undefined, start), { output_tokens: 42 });
     assert.deepEqual(toCoreUsage(merged), { input_tokens: 100, output_tokens: 42, cache_read_input_tokens: 5, cache_creation_5m_input_tokens: 0, cache_creation_1h_input_tokens: 0, web_search_requests: 0 });
+  });
+});
+
+describe("worstCaseCost: long context, US-only and batch (the shipped book)", () => {
+  const shipped = parsePriceBook(SHIPPED_PRICE_BOOK);
+  if (!shipped.ok) throw new Error(shipped.problems.join("; "));
+  const big = (model: string): MessagesBody => ({ model, max_tokens: 1000, messages: [{ role: "user", content: "x".repeat(1_000_000) }] }); // 250,000 tokens
+  test("a prompt counted above 200k input tokens is held at the long-context rates", () => {
+    // Sonnet 4.5 above 200k: 250,000 × $6 + 1,000 × $22.50 = 1,522,500 µ$ (usual rates: 765,000).
+    assert.equal(worstCaseCost(shipped.book, big("claude-sonnet-4-5"), "standard"), 1_522_500);
+    // Sonnet 5 has no long-context rule: 250,000 × $2 + 1,000 × $10 = 510,000 µ$.
+    assert.equal(worstCaseCost(shipped.book, big("claude-sonnet-5"), "standard"), 510_000);
+  });
+  test("long-context rates below the usual ones never lower the hold: the dearer set is held", () => {
+    const spec = structuredClone(SHIPPED_PRICE_BOOK);
+    const sonnet = spec.models.find((m) => m.id === "claude-sonnet-4-5");
+    assert.ok(sonnet?.long_context);
+    sonnet.long_context = { ...sonnet.long_context, input: "1", output: "1" };
+    const cheap = parsePriceBook(spec);
+    assert.ok(cheap.ok);
+    assert.equal(worstCaseCost(cheap.book, big("claude-sonnet-4-5"), "standard"), 765_000); // 250,000 × 3 + 1,000 × 15
+  });
+  test("US-only inference and the batch price apply to the hold", () => {
+    // 100 input + 1,000 output on Sonnet 4.6: 300 + 15,000 = 15,300 µ$; × 1.1 = 16,830; × 0.5 × 1.1 = 8,415.
+    assert.equal(worstCaseCost(shipped.book, body(), "standard", { dataResidency: true }), 16_830);
+    assert.equal(worstCaseCost(shipped.book, body(), "standard", { dataResidency: true, batch: true }), 8_415);
   });
 });

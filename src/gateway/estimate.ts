@@ -5,7 +5,8 @@
 // image); the simulated upstream reports exactly this count, a real provider its own (settle
 // charges what it reports). With `cache_control` anywhere, every input token is priced at the
 // dearest input class the book has (cache writes cost more than plain input). Web search tools
-// add their declared `max_uses`. The speed modifier applies to all of it (rating.ts).
+// add their declared `max_uses`. The speed modifier applies to all of it (rating.ts). Above a
+// model's long-context threshold the dearer of its long and usual rates is held.
 
 import type { Micros } from "../core/money.js";
 import type { PriceBook } from "../core/price-book.js";
@@ -166,12 +167,16 @@ export function worstCaseUsages(body: MessagesBody, input: InputCount): Usage[] 
 }
 
 /** The worst-case cost in micro-dollars, or undefined when the book has no price for the model. */
-export function worstCaseCost(book: PriceBook, body: MessagesBody, speed: Speed): Micros | undefined {
+export function worstCaseCost(book: PriceBook, body: MessagesBody, speed: Speed, options: { batch?: boolean; dataResidency?: boolean } = {}): Micros | undefined {
   let worst: Micros | undefined;
   for (const usage of worstCaseUsages(body, countInput(body))) {
-    const r = rate(book, body.model, usage, { speed, batch: false, dataResidency: false });
-    if (!r) return undefined;
-    if (worst === undefined || r.micros > worst) worst = r.micros;
+    // The input count is an upper bound: a request counted above a long-context threshold may be
+    // below it, so the usual rates are a candidate too (a book may make either set the dearer).
+    for (const longContext of [true, false]) {
+      const r = rate(book, body.model, usage, { speed, batch: options.batch === true, dataResidency: options.dataResidency === true, longContext });
+      if (!r) return undefined;
+      if (worst === undefined || r.micros > worst) worst = r.micros;
+    }
   }
   return worst;
 }

@@ -25,7 +25,8 @@ import { errorReply, HttpError, type Ctx, type Reply, type Services } from "../h
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
 import { rateLimitHeaders } from "./rate-limit-headers.js";
 import { PASS_BACK_RESPONSE_HEADERS, PASS_THROUGH_REQUEST_HEADERS, type SseEvent, type Upstream, type UpstreamResponse } from "../ports/upstream.js";
-import { isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "./wire.js";
+import { unknownModelError } from "../core/price-book.js";
+import { dataResidencyOf, isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "./wire.js";
 
 /** Lets a client declare its surface (see `surfaceOf`). */
 export const SURFACE_HEADER = "x-usage-credits-surface";
@@ -35,7 +36,7 @@ export interface GatewayOptions {
   readonly holdTtlMs: number;
 }
 
-interface Caller {
+export interface Caller {
   readonly orgId: string;
   readonly memberId: string;
   readonly surface: Surface;
@@ -64,20 +65,23 @@ export class Gateway {
     const bounded = boundWebSearch(ctx.body);
     if (!bounded.ok) return this.refuse(ctx, caller, domainError("invalid_request", bounded.message, { field: "tools" }));
     const body = bounded.body;
+    const geo = dataResidencyOf(body);
+    if (!geo.ok) return this.refuse(ctx, caller, domainError("invalid_request", geo.message, { field: "inference_geo" }));
+    const dataResidency = geo.value;
     const requested: Speed = body.speed === "fast" ? "fast" : "standard";
     let speed = requested;
     // The rate-limit headers come from the member's standing as each operation left it, computed
     // in the operation's own batch: no usage-summary read per response.
     let standing: Standing | undefined;
     const observer: StandingObserver = (s) => (standing = s);
-    let held = await this.hold(caller, body, speed, ctx.requestId, observer);
+    let held = await this.hold(caller, body, speed, ctx.requestId, dataResidency, observer);
     if (!held.ok && requested === "fast" && FALLBACK_CODES.has(held.error.code) && (standing ?? (await this.summary(caller)))?.org.fastModeFallback === true) {
       speed = "standard";
-      held = await this.hold(caller, body, speed, ctx.requestId, observer);
+      held = await this.hold(caller, body, speed, ctx.requestId, dataResidency, observer);
     }
     if (!held.ok) return this.refuse(ctx, caller, held.error, {}, standing);
 
-    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId, observer);
+    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId, { dataResidency }, observer);
     const upstreamAbort = new AbortController();
     let handedOff = false;
     try {
@@ -121,7 +125,8 @@ export class Gateway {
   /** POST /v1/messages/count_tokens: answered by the upstream, never charged. */
   async countTokens(ctx: Ctx<CountTokensBody, unknown>): Promise<Reply> {
     const caller = callerOf(ctx);
-    if (!this.services.catalog.model(ctx.body.model, this.services.clock.now())) return this.refuse(ctx, caller, unknownModel(ctx.body.model));
+    const now = this.services.clock.now();
+    if (!this.services.catalog.model(ctx.body.model, now)) return this.refuse(ctx, caller, unknownModelError(this.services.catalog.bookAtCached(now), ctx.body.model));
     let answer: UpstreamResponse;
     try {
       answer = await this.upstream.countTokens({ body: ctx.body, headers: passThrough(ctx.headers) }, ctx.signal);
@@ -134,10 +139,11 @@ export class Gateway {
   }
 
   /** Holds the worst case of the request at `speed`. */
-  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, observer?: StandingObserver): Promise<Result<Hold>> {
-    const found = this.services.catalog.model(body.model, this.services.clock.now());
-    const estimate = found ? worstCaseCost(found.book, body, speed) : undefined;
-    if (estimate === undefined) return { ok: false, error: unknownModel(body.model) };
+  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, dataResidency: boolean, observer?: StandingObserver): Promise<Result<Hold>> {
+    const now = this.services.clock.now();
+    const found = this.services.catalog.model(body.model, now);
+    const estimate = found ? worstCaseCost(found.book, body, speed, { dataResidency }) : undefined;
+    if (estimate === undefined) return { ok: false, error: unknownModelError(this.services.catalog.bookAtCached(now), body.model) };
     const out = await this.services.engine.authorize({
       orgId: caller.orgId,
       memberId: caller.memberId,
@@ -220,7 +226,11 @@ export class Gateway {
   }
 }
 
-/** A hold the gateway must resolve exactly once. Never throws: a failure to resolve is logged (the sweep releases it at its TTL). */
+/**
+ * A hold the gateway must resolve exactly once. Never throws: a failure to resolve is logged (the
+ * sweep releases it at its TTL). Usage is settled with the modifier the hold was priced with
+ * (US-only inference).
+ */
 class Ticket {
   private open = true;
 
@@ -229,11 +239,13 @@ class Ticket {
     private readonly orgId: string,
     readonly hold: Hold,
     readonly requestId: string,
+    private readonly modifiers: { readonly dataResidency?: boolean } = {},
     private readonly observer?: StandingObserver,
   ) {}
 
   async settle(cost: Cost): Promise<void> {
-    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, cost, undefined, this.observer));
+    const priced: Cost = cost.usage ? { ...cost, dataResidency: this.modifiers.dataResidency === true } : cost;
+    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced, undefined, this.observer));
   }
 
   async release(): Promise<void> {
@@ -264,7 +276,7 @@ class Ticket {
 }
 
 /** The member the request is metered for, from the API key (and the surface header). */
-function callerOf(ctx: Ctx<unknown, unknown>): Caller {
+export function callerOf(ctx: Ctx<unknown, unknown>): Caller {
   const p = ctx.principal;
   if (p.kind !== "member") {
     throw new HttpError(domainError("forbidden", "The gateway meters a member's usage: call it with a member's API key, not a platform key."));
@@ -290,16 +302,12 @@ export function surfaceOf(keySurface: Surface, declared: string | undefined): Su
   return surface;
 }
 
-function unknownModel(model: string): DomainError {
-  return domainError("unknown_model", `No price for model ${JSON.stringify(model)} in the price book in force.`, { model });
-}
-
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function passThrough(headers: IncomingHttpHeaders): Record<string, string> {
+export function passThrough(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PASS_THROUGH_REQUEST_HEADERS) {
     const v = header(headers, name);

@@ -17,6 +17,8 @@ const common = {
   tools: z.array(z.looseObject({})).optional(),
   thinking: z.looseObject({ type: z.string() }).optional(),
   speed: z.enum(["standard", "fast"]).nullable().optional(),
+  /** Where inference runs: "us" (US-only, priced with the book's data-residency modifier) or "global". */
+  inference_geo: z.string().nullable().optional(),
 };
 
 /** POST /v1/messages. */
@@ -107,4 +109,16 @@ export function vendorError(type: string, message: string): { type: "error"; err
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Geos `inference_geo` may name, and whether each is priced with the data-residency modifier. */
+export const INFERENCE_GEOS: Readonly<Record<string, boolean>> = { global: false, us: true };
+
+/** Whether a request asks for US-only inference; an unknown geo is a caller error (it could not be priced). */
+export function dataResidencyOf(body: { inference_geo?: string | null | undefined }): { ok: true; value: boolean } | { ok: false; message: string } {
+  const geo = body.inference_geo;
+  if (geo === undefined || geo === null) return { ok: true, value: false };
+  const priced = INFERENCE_GEOS[geo];
+  if (priced === undefined) return { ok: false, message: `inference_geo: must be one of ${Object.keys(INFERENCE_GEOS).map((g) => JSON.stringify(g)).join(", ")}; got ${JSON.stringify(geo)}.` };
+  return { ok: true, value: priced };
 }

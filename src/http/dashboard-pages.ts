@@ -57,7 +57,8 @@ export function loadDashboardFiles(root = fileURLToPath(new URL("../../../", imp
 export function dashboardPages(files: Map<string, File>): (method: string, pathname: string) => Reply | undefined {
   return (method, pathname) => {
     if (method !== "GET") return undefined;
-    if (pathname === "/" || pathname === "/dashboard") return { status: 302, body: null, headers: { location: "/dashboard/", ...DASHBOARD_HEADERS }, write: async (res) => void res.end() };
+    // Without a built dashboard, `/` is left to the route table (it must never 404 a client).
+    if ((pathname === "/" || pathname === "/dashboard") && files.has("/dashboard/")) return { status: 302, body: null, headers: { location: "/dashboard/", ...DASHBOARD_HEADERS }, write: async (res) => void res.end() };
     if (!pathname.startsWith("/dashboard/")) return undefined;
     const file = files.get(pathname);
     if (!file) return undefined;

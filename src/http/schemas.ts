@@ -164,12 +164,32 @@ export const PriceBookSpec = z.strictObject({
         cache_write_1h: Rate,
         cache_read: Rate,
         output: Rate,
+        display_name: z.string().min(1).max(200).optional(),
+        created_at: IsoTime.optional(),
+        aliases: z.array(z.string().min(1).max(200)).max(50).optional(),
+        fast_factor: z.string().regex(/^\d{1,9}(\.\d{1,9})?$/, "a positive decimal multiplier").optional(),
+        long_context: z
+          .strictObject({
+            above_input_tokens: z.number().int().min(1).max(100_000_000),
+            input: Rate,
+            cache_write_5m: Rate,
+            cache_write_1h: Rate,
+            cache_read: Rate,
+            output: Rate,
+          })
+          .optional(),
       }),
     )
     .min(1)
     .max(500),
   modifiers: z.strictObject({ fast: Modifier, batch: Modifier, data_residency: Modifier }),
   web_search_per_1000: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/),
+  unknown_models: z
+    .strictObject({
+      policy: z.enum(["refuse", "family_default"]),
+      family_defaults: z.record(z.string().min(1).max(50), z.string().min(1).max(200)).optional(),
+    })
+    .optional(),
 });
 
 const WindowSpec = z.strictObject({

@@ -247,7 +247,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     }
     const headers = { ...baseHeaders, ...(services.lifecycle.draining ? { connection: "close" } : {}) };
     if (reply.write) await stream(res, reply, reply.write, requestId, headers);
-    else send(res, reply, requestId, headers);
+    else send(res, reply, requestId, headers, req.method === "HEAD");
     const seconds = (performance.now() - started) / 1000;
     const method = METHODS.has(req.method ?? "") ? (req.method ?? "") : "OTHER";
     metrics.httpRequests.inc({ method, route: seen.route, status: String(reply.status) });
@@ -268,11 +268,14 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal, client: string, seen: { route: string; keyId: string | null }): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (/%00/.test(url.pathname)) throw new HttpError(domainError("invalid_request", "The request path may not contain a NUL character (%00)."));
-    const page = options.pages?.(req.method ?? "GET", url.pathname);
+    // A page is a browser's body-less GET; anything carrying a body goes through the routes' checks.
+    const hasBody = (req.headers["content-length"] ?? "0") !== "0" || req.headers["transfer-encoding"] !== undefined;
+    const page = hasBody ? undefined : options.pages?.(req.method ?? "GET", url.pathname);
     if (page) return page;
     let found: ReturnType<typeof router.find>;
     try {
-      found = router.find(req.method ?? "GET", url.pathname);
+      // HEAD is GET without the body (RFC 9110 §9.3.2): clients probe with it (Claude Code's `HEAD /`).
+      found = router.find(req.method === "HEAD" ? "GET" : (req.method ?? "GET"), url.pathname);
     } catch {
       throw new HttpError(domainError("invalid_request", "The request path is not valid URL encoding."));
     }
@@ -452,7 +455,7 @@ function mapBody(body: unknown, f: (v: unknown) => unknown): unknown {
   return f(body);
 }
 
-function send(res: ServerResponse, reply: Reply, requestId: string, headers: Record<string, string>): void {
+function send(res: ServerResponse, reply: Reply, requestId: string, headers: Record<string, string>, headOnly = false): void {
   const body = reply.body as Record<symbol, unknown> | undefined;
   const text = body && typeof body === "object" && RAW_MARK in body ? String(body[RAW_MARK]) : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
@@ -462,7 +465,7 @@ function send(res: ServerResponse, reply: Reply, requestId: string, headers: Rec
     "request-id": requestId,
     ...reply.headers,
   });
-  res.end(text);
+  res.end(headOnly ? undefined : text);
 }
 
 function hasNul(value: unknown, depth = 0): boolean {

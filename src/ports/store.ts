@@ -14,6 +14,7 @@ import type { PlanDef, Surface } from "../core/plans.js";
 import type { PriceBookSpec } from "../core/price-book.js";
 import type { MoneyInTx } from "./money-in-store.js";
 import type { WebhooksTx } from "./webhooks-store.js";
+import type { MessageBatchesTx } from "./batch-store.js";
 import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
 import type { AuditTx } from "./audit-store.js";
@@ -131,6 +132,8 @@ export interface StoreTx {
   listPlans(): Promise<PlanDef[]>;
   insertPriceBook(spec: PriceBookSpec, effectiveFrom: number, at: number): Promise<void>;
   listPriceBooks(): Promise<PriceBookSpec[]>;
+  /** Requests and cost per organization and model name (as clients sent it) since `since` (a price book's dry run). */
+  modelUsageSince(since: number): Promise<Array<{ orgId: string; model: string; requests: number; cost: number }>>;
 
   // ---- limits, grants, holds, usage, ledger (reads)
   upsertLimit(limit: SpendLimit, at: number): Promise<void>;
@@ -162,6 +165,8 @@ export interface StoreTx {
   readonly legacyImport: LegacyImportTx;
   // ---- dashboard: passwords, sessions, sign-in throttling, the usage breakdown
   readonly dashboard: DashboardTx;
+  // ---- the gateway's Message Batches: each batch and the hold of each of its requests
+  readonly messageBatches: MessageBatchesTx;
 }
 
 export interface Store {

@@ -49,3 +49,27 @@ export const PASS_THROUGH_REQUEST_HEADERS = ["anthropic-version", "anthropic-bet
 
 /** Upstream response headers the gateway passes back (its own rate-limit headers replace the upstream's). */
 export const PASS_BACK_RESPONSE_HEADERS = ["retry-after", "x-should-retry", "x-simulated-upstream"] as const;
+
+/**
+ * The provider's Message Batches API (POST/GET /v1/messages/batches…), for upstreams that have it.
+ * Answers are the provider's own: a batch object as JSON, or its error; results are the JSONL lines.
+ */
+export interface UpstreamBatches {
+  create(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse>;
+  retrieve(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamResponse>;
+  cancel(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamResponse>;
+  results(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamBatchResults>;
+}
+
+export type UpstreamBatchResults =
+  | { readonly kind: "results"; readonly lines: readonly string[] }
+  | { readonly kind: "error"; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: unknown };
+
+/** An upstream that also runs Message Batches. */
+export interface BatchingUpstream extends Upstream {
+  readonly batches: UpstreamBatches;
+}
+
+export function hasBatches(u: Upstream): u is BatchingUpstream {
+  return "batches" in u && typeof (u as { batches?: unknown }).batches === "object";
+}

@@ -247,6 +247,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  {
+    version: 8,
+    name: "message batches: the gateway's record of each batch and the hold of each request in it",
+    statements: [
+      `CREATE TABLE message_batches (
+        id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES organizations(id), member_id TEXT NOT NULL,
+        upstream_id TEXT, status TEXT NOT NULL, request_count INTEGER NOT NULL,
+        created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, ended_at BIGINT, cancel_initiated_at BIGINT,
+        succeeded INTEGER NOT NULL, errored INTEGER NOT NULL, canceled INTEGER NOT NULL, expired INTEGER NOT NULL)`,
+      `CREATE INDEX message_batches_org ON message_batches(org_id, id)`,
+      `CREATE INDEX message_batches_open ON message_batches(status, created_at)`,
+      `CREATE TABLE message_batch_requests (
+        batch_id TEXT NOT NULL REFERENCES message_batches(id), idx INTEGER NOT NULL, custom_id TEXT NOT NULL,
+        hold_id TEXT NOT NULL, estimate BIGINT NOT NULL, data_residency INTEGER NOT NULL, PRIMARY KEY (batch_id, idx))`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -29,6 +29,8 @@ import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
 import type { MoneyInTx } from "../../ports/money-in-store.js";
 import { SqlWebhooksTx } from "./webhooks-sql.js";
+import { SqlMessageBatchesTx } from "./batches-sql.js";
+import type { MessageBatchesTx } from "../../ports/batch-store.js";
 import type { WebhooksTx } from "../../ports/webhooks-store.js";
 import { SqlSdkCreditsTx } from "./sdk-credits-sql.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
@@ -179,6 +181,10 @@ class SqlStoreTx implements StoreTx {
 
   get sdkCredits(): SdkCreditsTx {
     return new SqlSdkCreditsTx(this.q);
+  }
+
+  get messageBatches(): MessageBatchesTx {
+    return new SqlMessageBatchesTx(this.q);
   }
 
   get statements(): StatementsTx {
@@ -405,6 +411,11 @@ class SqlStoreTx implements StoreTx {
       spec.id, spec.version, effectiveFrom, JSON.stringify(spec), at,
     ]);
   }
+  async modelUsageSince(since: number): Promise<Array<{ orgId: string; model: string; requests: number; cost: number }>> {
+    const rows = await this.q.all("SELECT org_id, model, COUNT(*) AS requests, SUM(cost) AS cost FROM usage_records WHERE at >= ? GROUP BY org_id, model ORDER BY org_id, model", [since]);
+    return rows.map((r) => ({ orgId: s(r["org_id"]), model: s(r["model"]), requests: n(r["requests"]), cost: n(r["cost"]) }));
+  }
+
   async listPriceBooks(): Promise<PriceBookSpec[]> {
     return (await this.q.all("SELECT spec FROM price_books ORDER BY effective_from, version")).map((r) => JSON.parse(s(r["spec"])) as PriceBookSpec);
   }

@@ -3,7 +3,8 @@
 // upstream served over HTTP (wire-server.ts), which speaks the same wire format.
 
 import { parseSse } from "./sse.js";
-import { UpstreamUnavailable, type Upstream, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
+import { UpstreamUnavailable, type BatchingUpstream, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
+import { HttpBatches } from "./http-batches.js";
 import { isRecord, vendorError } from "../../gateway/wire.js";
 
 export interface HttpUpstreamOptions {
@@ -18,13 +19,16 @@ export interface HttpUpstreamOptions {
 /** The API version sent when the client did not name one. */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 
-export class HttpUpstream implements Upstream {
+export class HttpUpstream implements BatchingUpstream {
   readonly name: string;
   private readonly base: string;
+  /** The provider's Message Batches API (http-batches.ts). */
+  readonly batches: HttpBatches;
 
   constructor(private readonly options: HttpUpstreamOptions) {
     this.base = options.baseUrl.replace(/\/+$/, "");
     this.name = this.base;
+    this.batches = new HttpBatches({ base: this.base, apiKey: options.apiKey, timeoutMs: options.timeoutMs, defaultVersion: DEFAULT_ANTHROPIC_VERSION });
   }
 
   send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {

@@ -15,10 +15,12 @@
 //   error_after:N       an `error` event (overloaded_error) after N content deltas
 //   latency_ms:N        wait N ms before answering  chunk_delay_ms:N   wait N ms before each content delta
 //   output_tokens:N     N text tokens (still capped by max_tokens)
+// Message Batches: simulated-batches.ts (and its batch_* directives).
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { countInput } from "../../gateway/estimate.js";
-import { UpstreamUnavailable, type SseEvent, type Upstream, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
+import { UpstreamUnavailable, type BatchingUpstream, type SseEvent, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
+import { SimulatedBatches } from "./simulated-batches.js";
 import { CountTokensBody, MessagesBody, vendorError } from "../../gateway/wire.js";
 
 export interface SimulatedUpstreamOptions {
@@ -104,10 +106,12 @@ interface Simulation {
 
 const ev = (event: string, data: unknown): SseEvent => ({ event, data: JSON.stringify(data) });
 
-export class SimulatedUpstream implements Upstream {
+export class SimulatedUpstream implements BatchingUpstream {
   readonly name = "simulated";
   private readonly cache = new Set<string>();
   private seq = 0;
+  /** The Message Batches API (simulated-batches.ts), answering each request with `send`. */
+  readonly batches = new SimulatedBatches((request, signal) => this.send(request, signal));
 
   constructor(private readonly options: SimulatedUpstreamOptions) {}
 
@@ -168,6 +172,7 @@ export class SimulatedUpstream implements Upstream {
       output_tokens: thinkingTokens + textTokens,
       service_tier: "standard",
       speed,
+      inference_geo: body.inference_geo ?? "global",
     };
     const thinking = thinkingTokens > 0 ? textOf(THINKING_PREFIX, h ^ 0x5bd1e995, thinkingTokens) : undefined;
     const signature = `sim_${h.toString(16)}`;

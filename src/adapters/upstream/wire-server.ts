@@ -1,13 +1,13 @@
-// Serves an Upstream over HTTP in the provider's wire format: POST /v1/messages (JSON or SSE) and
-// POST /v1/messages/count_tokens. This is how the simulated upstream runs as its own process or
-// port, a fake that speaks the real wire format, so HttpUpstream, its SSE parser and real network
+// Serves an Upstream over HTTP in the provider's wire format: POST /v1/messages (JSON or SSE),
+// POST /v1/messages/count_tokens and, for an upstream that runs them, the Message Batches API.
+// This is how the simulated upstream runs as its own process or port, a fake that speaks the real wire format, so HttpUpstream, its SSE parser and real network
 // failures (a connection cut mid-stream is a destroyed socket here) are exercised end to end.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeSse } from "./sse.js";
-import { PASS_THROUGH_REQUEST_HEADERS, type Upstream, type UpstreamResponse } from "../../ports/upstream.js";
+import { hasBatches, PASS_THROUGH_REQUEST_HEADERS, type Upstream, type UpstreamBatches, type UpstreamResponse } from "../../ports/upstream.js";
 import { isRecord, vendorError } from "../../gateway/wire.js";
 
 export interface WireServer {
@@ -42,29 +42,14 @@ export function serveUpstream(upstream: Upstream, options: { host?: string; port
 }
 
 async function handle(upstream: Upstream, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? "/").split("?")[0];
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  if (path.startsWith("/v1/messages/batches") && hasBatches(upstream)) return handleBatches(upstream.batches, path, req, res);
   if (req.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/messages/count_tokens")) {
     return json(res, 404, {}, vendorError("not_found_error", `No route ${req.method} ${path}.`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) return json(res, 413, {}, vendorError("request_too_large", "Request exceeds the maximum allowed size."));
-    chunks.push(c);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    return json(res, 400, {}, vendorError("invalid_request_error", "The body is not valid JSON."));
-  }
-  if (!isRecord(body)) return json(res, 400, {}, vendorError("invalid_request_error", "The body must be a JSON object."));
-  const headers: Record<string, string> = {};
-  for (const name of PASS_THROUGH_REQUEST_HEADERS) {
-    const v = req.headers[name];
-    if (typeof v === "string") headers[name] = v;
-  }
+  const body = await readJson(req, res);
+  if (body === undefined) return;
+  const headers = passed(req);
   // The client going away stops the simulation, as it would stop a real generation.
   const gone = new AbortController();
   res.on("close", () => {
@@ -98,4 +83,68 @@ function json(res: ServerResponse, status: number, headers: Readonly<Record<stri
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The request's JSON object body, or undefined after answering 400/413. */
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) {
+      json(res, 413, {}, vendorError("request_too_large", "Request exceeds the maximum allowed size."));
+      return undefined;
+    }
+    chunks.push(c);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    json(res, 400, {}, vendorError("invalid_request_error", "The body is not valid JSON."));
+    return undefined;
+  }
+  if (!isRecord(body)) {
+    json(res, 400, {}, vendorError("invalid_request_error", "The body must be a JSON object."));
+    return undefined;
+  }
+  return body;
+}
+
+function passed(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of PASS_THROUGH_REQUEST_HEADERS) {
+    const v = req.headers[name];
+    if (typeof v === "string") headers[name] = v;
+  }
+  return headers;
+}
+
+/** The Message Batches API: create, retrieve, cancel, results (JSONL). */
+async function handleBatches(batches: UpstreamBatches, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const m = /^\/v1\/messages\/batches(?:\/([^/]+)(\/cancel|\/results)?)?$/.exec(path);
+  const id = m?.[1] !== undefined ? decodeURIComponent(m[1]) : undefined;
+  const action = m?.[2];
+  const signal = new AbortController().signal;
+  let answer: UpstreamResponse;
+  if (m && id === undefined && req.method === "POST") {
+    const body = await readJson(req, res);
+    if (body === undefined) return;
+    answer = await batches.create({ body, headers: passed(req) }, signal);
+  } else if (id !== undefined && action === undefined && req.method === "GET") {
+    answer = await batches.retrieve(id, passed(req), signal);
+  } else if (id !== undefined && action === "/cancel" && req.method === "POST") {
+    answer = await batches.cancel(id, passed(req), signal);
+  } else if (id !== undefined && action === "/results" && req.method === "GET") {
+    const results = await batches.results(id, passed(req), signal);
+    if (results.kind === "error") return json(res, results.status, results.headers, results.body);
+    const text = results.lines.map((l) => `${l}\n`).join("");
+    res.writeHead(200, { "content-type": "application/x-jsonl", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  } else {
+    return json(res, 404, {}, vendorError("not_found_error", `No route ${req.method} ${path}.`));
+  }
+  if (answer.kind === "stream") return json(res, 500, {}, vendorError("api_error", "A batch answer cannot be a stream."));
+  return json(res, answer.status, answer.headers, answer.body);
 }
