@@ -110,7 +110,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   // Commits that write outbox events (money in, admin writes) wake the webhook dispatcher at once;
   // the metering batches keep the bare store (they write no events).
   const outbox = kickingStore(store, () => webhooks.kick());
-  const admin = new Admin(outbox, catalog, clock);
+  const admin = new Admin(outbox, catalog, clock, { authCacheMs: config.security.authCacheMs });
   const moneyIn = openMoneyIn(config, { store: outbox, admin, clock, log });
   const webhooks = openWebhooks(config, { store, admin, clock, log });
   // Money-path webhook events (credits.depleted, spend_limit.*) are evaluated after settles commit.
@@ -184,6 +184,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
     await webhooks.close();
     await catalog.settled();
     await store.close();
+    metrics.close();
   };
 
   return {

@@ -213,6 +213,10 @@ describe("dashboard in Chromium", () => {
     await page.locator('select[name="reload_payment_method"]').selectOption({ label: "visa •••• 4242" });
     await page.getByRole("button", { name: "Save auto-reload" }).click();
     await page.getByText("Auto-reload is active.").waitFor();
+    // The page re-renders itself 800 ms after a save; let that finish, or the reload below would
+    // abort its requests (a race that depends only on how fast the server answers).
+    await page.waitForTimeout(900);
+    await page.waitForSelector('body[data-ready="credits"]');
     const before = await balance();
     let reloaded = false;
     for (let i = 0; i < 10 && !reloaded; i++) {
@@ -371,7 +375,12 @@ describe("dashboard in Chromium", () => {
       await row.getByText("delivered").waitFor();
       await row.getByRole("button", { name: /^Replay/ }).click();
       await page.waitForSelector('body[data-ready="webhooks"]');
-      await h.app.services.webhooks.dispatch();
+      // The click's request may still be on its way when the page reports ready: dispatch until the
+      // replay is queued and delivered (bounded), instead of once.
+      for (let i = 0; i < 50 && received.length <= count; i++) {
+        await h.app.services.webhooks.dispatch();
+        if (received.length <= count) await new Promise((r) => setTimeout(r, 100));
+      }
       assert.ok(received.length > count, "the replay was delivered again");
       assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
     } finally {

@@ -14,9 +14,10 @@ import { Books, type WindowStatus } from "../core/books.js";
 import type { Clock } from "../ports/clock.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
 import { appendAudit, AuditRecorder } from "./audit.js";
-import { generateApiKey } from "./auth.js";
+import { authenticate, generateApiKey, hashKey, type Principal } from "./auth.js";
 import { idempotencyConflict, type Idempotency, type Outcome } from "./batcher.js";
 import type { Catalog } from "./catalog.js";
+import type { Standing } from "./engine.js";
 
 export interface NewOrg {
   readonly name: string;
@@ -33,12 +34,7 @@ export interface CreatedKey {
   readonly secret: string;
 }
 
-export interface UsageSummary {
-  readonly member: Member;
-  readonly windows: WindowStatus[];
-  readonly balance: Micros;
-  readonly org: Organization;
-  readonly limits: Array<{ limit: SpendLimit; spent: Micros; headroom: Micros; resetsAt: number }>;
+export interface UsageSummary extends Standing {
   readonly monthSpent: Micros;
 }
 
@@ -61,12 +57,51 @@ const fail = <T>(code: Parameters<typeof domainError>[0], message: string, detai
   error: domainError(code, message, details),
 });
 
+/** Principals remembered by one instance, at most this many (then the map starts over). */
+const AUTH_CACHE_ENTRIES = 10_000;
+
 export class Admin {
+  /**
+   * Authenticated API keys by SHA-256 hash, each until a monotonic deadline (performance.now, not
+   * the business clock: this is about freshness, not about money time). Only successes are kept:
+   * a new key works at once on every instance. Any write through this instance forgets them all,
+   * so a revocation, role change or removal made here takes effect at once; one made through
+   * another instance takes effect here within `authCacheMs` (docs/performance.md).
+   */
+  private readonly principals = new Map<string, { principal: Principal; until: number }>();
+
   constructor(
     private readonly store: Store,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
+    private readonly options: { readonly authCacheMs: number } = { authCacheMs: 0 },
   ) {}
+
+  /** The principal of an API key, or undefined (unknown, revoked, or its member gone). */
+  async authenticate(secret: string): Promise<Principal | undefined> {
+    const ttl = this.options.authCacheMs;
+    const hash = ttl > 0 ? hashKey(secret) : "";
+    const hit = ttl > 0 ? this.principals.get(hash) : undefined;
+    if (hit && hit.until > performance.now()) return hit.principal;
+    const asked = performance.now();
+    const generation = this.generation;
+    const principal = await this.read((tx) => authenticate(tx, secret));
+    // A write through this instance began meanwhile: what was read may predate it; do not keep it.
+    if (principal && ttl > 0 && generation === this.generation) {
+      if (this.principals.size >= AUTH_CACHE_ENTRIES) this.principals.clear();
+      // From when the read started: a write through this instance after that point clears the map.
+      this.principals.set(hash, { principal, until: asked + ttl });
+    } else if (hit) this.principals.delete(hash);
+    return principal;
+  }
+
+  private generation = 0;
+
+  /** Forgets every remembered API key (when a write through this instance starts and ends). */
+  forgetPrincipals(): void {
+    this.generation++;
+    this.principals.clear();
+  }
 
   /**
    * Runs a write in one transaction with its idempotency record and the audit entries `fn` records.
@@ -88,6 +123,9 @@ export class Admin {
     const now = this.clock.now();
     try {
       return await this.store.transaction(async (tx): Promise<Outcome<T>> => {
+        // Keys, roles or members may change here: what this instance remembers is forgotten now
+        // and again once the write is visible (a lookup in between must not re-remember the old row).
+        this.forgetPrincipals();
         if (idem) {
           const prior = (await tx.getIdempotency(idem.scope, [idem.key]))[0];
           if (prior) {
@@ -108,6 +146,8 @@ export class Admin {
     } catch (err) {
       if (err instanceof Rollback) return { kind: "fresh", result: err.result as Result<T> };
       throw err;
+    } finally {
+      this.forgetPrincipals();
     }
   }
 

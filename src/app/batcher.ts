@@ -170,21 +170,8 @@ export class Batcher {
     return this.store.transaction(async (tx) => {
       const orgIds = [...new Set(ops.map((o) => o.orgId))];
       const locked = await tx.lockOrgs(orgIds);
-      const snapshot = await tx.loadSnapshot(
-        {
-          orgIds,
-          memberIds: [...new Set(ops.flatMap((o) => o.memberIds))],
-          holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
-          grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
-          allActiveGrants: ops.some((o) => o.allActiveGrants === true),
-          now,
-        },
-        locked,
-      );
-      const books = new Books(snapshot, (kind) => newId(kind, now));
-
-      // Idempotency records already stored (the org lock serializes same-key requests across instances).
-      const known = new Map<string, { requestHash: string; rendered: Rendered }>();
+      // Idempotency records already stored (the org lock serializes same-key requests across
+      // instances), read together with the snapshot: one round of reads, not two.
       const byScope = new Map<string, string[]>();
       for (const o of ops) {
         if (!o.idempotency) continue;
@@ -192,9 +179,23 @@ export class Batcher {
         list.push(o.idempotency.key);
         byScope.set(o.idempotency.scope, list);
       }
-      for (const [scope, keys] of byScope) {
-        for (const r of await tx.getIdempotency(scope, keys)) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
-      }
+      const [snapshot, ...stored] = await Promise.all([
+        tx.loadSnapshot(
+          {
+            orgIds,
+            memberIds: [...new Set(ops.flatMap((o) => o.memberIds))],
+            holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
+            grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
+            allActiveGrants: ops.some((o) => o.allActiveGrants === true),
+            now,
+          },
+          locked,
+        ),
+        ...[...byScope].map(([scope, keys]) => tx.getIdempotency(scope, keys)),
+      ]);
+      const books = new Books(snapshot, (kind) => newId(kind, now));
+      const known = new Map<string, { requestHash: string; rendered: Rendered }>();
+      for (const r of stored.flat()) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
 
       const fresh: IdempotencyRecord[] = [];
       const audited: AuditEntry[] = [];
@@ -217,9 +218,8 @@ export class Batcher {
         }
         return { kind: "fresh", result };
       });
-      await tx.writeChanges(books.changes());
-      await tx.putIdempotency(fresh);
-      if (audited.length > 0) await tx.audit.insert(audited);
+      // Every write of the batch at once: one message to the SQLite writer thread.
+      await Promise.all([tx.writeChanges(books.changes()), tx.putIdempotency(fresh), audited.length > 0 ? tx.audit.insert(audited) : undefined]);
       return outcomes;
     });
   }

@@ -1,11 +1,12 @@
 // Money use cases: authorize / settle / release, usage events, grants and sweeps. Each one rates
 // what it needs (pure), then hands the batcher an operation that decides against the books.
 
-import { tokensOf, type AuthorizeRequest, type SettleOutcome } from "../core/books.js";
+import { tokensOf, type AuthorizeRequest, type Books, type SettleOutcome, type WindowStatus } from "../core/books.js";
+import type { Headroom } from "../core/limits.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
 import type { Grant, GrantKind } from "../core/grants.js";
 import { newId } from "../core/ids.js";
-import type { Hold } from "../core/model.js";
+import type { Hold, Member, Organization } from "../core/model.js";
 import type { Micros } from "../core/money.js";
 import type { Surface } from "../core/plans.js";
 import { unknownModelError } from "../core/price-book.js";
@@ -32,6 +33,35 @@ export interface AuthorizeInput {
   readonly estimate: Cost;
   readonly ttlMs?: number;
   readonly metadata?: Record<string, string>;
+}
+
+/**
+ * Where a member stands right after one of its operations, read from the batch's own books (no
+ * second read): windows, balance and spending-limit headroom. The gateway's rate-limit headers
+ * are computed from it (issue 16: "from the authorize/settle result, not an extra read").
+ */
+export interface Standing {
+  readonly member: Member;
+  readonly org: Organization;
+  readonly windows: WindowStatus[];
+  readonly balance: Micros;
+  readonly limits: Headroom[];
+}
+
+/** Receives the standing computed inside the batch (called again if the batch is retried). */
+export type StandingObserver = (standing: Standing) => void;
+
+function standingOf(books: Books, orgId: string, memberId: string, at: number): Standing | undefined {
+  const org = books.org(orgId);
+  const member = books.member(orgId, memberId);
+  if (!org || !member) return undefined;
+  return { member, org, windows: books.windowStatus(org, member, at), balance: books.balance(orgId, at), limits: books.headrooms(org, member, at) };
+}
+
+function observe(observer: StandingObserver | undefined, books: Books, orgId: string, memberId: string | undefined, at: number): void {
+  if (!observer || memberId === undefined) return;
+  const s = standingOf(books, orgId, memberId, at);
+  if (s) observer(s);
 }
 
 export interface AuthorizeResult {
@@ -82,7 +112,7 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {
     // Several batches in flight only where row locks make them safe (PostgreSQL).
-    this.batcher = new Batcher(store, clock, { maxBatch: options.maxBatch, concurrency: store.capabilities.rowLocks ? 4 : 1 });
+    this.batcher = new Batcher(store, clock, { maxBatch: options.maxBatch, concurrency: store.capabilities.batchesInFlight });
   }
 
   /** Prices a cost at `at` (synchronously, from the catalog cache); unknown models are a caller error. */
@@ -118,7 +148,7 @@ export class Engine {
   }
 
   // Money operations queue synchronously, in call order: no await before `submit`.
-  async authorize(input: AuthorizeInput, idem?: Idempotency<AuthorizeResult>): Promise<Outcome<AuthorizeResult>> {
+  async authorize(input: AuthorizeInput, idem?: Idempotency<AuthorizeResult>, observer?: StandingObserver): Promise<Outcome<AuthorizeResult>> {
     const priced = this.holdRequest(input, this.clock.now());
     if (!priced.ok) return { kind: "fresh", result: priced };
     const request = priced.value;
@@ -128,6 +158,7 @@ export class Engine {
       holdIds: [],
       run: (books, at) => {
         const r = books.authorize(request, at);
+        observe(observer, books, input.orgId, input.memberId, at);
         return r.ok ? { ok: true, value: { hold: r.value, balance: books.balance(input.orgId, at) } } : r;
       },
       ...(idem ? { idempotency: idem } : {}),
@@ -155,7 +186,7 @@ export class Engine {
     });
   }
 
-  async settle(orgId: string, holdId: string, actual: Cost, idem?: Idempotency<SettleResult>): Promise<Outcome<SettleResult>> {
+  async settle(orgId: string, holdId: string, actual: Cost, idem?: Idempotency<SettleResult>, observer?: StandingObserver): Promise<Outcome<SettleResult>> {
     return this.afterSettle(orgId, this.batcher.submit<SettleResult>({
       orgId,
       memberIds: [],
@@ -171,19 +202,21 @@ export class Engine {
           micros = r.value;
         }
         const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage));
+        observe(observer, books, orgId, hold.memberId, at);
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(orgId, at) } } : s;
       },
       ...(idem ? { idempotency: idem } : {}),
     }));
   }
 
-  async release(orgId: string, holdId: string, idem?: Idempotency<AuthorizeResult>): Promise<Outcome<AuthorizeResult>> {
+  async release(orgId: string, holdId: string, idem?: Idempotency<AuthorizeResult>, observer?: StandingObserver): Promise<Outcome<AuthorizeResult>> {
     return this.batcher.submit<AuthorizeResult>({
       orgId,
       memberIds: [],
       holdIds: [holdId],
       run: (books, at) => {
         const r = books.release(orgId, holdId, at);
+        observe(observer, books, orgId, books.hold(orgId, holdId)?.memberId, at);
         return r.ok ? { ok: true, value: { hold: r.value, balance: books.balance(orgId, at) } } : r;
       },
       ...(idem ? { idempotency: idem } : {}),

@@ -1,6 +1,11 @@
 // Prometheus metrics without a dependency: counters, gauges and histograms with labels, rendered
 // in the text exposition format (version 0.0.4). One registry per app; gauges that are cheap to
 // read at scrape time (queue depth, pending holds, memory) are collected then, not tracked.
+// The event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution timer) is reported as
+// quantiles over the interval since the previous scrape, so each scrape says how responsive the
+// loop was lately (a cumulative histogram would hide a stall behind hours of idle time).
+
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -105,6 +110,11 @@ export class Metrics {
   readonly memory = new Gauge("usage_credits_process_memory_bytes", "Process memory by kind (rss, heap_used, heap_total, external).");
   readonly uptime = new Gauge("usage_credits_process_uptime_seconds", "Seconds since the process started.");
   readonly draining = new Gauge("usage_credits_draining", "1 while the server drains for shutdown, else 0.");
+  readonly eventLoopDelay = new Gauge(
+    "usage_credits_event_loop_delay_seconds",
+    "Event-loop delay since the previous scrape (perf_hooks.monitorEventLoopDelay), by quantile: 0.5, 0.99 and 1 (the maximum).",
+  );
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   constructor() {
     this.memory.collect(() => {
@@ -117,12 +127,30 @@ export class Metrics {
       ];
     });
     this.uptime.collect(() => [{ labels: {}, value: Math.round(process.uptime()) }]);
+    this.loopDelay.enable();
+    this.eventLoopDelay.collect(() => {
+      const h = this.loopDelay;
+      // The histogram is in nanoseconds; an empty interval (no sample yet) reads as 0.
+      const at = (q: number): number => (h.count === 0 ? 0 : h.percentile(q) / 1e9);
+      const values = [
+        { labels: { quantile: "0.5" }, value: at(50) },
+        { labels: { quantile: "0.99" }, value: at(99) },
+        { labels: { quantile: "1" }, value: h.count === 0 ? 0 : h.max / 1e9 },
+      ];
+      h.reset();
+      return values;
+    });
+  }
+
+  /** Stops the event-loop sampler (the app is closing). */
+  close(): void {
+    this.loopDelay.disable();
   }
 
   render(): string {
     const all: Metric[] = [
       this.httpRequests, this.httpDuration, this.batchSize, this.batchQueue, this.holdsPending, this.reloads,
-      this.webhookDeliveries, this.authFailures, this.memory, this.uptime, this.draining,
+      this.webhookDeliveries, this.authFailures, this.memory, this.uptime, this.draining, this.eventLoopDelay,
     ];
     return `${all.flatMap((m) => m.render()).join("\n")}\n`;
   }

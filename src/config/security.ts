@@ -14,6 +14,12 @@ export interface SecurityConfig {
   readonly metricsPublic: boolean;
   /** How long a SIGTERM waits for in-flight requests and batches before closing connections. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long an authenticated API key is remembered by this instance (0: look it up on every
+   * request). Bounds how late a revocation, role change or member removal made through another
+   * instance (or the CLI) takes effect here; through this instance it takes effect at once.
+   */
+  readonly authCacheMs: number;
 }
 
 export const SECURITY_ENV_HELP: ReadonlyArray<[string, string, string]> = [
@@ -23,6 +29,7 @@ export const SECURITY_ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ["USAGE_CREDITS_HSTS_SECONDS", "0", "Strict-Transport-Security max-age (set when served over https; 0 = no header)"],
   ["USAGE_CREDITS_METRICS_PUBLIC", "false", "serve /metrics without a key (else a platform key is required)"],
   ["USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS", "25", "SIGTERM: wait this long for in-flight requests and batches"],
+  ["USAGE_CREDITS_AUTH_CACHE_SECONDS", "5", "remember an authenticated API key this long; a key revoked on another instance is refused here within it (0 = no cache)"],
 ];
 
 export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
@@ -33,5 +40,6 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
     hstsMaxAgeSeconds: envInt(env, "USAGE_CREDITS_HSTS_SECONDS", 0, 0, 63_072_000),
     metricsPublic: envBool(env, "USAGE_CREDITS_METRICS_PUBLIC", false),
     shutdownTimeoutMs: envInt(env, "USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 3600) * 1000,
+    authCacheMs: envInt(env, "USAGE_CREDITS_AUTH_CACHE_SECONDS", 5, 0, 3600) * 1000,
   };
 }

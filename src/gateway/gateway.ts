@@ -19,7 +19,7 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { writeSse } from "../adapters/upstream/sse.js";
 import type { UsageSummary } from "../app/admin.js";
 import { allows } from "../app/auth.js";
-import type { Cost } from "../app/engine.js";
+import type { Cost, Standing, StandingObserver } from "../app/engine.js";
 import { domainError, type DomainError, type ErrorCode, type Result } from "../core/errors.js";
 import type { Hold } from "../core/model.js";
 import type { Surface } from "../core/plans.js";
@@ -74,14 +74,18 @@ export class Gateway {
     const unchanged = body === ctx.body;
     const requested: Speed = body.speed === "fast" ? "fast" : "standard";
     let speed = requested;
-    let held = await this.hold(caller, body, speed, ctx.requestId, dataResidency);
-    if (!held.ok && requested === "fast" && FALLBACK_CODES.has(held.error.code) && (await this.summary(caller))?.org.fastModeFallback === true) {
+    // The rate-limit headers come from the member's standing as each operation left it, computed
+    // in the operation's own batch: no usage-summary read per response.
+    let standing: Standing | undefined;
+    const observer: StandingObserver = (s) => (standing = s);
+    let held = await this.hold(caller, body, speed, ctx.requestId, dataResidency, observer);
+    if (!held.ok && requested === "fast" && FALLBACK_CODES.has(held.error.code) && (standing ?? (await this.summary(caller)))?.org.fastModeFallback === true) {
       speed = "standard";
-      held = await this.hold(caller, body, speed, ctx.requestId, dataResidency);
+      held = await this.hold(caller, body, speed, ctx.requestId, dataResidency, observer);
     }
-    if (!held.ok) return this.refuse(ctx, caller, held.error);
+    if (!held.ok) return this.refuse(ctx, caller, held.error, {}, standing);
 
-    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId, { dataResidency });
+    const ticket = new Ticket(this.services, caller.orgId, held.value, ctx.requestId, { dataResidency }, observer);
     const upstreamAbort = new AbortController();
     let handedOff = false;
     try {
@@ -97,11 +101,11 @@ export class Gateway {
         await ticket.release();
         if (!ctx.signal.aborted) this.services.log.error("upstream unavailable", { request_id: ctx.requestId, upstream: this.upstream.name, error: String(err) });
         const e = domainError("service_unavailable", "The model provider did not answer; nothing was charged. Retry shortly.");
-        return this.refuse(ctx, caller, e, { "retry-after": "2", "x-should-retry": "true" });
+        return this.refuse(ctx, caller, e, { "retry-after": "2", "x-should-retry": "true" }, standing);
       }
       if (answer.kind === "error") {
         await ticket.release();
-        return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller)), ...upstreamRefusal(answer.status, answer.headers) } };
+        return { status: answer.status, body: answer.body, headers: { ...(await this.headers(caller, {}, standing)), ...upstreamRefusal(answer.status, answer.headers) } };
       }
       const inUse = { creditsInUse: ticket.hold.limitedAmount };
       if (answer.kind === "json") {
@@ -109,10 +113,10 @@ export class Gateway {
         // An answer delivered without usage is charged its authorized worst case, never free.
         await ticket.settle(usage ? { usage: toCoreUsage(usage) } : { amount: ticket.hold.amount });
         reportSpeed(answer.body, speed);
-        return { status: 200, body: answer.body, headers: { ...(await this.headers(caller, inUse)), ...passBack(answer.headers) } };
+        return { status: 200, body: answer.body, headers: { ...(await this.headers(caller, inUse, standing)), ...passBack(answer.headers) } };
       }
       // Streams report the counters as they stand when the stream starts (the hold included).
-      const headers = { ...(await this.headers(caller, inUse)), ...passBack(answer.headers), ...SSE_HEADERS };
+      const headers = { ...(await this.headers(caller, inUse, standing)), ...passBack(answer.headers), ...SSE_HEADERS };
       const events = answer.events;
       handedOff = true;
       return { status: 200, body: null, headers, write: (res) => this.relay(res, events, ticket, upstreamAbort, speed) };
@@ -141,7 +145,7 @@ export class Gateway {
   }
 
   /** Holds the worst case of the request at `speed`. */
-  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, dataResidency: boolean): Promise<Result<Hold>> {
+  private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, dataResidency: boolean, observer?: StandingObserver): Promise<Result<Hold>> {
     const now = this.services.clock.now();
     const found = this.services.catalog.model(body.model, now);
     const estimate = found ? worstCaseCost(found.book, body, speed, { dataResidency }) : undefined;
@@ -155,7 +159,7 @@ export class Gateway {
       estimate: { amount: estimate },
       ttlMs: this.options.holdTtlMs,
       metadata: { source: "gateway", request_id: requestId },
-    });
+    }, undefined, observer);
     if (out.kind !== "fresh") throw new Error("the gateway authorizes without an idempotency key, so it cannot get a replay");
     return out.result.ok ? { ok: true, value: out.result.value.hold } : out.result;
   }
@@ -210,10 +214,10 @@ export class Gateway {
     }
   }
 
-  private async refuse(ctx: Ctx<unknown, unknown>, caller: Caller, error: DomainError, extra: Record<string, string> = {}): Promise<Reply> {
+  private async refuse(ctx: Ctx<unknown, unknown>, caller: Caller, error: DomainError, extra: Record<string, string> = {}, standing?: Standing): Promise<Reply> {
     const wire = error.code === "spend_limit_reached" ? { ...error, details: { ...error.details, error_code: "enforced_spend_limit_reached" } } : error;
     const reply = errorReply(wire, ctx.requestId, this.services.clock.now());
-    return { ...reply, headers: { ...(await this.headers(caller, { refused: error.code })), ...reply.headers, ...extra } };
+    return { ...reply, headers: { ...(await this.headers(caller, { refused: error.code }, standing)), ...reply.headers, ...extra } };
   }
 
   private async summary(caller: Caller): Promise<UsageSummary | undefined> {
@@ -221,8 +225,9 @@ export class Gateway {
     return r.ok ? r.value : undefined;
   }
 
-  private async headers(caller: Caller, context: HeaderContext = {}): Promise<Record<string, string>> {
-    const s = await this.summary(caller);
+  /** From the standing an operation of this request reported, else (no money operation yet) one read. */
+  private async headers(caller: Caller, context: HeaderContext = {}, standing?: Standing): Promise<Record<string, string>> {
+    const s = standing ?? (await this.summary(caller));
     return s ? rateLimitHeaders(s, context) : {};
   }
 }
@@ -241,15 +246,16 @@ class Ticket {
     readonly hold: Hold,
     readonly requestId: string,
     private readonly modifiers: { readonly dataResidency?: boolean } = {},
+    private readonly observer?: StandingObserver,
   ) {}
 
   async settle(cost: Cost): Promise<void> {
     const priced: Cost = cost.usage ? { ...cost, dataResidency: this.modifiers.dataResidency === true } : cost;
-    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced));
+    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced, undefined, this.observer));
   }
 
   async release(): Promise<void> {
-    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id));
+    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id, undefined, this.observer));
   }
 
   private async resolve(what: string, run: () => Promise<{ kind: "fresh"; result: Result<unknown> } | { kind: "replay" }>): Promise<void> {

@@ -1,4 +1,4 @@
-// The vendor's unified rate-limit headers (DOMAIN.md §7), computed from a member's usage summary,
+// The vendor's unified rate-limit headers (DOMAIN.md §7), computed from a member's standing (as an operation's batch left it, or a usage summary),
 // plus our balance header. Pure. Sent on every gateway answer to an authenticated request, success
 // or refusal, with the same numbers `usage_summary` reports:
 //
@@ -17,7 +17,7 @@
 //
 // Utilization is display-only, so a float; money stays integer (x-usage-credits-balance, µ$).
 
-import type { UsageSummary } from "../app/admin.js";
+import type { Standing } from "../app/engine.js";
 import type { ErrorCode } from "../core/errors.js";
 
 const PREFIX = "anthropic-ratelimit-unified";
@@ -31,7 +31,7 @@ const WARNING_FRACTION = 0.9;
 export type OverageDisabledReason = "org_level_disabled" | "member_level_disabled" | "out_of_credits" | "spend_limit_reached";
 
 /** Why usage credits cannot pay right now, if they cannot. */
-export function overageDisabledReason(s: UsageSummary, refused?: ErrorCode): OverageDisabledReason | undefined {
+export function overageDisabledReason(s: Standing, refused?: ErrorCode): OverageDisabledReason | undefined {
   if (!s.org.usageCreditsEnabled) return "org_level_disabled";
   if (!s.member.usageCreditsEnabled) return "member_level_disabled";
   if (refused === "insufficient_credits" || s.balance <= 0) return "out_of_credits";
@@ -46,7 +46,7 @@ export interface HeaderContext {
   readonly creditsInUse?: number | undefined;
 }
 
-export function rateLimitHeaders(s: UsageSummary, context: HeaderContext = {}): Record<string, string> {
+export function rateLimitHeaders(s: Standing, context: HeaderContext = {}): Record<string, string> {
   const headers: Record<string, string> = {};
   let full = false;
   let claim: { key: string; used: number; resetsAt: number } | undefined;

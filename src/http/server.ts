@@ -441,7 +441,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
         domainError("too_many_auth_failures", "Too many failed API-key attempts from your address; wait until resets_at.", { resets_at: new Date(now + wait).toISOString() }),
       );
     }
-    const principal = await services.admin.read((tx) => authenticate(tx, secret));
+    const principal = await services.admin.authenticate(secret);
     if (!principal) {
       metrics.authFailures.inc({ outcome: "invalid" });
       const failures = limiter.fail(client, now);

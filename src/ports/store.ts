@@ -30,6 +30,12 @@ export interface StoreCapabilities {
   readonly rowLocks: boolean;
   /** Several processes may serve one database (PostgreSQL); false for an embedded file. */
   readonly multiProcess: boolean;
+  /**
+   * Group-commit batches that may be in flight at once (on disjoint organizations): 4 on PostgreSQL,
+   * whose round trips overlap; 2 on SQLite, whose writer thread queues the next batch's BEGIN behind
+   * the previous COMMIT's fsync, so the main thread prepares one batch while the other syncs.
+   */
+  readonly batchesInFlight: number;
 }
 
 export interface SnapshotScope {

@@ -48,12 +48,23 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
   // event would be an uncaught exception and take the whole server down. The failure reaches the
   // query in flight (→ StoreUnavailable → 503); release(broken) then discards the client.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  const queryable = (client: pg.PoolClient): Queryable => ({
-    all: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rows as Row[],
-    run: async (sql, params = []) => (await client.query(toDollar(sql), params as SqlValue[])).rowCount ?? 0,
-  });
+  // Statements issued at once (a batch's parallel reads and writes) are queued here and sent one
+  // after another on the connection, each as soon as the previous answer arrives: pg deprecates
+  // overlapping client.query() calls.
+  const queryable = (client: pg.PoolClient): Queryable => {
+    let tail: Promise<unknown> = Promise.resolve();
+    const query = (sql: string, params: readonly SqlValue[]) => {
+      const next = tail.then(() => client.query(toDollar(sql), params as SqlValue[]));
+      tail = next.catch(() => undefined);
+      return next;
+    };
+    return {
+      all: async (sql, params = []) => (await query(sql, params)).rows as Row[],
+      run: async (sql, params = []) => (await query(sql, params)).rowCount ?? 0,
+    };
+  };
   return {
-    capabilities: { name: "postgres", rowLocks: true, multiProcess: true },
+    capabilities: { name: "postgres", rowLocks: true, multiProcess: true, batchesInFlight: 4 },
     migrationLock: "SELECT pg_advisory_xact_lock(724231)",
     async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {

@@ -4,7 +4,9 @@
 import type { Queryable, Row, SqlValue } from "./driver.js";
 import { marks } from "./sql-values.js";
 
-const CHUNK = 400;
+/** Rows per multi-row statement (and ids per IN list). */
+export const BULK_CHUNK = 400;
+const CHUNK = BULK_CHUNK;
 
 /**
  * Multi-row INSERT … ON CONFLICT (key) DO UPDATE; both engines speak it. "replace" overwrites the

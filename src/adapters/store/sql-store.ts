@@ -23,7 +23,7 @@ import type {
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
-import { inList, upsert } from "./sql-bulk.js";
+import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
 import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
@@ -216,77 +216,104 @@ class SqlStoreTx implements StoreTx {
   }
 
   async loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[]): Promise<Snapshot> {
+    // Three rounds of independent reads, each sent at once (Promise.all): the SQLite writer thread
+    // gets each round as one message, and PostgreSQL gets them back to back on one connection.
+    // Round 2 is empty in the common case (the holds' members and drawn grants are already loaded).
     const q = this.q;
     const orgs = new Map(lockedOrgs.map((o) => [o.id, o]));
     const orgIds = [...orgs.keys()];
-    const holdRows = await inList(q, (l) => `SELECT * FROM holds WHERE id IN (${l})`, scope.holdIds);
-    const holds = new Map(holdRows.map(holdFrom).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
-    const memberIds = [...new Set([...scope.memberIds, ...[...holds.values()].map((h) => h.memberId)])];
-    const members = new Map(
-      (await inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, memberIds)).map(memberFrom).filter((m) => orgs.has(m.orgId)).map((m) => [m.id, m]),
-    );
     const planIds = [...new Set(lockedOrgs.map((o) => o.planId))];
+    const grantFilter = scope.allActiveGrants ? "status = 'active'" : "status = 'active' AND remaining > 0";
+    const [holdRows, memberRows, planRows, grantRows, limitRows] = await Promise.all([
+      inList(q, (l) => `SELECT * FROM holds WHERE id IN (${l})`, scope.holdIds),
+      inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, [...new Set(scope.memberIds)]),
+      inList(q, (l) => `SELECT definition FROM plans WHERE id IN (${l})`, planIds),
+      inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, orgIds),
+      inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, orgIds),
+    ]);
+    const holds = new Map(holdRows.map(holdFrom).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
+    const loadedMembers = new Set(memberRows.map((r) => s(r["id"])));
+    const moreMembers = [...new Set([...holds.values()].map((h) => h.memberId))].filter((id) => !loadedMembers.has(id));
+    const drawn = [...new Set([...holds.values()].flatMap((h) => h.draws.map((d) => d.grantId)).concat(scope.grantIds ?? []))];
+    const have = new Set(grantRows.map((r) => s(r["id"])));
+    const [extraMembers, extra] = await Promise.all([
+      inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, moreMembers),
+      inList(q, (l) => `SELECT * FROM grants WHERE id IN (${l})`, drawn.filter((id) => !have.has(id))),
+    ]);
+    // Members in the order the scope named them, then the holds' (as the snapshot always listed them).
+    const memberIds = [...new Set([...scope.memberIds, ...[...holds.values()].map((h) => h.memberId)])];
+    const byId = new Map([...memberRows, ...extraMembers].map(memberFrom).map((m) => [m.id, m]));
+    const members = new Map(memberIds.flatMap((id) => {
+      const m = byId.get(id);
+      return m && orgs.has(m.orgId) ? [[id, m] as const] : [];
+    }));
     const plans = new Map(
-      (await inList(q, (l) => `SELECT definition FROM plans WHERE id IN (${l})`, planIds)).map((r) => {
+      planRows.map((r) => {
         const p = JSON.parse(s(r["definition"])) as PlanDef;
         return [p.id, p];
       }),
     );
-    const grantFilter = scope.allActiveGrants ? "status = 'active'" : "status = 'active' AND remaining > 0";
-    const grantRows = await inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, orgIds);
-    const drawn = [...new Set([...holds.values()].flatMap((h) => h.draws.map((d) => d.grantId)).concat(scope.grantIds ?? []))];
-    const have = new Set(grantRows.map((r) => s(r["id"])));
-    const extra = await inList(q, (l) => `SELECT * FROM grants WHERE id IN (${l})`, drawn.filter((id) => !have.has(id)));
     const grants = new Map([...grantRows, ...extra].map(grantFrom).filter((g) => orgs.has(g.orgId)).map((g) => [g.id, g]));
-    const limits = (await inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, orgIds)).map(limitFrom);
-    const windows: WindowUsage[] = (await inList(q, (l) => `SELECT * FROM window_usage WHERE member_id IN (${l})`, [...members.keys()])).map((r) => ({
+    const limits = limitRows.map(limitFrom);
+    const scopeKeys = ["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)];
+    const fromDay = earliestPeriodDay(scope.now);
+    // Only scopes that have a limit are ever read; their rows from the earliest period start on.
+    const limited = new Set(limits.map((l) => (l.scope === "organization" ? "org" : l.scopeId)));
+    const keys = [...new Set(scopeKeys)].filter((k) => scope.allSpend === true || limited.has(k));
+    const [windowRows, spendRows] = await Promise.all([
+      inList(q, (l) => `SELECT * FROM window_usage WHERE member_id IN (${l})`, [...members.keys()]),
+      // org_id leads the primary key: without it this would scan every organization's counters.
+      keys.length === 0 || orgIds.length === 0
+        ? Promise.resolve([])
+        : q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay]),
+    ]);
+    const windows: WindowUsage[] = windowRows.map((r) => ({
       memberId: s(r["member_id"]),
       key: s(r["window_key"]),
       periodStart: n(r["period_start"]),
       used: n(r["used"]),
       held: n(r["held"]),
     }));
-    const scopeKeys = ["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)];
-    const fromDay = earliestPeriodDay(scope.now);
-    // Only scopes that have a limit are ever read; their rows from the earliest period start on.
-    const limited = new Set(limits.map((l) => (l.scope === "organization" ? "org" : l.scopeId)));
-    const keys = [...new Set(scopeKeys)].filter((k) => scope.allSpend === true || limited.has(k));
-    // org_id leads the primary key: without it this would scan every organization's counters.
-    const spendDays: SpendDay[] = (
-      keys.length === 0 || orgIds.length === 0
-        ? []
-        : await q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay])
-    )
+    const spendDays: SpendDay[] = spendRows
       .filter((r) => orgs.has(s(r["org_id"])))
       .map((r) => ({ orgId: s(r["org_id"]), scopeKey: s(r["scope_key"]), day: n(r["day"]), spent: n(r["spent"]), held: n(r["held"]) }));
     return { orgs, plans, members, grants, limits, windows, spendDays, holds };
   }
 
   async writeChanges(c: Changes): Promise<void> {
+    // Every write is issued at once, in this order (ledger transactions before their entries, for
+    // the foreign key): one message to the SQLite writer thread; back to back on PostgreSQL's connection.
     const q = this.q;
-    if (c.orgs.length) await upsert(q, "organizations", orgCols, ["id"], c.orgs.map(orgRow));
+    const writes: Array<Promise<void>> = [];
+    if (c.orgs.length) writes.push(upsert(q, "organizations", orgCols, ["id"], c.orgs.map(orgRow)));
     const grants = [...c.newGrants, ...c.grants];
-    if (grants.length) await upsert(q, "grants", grantCols, ["id"], grants.map(grantRow));
+    if (grants.length) writes.push(upsert(q, "grants", grantCols, ["id"], grants.map(grantRow)));
     const holds = [...c.newHolds, ...c.holds];
-    if (holds.length) await upsert(q, "holds", holdCols, ["id"], holds.map(holdRow));
+    if (holds.length) writes.push(upsert(q, "holds", holdCols, ["id"], holds.map(holdRow)));
     if (c.windows.length) {
-      await upsert(
-        q,
-        "window_usage",
-        ["member_id", "window_key", "period_start", "used", "held"],
-        ["member_id", "window_key"],
-        c.windows.map((w) => [w.memberId, w.key, w.periodStart, w.used, w.held]),
+      writes.push(
+        upsert(
+          q,
+          "window_usage",
+          ["member_id", "window_key", "period_start", "used", "held"],
+          ["member_id", "window_key"],
+          c.windows.map((w) => [w.memberId, w.key, w.periodStart, w.used, w.held]),
+        ),
       );
     }
     if (c.spendDays.length) {
-      await upsert(q, "spend_days", ["org_id", "scope_key", "day", "spent", "held"], ["org_id", "scope_key", "day"], c.spendDays.map((d) => [d.orgId, d.scopeKey, d.day, d.spent, d.held]), "add");
+      writes.push(upsert(q, "spend_days", ["org_id", "scope_key", "day", "spent", "held"], ["org_id", "scope_key", "day"], c.spendDays.map((d) => [d.orgId, d.scopeKey, d.day, d.spent, d.held]), "add"));
     }
     if (c.ledger.length) {
-      await upsert(q, "ledger_transactions", ["id", "org_id", "kind", "ref", "at"], ["id"], c.ledger.map((t) => [t.id, t.orgId, t.kind, t.ref, t.at]), false);
+      const txs = upsert(q, "ledger_transactions", ["id", "org_id", "kind", "ref", "at"], ["id"], c.ledger.map((t) => [t.id, t.orgId, t.kind, t.ref, t.at]), false);
       const entries = c.ledger.flatMap((t) => t.entries.map((e, i): SqlValue[] => [t.id, i, t.orgId, e.account, e.amount]));
-      await upsert(q, "ledger_entries", ["tx_id", "idx", "org_id", "account", "amount"], ["tx_id", "idx"], entries, false);
+      const writeEntries = () => upsert(q, "ledger_entries", ["tx_id", "idx", "org_id", "account", "amount"], ["tx_id", "idx"], entries, false);
+      // Entries reference their transaction: when the transactions fit one statement (the common
+      // case) it runs first and the entries follow in the same message; else they wait for all of them.
+      writes.push(c.ledger.length <= BULK_CHUNK ? Promise.all([txs, writeEntries()]).then(() => undefined) : txs.then(writeEntries));
     }
-    if (c.usage.length) await upsert(q, "usage_records", usageCols, ["id"], c.usage.map(usageRow), false);
+    if (c.usage.length) writes.push(upsert(q, "usage_records", usageCols, ["id"], c.usage.map(usageRow), false));
+    await Promise.all(writes);
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {

@@ -1,12 +1,25 @@
-// SQLite through better-sqlite3: WAL, synchronous=FULL (an acknowledged write survives power loss),
-// BEGIN IMMEDIATE so a transaction holds the write lock from its first statement (across processes
-// too), and an in-process queue because the connection is shared by concurrent async callers.
+// SQLite through better-sqlite3, off the event loop: the write connection lives on its own worker
+// thread (sqlite-thread.ts), and so do the read connections. WAL, synchronous=FULL (an acknowledged
+// write survives power loss), BEGIN IMMEDIATE so a transaction holds the write lock from its first
+// statement (across processes too).
+//
+// Why threads: better-sqlite3 is synchronous. On the main thread, a batch's COMMIT (its fsync) or a
+// 90-day usage scan stopped every request of every customer for its whole duration. Now the event
+// loop only sends statements and awaits answers; while the writer thread syncs batch N, the main
+// thread parses, authenticates, relays and queues batch N+1, whose BEGIN is already waiting in the
+// writer's queue (transactions are released when their COMMIT is *sent*; the thread runs messages in
+// order, so the next transaction starts exactly when the previous one is durable). A caller is still
+// answered only after its COMMIT returned. Reads go to a small pool of read-only connections, each
+// on its own thread, so one long report does not hold up the short reads behind it.
 
-import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
+import { SqliteThread } from "./sqlite-thread.js";
+
+/** Read-only connections (threads): two, so a long report and the short reads never queue behind each other. */
+const READERS = 2;
 
 /**
  * SQLite's infrastructure failures as StoreUnavailable, so the edge answers 507 storage_full (disk
@@ -26,76 +39,75 @@ export function translateSqliteError(err: unknown, file: string): unknown {
   return err;
 }
 
-function queryable(db: Database.Database): Queryable {
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (sql: string): Database.Statement => {
-    let st = statements.get(sql);
-    if (!st) {
-      st = db.prepare(sql);
-      statements.set(sql, st);
-    }
-    return st;
-  };
+function queryable(thread: SqliteThread): Queryable {
   return {
-    all: async (sql, params = []) => {
-      const st = prepare(sql);
-      return st.reader ? (st.all(...(params as SqlValue[])) as Row[]) : (st.run(...(params as SqlValue[])), []);
-    },
-    run: async (sql, params = []) => prepare(sql).run(...(params as SqlValue[])).changes,
+    all: async (sql, params = []) => (await thread.call({ op: "all", sql, params: params as SqlValue[] })) as Row[],
+    run: async (sql, params = []) => (await thread.call({ op: "run", sql, params: params as SqlValue[] })) as number,
   };
 }
 
 export function openSqlite(file: string): SqlDriver {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("busy_timeout = 10000");
-    db.pragma("foreign_keys = ON");
-  } catch (err) {
-    const code = String((err as { code?: unknown }).code ?? "");
-    const hint = code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY") ? " (usage-credits must be able to write the database file, its directory and its -wal/-shm files: is the file system or the file read-only?)" : "";
-    throw new StoreUnavailable(`cannot open SQLite database ${file}: ${(err as Error).message}${hint}`, err, hint ? "read_only" : "unreachable");
-  }
-  const q = queryable(db);
-  // The reader opens lazily: an in-memory database has no second connection to share.
-  let reader: { db: Database.Database; q: Queryable } | undefined;
-  const readQ = (): Queryable => {
-    if (file === ":memory:") return q;
-    if (!reader) {
-      const rdb = new Database(file, { readonly: true });
-      rdb.pragma("busy_timeout = 10000");
-      reader = { db: rdb, q: queryable(rdb) };
+  const writer = SqliteThread.start({ file, role: "writer" });
+  // Opening happens on the thread: its failure reaches the first statement, as the same
+  // StoreUnavailable (with the hint) that opening on the main thread used to throw.
+  const opened = writer.ready().then(
+    () => undefined,
+    (err: unknown) => {
+      void writer.close();
+      const code = String((err as { code?: unknown }).code ?? "");
+      const hint = code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY") ? " (usage-credits must be able to write the database file, its directory and its -wal/-shm files: is the file system or the file read-only?)" : "";
+      throw new StoreUnavailable(`cannot open SQLite database ${file}: ${(err as Error).message}${hint}`, err, hint ? "read_only" : "unreachable");
+    },
+  );
+  opened.catch(() => undefined); // reported to whoever uses the store first
+  const q = queryable(writer);
+
+  // Readers start lazily (after the writer created the file and its WAL); an in-memory database has
+  // no second connection to share, so its reads go to the writer.
+  const readers: Array<{ thread: SqliteThread; q: Queryable; tail: Promise<unknown> }> = [];
+  const reader = () => {
+    if (readers.length < READERS) {
+      const thread = SqliteThread.start({ file, role: "reader" });
+      const r = { thread, q: queryable(thread), tail: Promise.resolve() as Promise<unknown> };
+      readers.push(r);
+      return r;
     }
-    return reader.q;
+    return readers.reduce((a, b) => (b.thread.queued < a.thread.queued ? b : a));
   };
+
   let tail: Promise<unknown> = Promise.resolve();
-  let readTail: Promise<unknown> = Promise.resolve();
+  let closed = false;
   return {
-    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false },
+    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2 },
     migrationLock: null, // BEGIN IMMEDIATE already excludes other writers
     transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+      let committing!: () => void;
+      const released = new Promise<void>((r) => (committing = r));
       const run = async (): Promise<T> => {
         try {
-          db.exec("BEGIN IMMEDIATE");
+          await opened;
+          await writer.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
         } catch (err) {
+          committing();
           throw translateSqliteError(err, file);
         }
+        let commitSent = false;
         try {
           const result = await fn(q);
-          db.exec("COMMIT");
+          const commit = writer.call({ op: "commit" });
+          commitSent = true;
+          // The next transaction may queue its BEGIN behind this COMMIT now: the thread runs it only
+          // once this one is durable (or rolled back by the thread itself, if the COMMIT fails).
+          committing();
+          await commit;
           return result;
         } catch (err) {
-          // A COMMIT refused for a full disk leaves the transaction open: roll it back so the next
-          // one starts clean (SQLite may already have rolled back; then inTransaction is false).
-          if (db.inTransaction) {
-            try {
-              db.exec("ROLLBACK");
-            } catch {
-              // the connection rolled back on its own
-            }
+          if (!commitSent) {
+            // Posted before the next transaction may start, so it cannot roll back anyone else's work.
+            const rollback = writer.call({ op: "rollback" });
+            committing();
+            await rollback.catch(() => undefined);
           }
           const code = (err as { code?: string }).code;
           if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") throw new UniqueViolation((err as Error).message, err);
@@ -103,42 +115,57 @@ export function openSqlite(file: string): SqlDriver {
         }
       };
       const next = tail.then(run, run);
-      tail = next.catch(() => undefined);
+      tail = released;
       return next;
     },
     read<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-      const run = async (): Promise<T> => {
-        try {
-          const rq = readQ();
-          const rdb = reader?.db ?? db;
-          if (rdb === db) return await fn(rq);
-          rdb.exec("BEGIN"); // one consistent snapshot for the whole read
+      if (file === ":memory:") {
+        return (async () => {
+          await opened;
           try {
-            return await fn(rq);
-          } finally {
-            rdb.exec("COMMIT");
+            return await fn(q);
+          } catch (err) {
+            throw translateSqliteError(err, file);
           }
+        })();
+      }
+      const r = reader();
+      const run = async (): Promise<T> => {
+        await opened;
+        // One consistent snapshot for the whole read. BEGIN is not awaited, so it crosses to the
+        // thread in the same message as the read's first statements (a failed BEGIN fails the read
+        // below), and the closing ROLLBACK is not waited for: the thread runs it before the next read.
+        const begin = r.thread.call({ op: "exec", sql: "BEGIN" });
+        begin.catch(() => undefined);
+        try {
+          const result = await fn(r.q);
+          await begin;
+          return result;
         } catch (err) {
           throw translateSqliteError(err, file);
+        } finally {
+          void r.thread.call({ op: "rollback" }).catch(() => undefined);
         }
       };
-      const next = readTail.then(run, run);
-      readTail = next.catch(() => undefined);
+      const next = r.tail.then(run, run);
+      r.tail = next.catch(() => undefined);
       return next;
     },
     async exec(sql) {
+      await opened;
       try {
-        db.exec(sql);
+        await writer.call({ op: "exec", sql });
       } catch (err) {
         throw translateSqliteError(err, file);
       }
     },
     async close() {
-      await tail;
-      await readTail;
-      if (!db.open) return; // idempotent
-      reader?.db.close();
-      db.close();
+      if (closed) return; // idempotent
+      closed = true;
+      await tail.catch(() => undefined);
+      await Promise.all(readers.map((r) => r.tail.catch(() => undefined)));
+      await Promise.all(readers.map((r) => r.thread.close()));
+      await writer.close();
     },
   };
 }
