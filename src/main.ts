@@ -2,7 +2,7 @@
 // `usage-credits`: serve the API, initialise a database, administer it, verify the ledger.
 
 import { createApp, openDriver } from "./app.js";
-import { ensureDemo, type DemoCredentials } from "./app/demo.js";
+import { ensureDemo, writeDemoEnv, type DemoCredentials } from "./app/demo.js";
 import { actingAs } from "./app/audit.js";
 import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
@@ -67,7 +67,7 @@ async function services(config: Config): Promise<{ s: Services; close: () => Pro
   return { s: app.services, close: () => app.close() };
 }
 
-function demoBanner(url: string, creds: DemoCredentials | null, created: boolean): string {
+function demoBanner(url: string, creds: DemoCredentials | null, created: boolean, envFile: string | null = null): string {
   const lines = [`usage-credits listening on ${url}`, `  Dashboard: ${url}/dashboard/`, `  OpenAPI document: ${url}/openapi.json`];
   if (creds) {
     lines.push(
@@ -75,6 +75,7 @@ function demoBanner(url: string, creds: DemoCredentials | null, created: boolean
       `  Demo API key (owner ${creds.member_id}): ${creds.api_key}`,
       `  Operator (platform) key: ${creds.platform_key}`,
       ...(creds.dashboard_email && creds.dashboard_password ? [`  Dashboard sign-in (owner): ${creds.dashboard_email} / ${creds.dashboard_password}`] : []),
+      ...(envFile ? [`  Shell variables (UC_URL, UC_KEY, UC_ORG, UC_MEMBER, UC_OPERATOR_KEY): source ${envFile}`] : []),
       `  Try: curl -H "x-api-key: ${creds.api_key}" ${url}/v1/organizations/${creds.org_id}/usage_summary`,
     );
   }
@@ -92,7 +93,9 @@ async function serve(args: string[]): Promise<void> {
   const app = await createApp(config);
   const demo = values["no-demo"] ? { created: false, credentials: null } : await ensureDemo(app.services.admin, app.services.engine, app.services.sessions, { dataDir: demoDir(config) });
   const url = await app.listen();
-  process.stdout.write(`${demoBanner(url, demo.credentials, demo.created)}\n`);
+  const dataDir = demoDir(config);
+  const envFile = demo.credentials && dataDir ? writeDemoEnv(dataDir, url, demo.credentials) : null;
+  process.stdout.write(`${demoBanner(url, demo.credentials, demo.created, envFile)}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
