@@ -82,6 +82,13 @@ describe("README: the five-minute tour, verbatim, in a copy of the repository", 
     assert.ok(tourBlocks(README).length >= 6, "the tour section (<!-- tour:begin --> … <!-- tour:end -->) has its sh blocks");
   });
 
+  test("CI runs the README's commands: npm ci, then npm test", () => {
+    const ci = readFileSync(join(ROOT, ".ci", "run"), "utf8").trimEnd().split("\n");
+    assert.deepEqual(ci.slice(-2), ["npm ci", "npm test"]);
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(README)?.[1] ?? "";
+    assert.deepEqual(firstBlock.split("\n").filter(Boolean).map((l) => l.split("#")[0]?.trim()), ["npm ci && npm start", "npm test"]);
+  });
+
   test("copy, build, npm start, then every tour command succeeds", { timeout: 300_000 }, async () => {
     copyCheckout(dir);
     const build = spawnSync("npm", ["run", "build"], { cwd: dir, env: newcomerEnv(), encoding: "utf8" });
