@@ -2,7 +2,7 @@
 // `usage-credits`: serve the API, initialise a database, administer it, verify the ledger.
 
 import { createApp, openDriver } from "./app.js";
-import type { DemoCredentials } from "./app/demo.js";
+import { writeDemoEnv, type DemoCredentials } from "./app/demo.js";
 import { actingAs } from "./app/audit.js";
 import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
@@ -13,7 +13,7 @@ import type { Services } from "./http/server.js";
 import { jsonLogger } from "./ports/logger.js";
 import { runBackup } from "./cli/backup.js";
 import { DatabaseMissing } from "./adapters/store/postgres-create.js";
-import { firstStart, MODE_HELP, MODE_OPTIONS, modeFlag, prepareDatabase } from "./cli/first-start.js";
+import { demoDir, firstStart, MODE_HELP, MODE_OPTIONS, modeFlag, prepareDatabase } from "./cli/first-start.js";
 import { parseArgs } from "node:util";
 
 const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
@@ -80,7 +80,7 @@ async function services(config: Config): Promise<{ s: Services; close: () => Pro
   return { s: app.services, close: () => app.close() };
 }
 
-function demoBanner(url: string, creds: DemoCredentials | null, created: boolean): string {
+function demoBanner(url: string, creds: DemoCredentials | null, created: boolean, envFile: string | null = null): string {
   const lines = [`usage-credits listening on ${url}`, `  Dashboard: ${url}/dashboard/`, `  OpenAPI document: ${url}/openapi.json`];
   if (creds) {
     lines.push(
@@ -88,6 +88,7 @@ function demoBanner(url: string, creds: DemoCredentials | null, created: boolean
       `  Demo API key (owner ${creds.member_id}): ${creds.api_key}`,
       `  Operator (platform) key: ${creds.platform_key}`,
       ...(creds.dashboard_email && creds.dashboard_password ? [`  Dashboard sign-in (owner): ${creds.dashboard_email} / ${creds.dashboard_password}`] : []),
+      ...(envFile ? [`  Shell variables (UC_URL, UC_KEY, UC_ORG, UC_MEMBER, UC_OPERATOR_KEY): source ${envFile}`] : []),
       `  Try: curl -H "x-api-key: ${creds.api_key}" ${url}/v1/organizations/${creds.org_id}/usage_summary`,
     );
   }
@@ -107,7 +108,9 @@ async function serve(args: string[]): Promise<void> {
   const { boot, lines } = await firstStart(app.services, config, values);
   const demo = boot.demo;
   const url = await app.listen();
-  process.stdout.write(`${[demoBanner(url, demo.credentials, demo.created), ...lines].join("\n")}\n`);
+  const dataDir = demoDir(config);
+  const envFile = demo.credentials && dataDir ? writeDemoEnv(dataDir, url, demo.credentials) : null;
+  process.stdout.write(`${[demoBanner(url, demo.credentials, demo.created, envFile), ...lines].join("\n")}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -47,6 +47,7 @@ function importCli(db: string, file: string, kill?: () => Promise<boolean>): Pro
 
 const SEED = Number(process.env["UC_CRASH_SEED"] ?? Date.now() % 1_000_000);
 const CYCLES = 4;
+const MIN_ACKS_PER_CYCLE = 150;
 const TTL_SECONDS = 2;
 const SWEEP_SECONDS = 1;
 const USD = 1_000_000;
@@ -74,7 +75,11 @@ for (const backend of backends()) {
         for (let cycle = 0; cycle < CYCLES; cycle++) {
           const stop = new AbortController();
           const running = load.run(server.url, stop.signal);
-          // A random moment: some requests are mid-batch, mid-charge or mid-reply when the kill lands.
+          // Enough work first (on a loaded 2-core machine a fixed 0.7 s–2.5 s left PostgreSQL with a
+          // few dozen operations, no settle and no purchase, and the checks below had nothing to
+          // check), then a random moment: some requests are mid-batch, mid-charge or mid-reply when the kill lands.
+          const cycleStart = load.counts.acknowledged;
+          for (let waited = 0; load.counts.acknowledged - cycleStart < MIN_ACKS_PER_CYCLE && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
           await new Promise((r) => setTimeout(r, 700 + Math.floor(random() * 1800)));
           const ackedBefore = load.counts.acknowledged;
           await server.kill9();

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -79,6 +79,15 @@ async function stop(s: Server): Promise<number | string | null> {
   return code;
 }
 
+/** `data/demo.env` as the README's tour sources it: exports of the URL, keys and ids, mode 0600. */
+function assertDemoEnv(dir: string, s: Server, d: { orgId: string; memberId: string; apiKey: string; platformKey: string }): void {
+  assert.match(s.banner, /\n {2}Shell variables \(UC_URL, UC_KEY, UC_ORG, UC_MEMBER, UC_OPERATOR_KEY\): source data\/demo\.env\n/, s.banner);
+  const file = join(dir, "data", "demo.env");
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const exports = readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("export "));
+  assert.deepEqual(exports, [`export UC_URL=${s.url}`, `export UC_KEY=${d.apiKey}`, `export UC_ORG=${d.orgId}`, `export UC_MEMBER=${d.memberId}`, `export UC_OPERATOR_KEY=${d.platformKey}`]);
+}
+
 function demoFrom(banner: string): { orgId: string; memberId: string; apiKey: string; platformKey: string; email: string; password: string; created: boolean } {
   const org = /(Created the demo organization|Demo organization) (org_[0-9a-z]+) \(Pro plan, \$25\.00 of usage credits\)/.exec(banner);
   const key = /Demo API key \(owner (mem_[0-9a-z]+)\): (uck_\S+)/.exec(banner);
@@ -138,6 +147,7 @@ describe("quickstart: serve in an empty directory", () => {
       dashboard_email: first.email,
       dashboard_password: first.password,
     });
+    assertDemoEnv(dir, s, first);
     // The printed sign-in opens the dashboard served by the same process.
     assert.match(s.banner, new RegExp(`Dashboard: ${s.url}/dashboard/`));
     assert.equal((await fetch(`${s.url}/dashboard/`)).status, 200);
@@ -158,6 +168,7 @@ describe("quickstart: serve in an empty directory", () => {
     const again = demoFrom(s.banner);
     assert.equal(again.created, false, s.banner);
     assert.deepEqual({ ...again, created: true }, first);
+    assertDemoEnv(dir, s, first); // rewritten with this start's URL (another port)
 
     const orgs = await fetch(`${s.url}/v1/organizations`, { headers: { "x-api-key": first.platformKey } });
     const body = (await orgs.json()) as { data: Array<{ id: string }> };

@@ -5,8 +5,8 @@
 // a random dashboard password, printed (and saved) the same way.
 
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { join, relative, isAbsolute } from "node:path";
 import { MICROS_PER_USD } from "../core/money.js";
 import type { Admin } from "./admin.js";
 import type { Engine } from "./engine.js";
@@ -66,4 +66,21 @@ export async function ensureDemo(admin: Admin, engine: Engine, sessions: Session
     writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   }
   return { created: true, credentials };
+}
+
+/**
+ * `<data dir>/demo.env` (mode 0600): the demo's URL, keys and ids as shell exports, so the README's
+ * tour starts with `source data/demo.env` instead of copying secrets by hand. Rewritten at every
+ * start because the listen URL may change (`--port`). Returns the path as the user would type it
+ * from the working directory.
+ */
+export function writeDemoEnv(dataDir: string, url: string, c: DemoCredentials): string {
+  const file = join(dataDir, "demo.env");
+  const vars = { UC_URL: url, UC_KEY: c.api_key, UC_ORG: c.org_id, UC_MEMBER: c.member_id, UC_OPERATOR_KEY: c.platform_key };
+  const text = `# usage-credits demo (development only): source this file in a shell\n${Object.entries(vars).map(([k, v]) => `export ${k}=${v}`).join("\n")}\n`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600); // writeFileSync's mode applies only when it creates the file
+  const typed = relative(process.cwd(), file);
+  return typed.startsWith("..") || isAbsolute(typed) ? file : typed;
 }

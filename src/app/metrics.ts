@@ -93,7 +93,7 @@ export class Histogram implements Metric {
   }
 }
 
-/** The application's metrics (names and labels are listed in the README, "Observability"). */
+/** The application's metrics (names and labels are listed in docs/observability.md). */
 export class Metrics {
   readonly httpRequests = new Counter("usage_credits_http_requests_total", "HTTP requests answered, by method, route pattern and status.");
   readonly httpDuration = new Histogram(

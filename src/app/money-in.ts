@@ -123,7 +123,7 @@ export class MoneyIn {
   async addPaymentMethod(orgId: string, card: { cardNumber?: string; token?: string }, idem?: Idempotency<PaymentMethod>): Promise<Outcome<PaymentMethod>> {
     const tokenized = await this.provider.tokenize(card);
     if (!tokenized) {
-      return fresh(fail("invalid_card", `The ${this.provider.name} provider does not accept this card (the sandbox takes only the test card numbers listed in the README; Stripe takes a pm_… id).`, { field: card.cardNumber !== undefined ? "card_number" : "token" }));
+      return fresh(fail("invalid_card", `The ${this.provider.name} provider does not accept this card (the sandbox takes only the test card numbers listed in docs/money-in.md; Stripe takes a pm_… id).`, { field: card.cardNumber !== undefined ? "card_number" : "token" }));
     }
     return this.admin.write(idem, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);

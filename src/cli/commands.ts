@@ -378,7 +378,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "Save a payment method: a sandbox test card number, or a provider token (Stripe: pm_…).",
     options: {
       ...ORG,
-      card: { type: "string", help: "sandbox test card number (see README)" },
+      card: { type: "string", help: "sandbox test card number (see docs/money-in.md)" },
       token: { type: "string", help: "provider token, e.g. a Stripe pm_… id" },
     },
     run: async (s, o) => {

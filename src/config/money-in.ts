@@ -30,7 +30,7 @@ export interface MoneyInConfig {
 }
 
 export const MONEY_IN_ENV_HELP: ReadonlyArray<[string, string, string]> = [
-  ["USAGE_CREDITS_PAYMENT_PROVIDER", "sandbox", "payment provider: sandbox (offline test cards, see README) or stripe"],
+  ["USAGE_CREDITS_PAYMENT_PROVIDER", "sandbox", "payment provider: sandbox (offline test cards, see docs/money-in.md) or stripe"],
   ["USAGE_CREDITS_STRIPE_SECRET_KEY", "", "stripe: the secret API key (sk_live_… / sk_test_… / rk_…)"],
   ["USAGE_CREDITS_STRIPE_WEBHOOK_SECRET", "", "stripe: the webhook endpoint's signing secret (whsec_…)"],
   ["USAGE_CREDITS_STRIPE_API_BASE", "", "stripe: another API host, e.g. http://127.0.0.1:12111 (a local Stripe-compatible server)"],

@@ -4,7 +4,7 @@
 // Snapshots are the domain objects as they were, with secrets and secret hashes removed first:
 // an API key's hash, a webhook endpoint's signing secret and a card's provider token never reach it.
 
-/** Every audited kind of change. Closed: the API filters on these and the README lists them. */
+/** Every audited kind of change. Closed: the API filters on these and docs/security.md lists them. */
 export const AUDIT_ACTIONS = [
   "organization.created",
   "organization.updated",

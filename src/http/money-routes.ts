@@ -21,7 +21,7 @@ const exactlyOne = (a: string, b: string) => (v: Record<string, unknown>) => (v[
 
 export const CreatePaymentMethod = z
   .strictObject({
-    card_number: z.string().min(12).max(23).regex(/^[\d -]+$/, "digits only").optional().describe("Sandbox: one of the test card numbers (README). Stored only as brand, last 4 digits and the provider's token."),
+    card_number: z.string().min(12).max(23).regex(/^[\d -]+$/, "digits only").optional().describe("Sandbox: one of the test card numbers (docs/money-in.md). Stored only as brand, last 4 digits and the provider's token."),
     token: z.string().min(3).max(200).optional().describe("A provider token obtained client-side, instead of card_number."),
   })
   .refine(exactlyOne("card_number", "token"), "give exactly one of card_number or token");

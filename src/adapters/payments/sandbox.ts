@@ -1,5 +1,5 @@
 // The sandbox payment provider: offline, deterministic, the embedded default. Outcomes are decided
-// by the test card number (README "Money in"), like a card network's test mode. It keeps a ledger
+// by the test card number (docs/money-in.md), like a card network's test mode. It keeps a ledger
 // of charges per idempotency key and, like Stripe, never charges the same key twice: a retry with
 // the key returns the first result. Tests read `charges()` to assert "exactly one charge".
 // State lives in memory (a restart forgets charges, and keys are forgotten after 24 hours, as
