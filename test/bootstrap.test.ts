@@ -221,7 +221,15 @@ describe("bootstrap on PostgreSQL, without the demo", { skip: pgSkipped() }, () 
     const name = unique("uc_boot_serve");
     databases.push(name);
     const db = pgUrl(name);
-    const [a, b] = await Promise.all([serve(["--database", db], work), serve(["--database", db], work)]);
+    // allSettled: if one instance fails to start, the other is still stopped (a live child would keep
+    // this test file's process, and so the whole run, waiting).
+    const started = await Promise.allSettled([serve(["--database", db], work), serve(["--database", db], work)]);
+    const [a, b] = started.map((s) => (s.status === "fulfilled" ? s.value : null));
+    if (!a || !b) {
+      await Promise.all([a?.stop(), b?.stop()]);
+      const why = started.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : []));
+      assert.fail(`both instances must start\n${why.join("\n")}`);
+    }
     try {
       const printed = [...secrets(a.banner), ...secrets(b.banner)];
       assert.equal(printed.length, 1, `one operator key between the two banners\n${a.banner}\n${b.banner}`);
