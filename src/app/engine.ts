@@ -1,12 +1,12 @@
 // Money use cases: authorize / settle / release, usage events, grants and sweeps. Each one rates
 // what it needs (pure), then hands the batcher an operation that decides against the books.
 
-import { tokensOf, type AuthorizeRequest, type SettleOutcome } from "../core/books.js";
+import { tokensOf, type AuthorizeRequest, type HoldActor, type SettleOutcome } from "../core/books.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
 import type { Grant, GrantKind } from "../core/grants.js";
 import { newId } from "../core/ids.js";
-import type { Hold } from "../core/model.js";
-import type { Micros } from "../core/money.js";
+import type { Hold, HoldOwner } from "../core/model.js";
+import { MAX_MICROS, type Micros } from "../core/money.js";
 import type { Surface } from "../core/plans.js";
 import { rate, ZERO_USAGE, type RatingOptions, type Speed, type Usage } from "../core/rating.js";
 import type { Clock } from "../ports/clock.js";
@@ -31,6 +31,8 @@ export interface AuthorizeInput {
   readonly estimate: Cost;
   readonly ttlMs?: number;
   readonly metadata?: Record<string, string>;
+  /** "gateway": only the gateway may resolve the hold (default "api"). */
+  readonly owner?: HoldOwner;
 }
 
 export interface AuthorizeResult {
@@ -90,9 +92,8 @@ export class Engine {
     if (!found) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)} in the price book in force.`, { model }) };
     if (cost.amount !== undefined) return { ok: true, value: { micros: cost.amount, family: found.model.family } };
     const options: RatingOptions = { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true };
-    const rating = rate(found.book, model, cost.usage ?? ZERO_USAGE, options);
-    if (!rating) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
-    return { ok: true, value: { micros: rating.micros, family: found.model.family } };
+    const rated = rateBounded(found.book, model, cost.usage ?? ZERO_USAGE, options);
+    return rated.ok ? { ok: true, value: { micros: rated.value, family: found.model.family } } : rated;
   }
 
   /** Prices an authorization and builds the core's request for it (pure, synchronous). */
@@ -112,6 +113,7 @@ export class Engine {
         estimate: priced.value.micros,
         ttlMs: input.ttlMs ?? this.options.holdTtlMs,
         metadata: input.metadata ?? {},
+        ...(input.owner ? { owner: input.owner } : {}),
       },
     };
   }
@@ -125,6 +127,7 @@ export class Engine {
       orgId: input.orgId,
       memberIds: [input.memberId],
       holdIds: [],
+      dueHolds: "all",
       run: (books, at) => {
         const r = books.authorize(request, at);
         return r.ok ? { ok: true, value: { hold: r.value, balance: books.balance(input.orgId, at) } } : r;
@@ -154,7 +157,8 @@ export class Engine {
     });
   }
 
-  async settle(orgId: string, holdId: string, actual: Cost, idem?: Idempotency<SettleResult>): Promise<Outcome<SettleResult>> {
+  /** Settles a hold for `actor` (see core/books.ts `mayResolve`; none: an internal caller). */
+  async settle(orgId: string, holdId: string, actual: Cost, idem?: Idempotency<SettleResult>, actor?: HoldActor): Promise<Outcome<SettleResult>> {
     return this.afterSettle(orgId, this.batcher.submit<SettleResult>({
       orgId,
       memberIds: [],
@@ -169,20 +173,20 @@ export class Engine {
           if (!r.ok) return r;
           micros = r.value;
         }
-        const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage));
+        const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage), actor);
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(orgId, at) } } : s;
       },
       ...(idem ? { idempotency: idem } : {}),
     }));
   }
 
-  async release(orgId: string, holdId: string, idem?: Idempotency<AuthorizeResult>): Promise<Outcome<AuthorizeResult>> {
+  async release(orgId: string, holdId: string, idem?: Idempotency<AuthorizeResult>, actor?: HoldActor): Promise<Outcome<AuthorizeResult>> {
     return this.batcher.submit<AuthorizeResult>({
       orgId,
       memberIds: [],
       holdIds: [holdId],
       run: (books, at) => {
-        const r = books.release(orgId, holdId, at);
+        const r = books.release(orgId, holdId, at, actor);
         return r.ok ? { ok: true, value: { hold: r.value, balance: books.balance(orgId, at) } } : r;
       },
       ...(idem ? { idempotency: idem } : {}),
@@ -198,6 +202,7 @@ export class Engine {
       orgId: input.orgId,
       memberIds: [input.memberId],
       holdIds: [],
+      dueHolds: "all",
       run: (books, at) => {
         const held = books.authorize(request, at);
         if (!held.ok) return held;
@@ -258,43 +263,63 @@ export class Engine {
     });
   }
 
-  /** Releases expired holds and moves expired grants to breakage. Safe to run on every instance. */
-  async sweep(store: Store, limit = 500): Promise<{ holds: number; grants: number }> {
-    const now = this.clock.now();
-    const due = await store.read((tx) => tx.dueForSweep(now, limit));
-    const orgs = new Map<string, { holds: string[]; members: string[] }>();
-    for (const h of due.holds) {
-      const o = orgs.get(h.orgId) ?? { holds: [], members: [] };
-      o.holds.push(h.id);
-      o.members.push(h.memberId);
-      orgs.set(h.orgId, o);
-    }
-    for (const orgId of due.grantOrgs) if (!orgs.has(orgId)) orgs.set(orgId, { holds: [], members: [] });
+  /**
+   * Releases every expired hold and moves expired grants to breakage. Safe to run on every
+   * instance. Drains all that is due, `chunk` holds per organization and transaction (each chunk
+   * is loaded with one query and written with multi-row statements), until nothing is left.
+   */
+  async sweep(store: Store, chunk = 5_000): Promise<{ holds: number; grants: number }> {
     let holds = 0;
     let grants = 0;
-    await Promise.all(
-      [...orgs].map(async ([orgId, o]) => {
-        const out = await this.batcher.submit({
-          orgId,
-          memberIds: o.members,
-          holdIds: o.holds,
-          allActiveGrants: true,
-          run: (books, at) => ({ ok: true, value: { holds: books.expireHolds(at).length, grants: books.expireGrants(at).length } }),
-        });
-        if (out.kind === "fresh" && out.result.ok) {
-          holds += out.result.value.holds;
-          grants += out.result.value.grants;
-        }
-      }),
-    );
+    for (;;) {
+      const now = this.clock.now();
+      const due = await store.read((tx) => tx.dueForSweep(now, chunk));
+      const orgs = new Set([...due.holds.map((h) => h.orgId), ...due.grantOrgs]);
+      if (orgs.size === 0) break;
+      let progress = 0;
+      await Promise.all(
+        [...orgs].map(async (orgId) => {
+          const out = await this.batcher.submit({
+            orgId,
+            memberIds: [],
+            holdIds: [],
+            dueHolds: chunk,
+            allActiveGrants: true,
+            run: (books, at) => ({ ok: true, value: { holds: books.expireHolds(at, orgId).length, grants: books.expireGrants(at).length } }),
+          });
+          if (out.kind === "fresh" && out.result.ok) {
+            holds += out.result.value.holds;
+            grants += out.result.value.grants;
+            progress += out.result.value.holds + out.result.value.grants;
+          }
+        }),
+      );
+      // Another instance swept the same rows meanwhile (or nothing was due after all): stop here.
+      if (progress === 0) break;
+    }
     return { holds, grants };
   }
 
   private rateSync(model: string, speed: Speed, cost: Cost, at: number): Result<Micros> {
     const book = this.catalog.bookAtCached(at);
-    const rating = book ? rate(book, model, cost.usage ?? ZERO_USAGE, { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true }) : undefined;
-    if (!rating) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
-    return { ok: true, value: rating.micros };
+    if (!book) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
+    return rateBounded(book, model, cost.usage ?? ZERO_USAGE, { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true });
   }
+}
+
+/**
+ * Rates a usage; a cost beyond MAX_MICROS (a book accepted before price books were bounded, or
+ * token counts no caller may send) is the caller's error, never an exception (a 500).
+ */
+function rateBounded(book: Parameters<typeof rate>[0], model: string, usage: Usage, options: RatingOptions): Result<Micros> {
+  let rating: ReturnType<typeof rate>;
+  try {
+    rating = rate(book, model, usage, options);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { ok: false, error: domainError("amount_out_of_range", `The cost of this usage is beyond the largest amount the engine accepts (${MAX_MICROS} micro-dollars).`, { max: String(MAX_MICROS) }) };
+  }
+  if (!rating) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
+  return { ok: true, value: rating.micros };
 }
 

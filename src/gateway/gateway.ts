@@ -17,9 +17,11 @@ import { writeSse } from "../adapters/upstream/sse.js";
 import type { UsageSummary } from "../app/admin.js";
 import { allows } from "../app/auth.js";
 import type { Cost } from "../app/engine.js";
+import type { HoldActor } from "../core/books.js";
 import { domainError, type DomainError, type ErrorCode, type Result } from "../core/errors.js";
 import type { Hold } from "../core/model.js";
-import { SURFACES, type Surface } from "../core/plans.js";
+import type { Surface } from "../core/plans.js";
+import { narrowSurface } from "../core/surface-rule.js";
 import type { Speed } from "../core/rating.js";
 import { errorReply, HttpError, type Ctx, type Reply, type Services } from "../http/server.js";
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
@@ -132,7 +134,14 @@ export class Gateway {
   /** Holds the worst case of the request at `speed`. */
   private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string): Promise<Result<Hold>> {
     const found = this.services.catalog.model(body.model, this.services.clock.now());
-    const estimate = found ? worstCaseCost(found.book, body, speed) : undefined;
+    let estimate: number | undefined;
+    try {
+      estimate = found ? worstCaseCost(found.book, body, speed) : undefined;
+    } catch (err) {
+      // A book from before price books were bounded may still overflow: the caller's 400, never a 500.
+      if (!(err instanceof RangeError)) throw err;
+      return { ok: false, error: domainError("amount_out_of_range", "The worst-case cost of this request is beyond the largest amount the engine accepts.") };
+    }
     if (estimate === undefined) return { ok: false, error: unknownModel(body.model) };
     const out = await this.services.engine.authorize({
       orgId: caller.orgId,
@@ -143,6 +152,8 @@ export class Gateway {
       estimate: { amount: estimate },
       ttlMs: this.options.holdTtlMs,
       metadata: { source: "gateway", request_id: requestId },
+      // Only the gateway resolves this hold: it bills what it relays, whatever happens meanwhile.
+      owner: "gateway",
     });
     if (out.kind !== "fresh") throw new Error("the gateway authorizes without an idempotency key, so it cannot get a replay");
     return out.result.ok ? { ok: true, value: out.result.value.hold } : out.result;
@@ -215,6 +226,8 @@ export class Gateway {
   }
 }
 
+const GATEWAY: HoldActor = { kind: "gateway" };
+
 /** A hold the gateway must resolve exactly once. Never throws: a failure to resolve is logged (the sweep releases it at its TTL). */
 class Ticket {
   private open = true;
@@ -226,12 +239,13 @@ class Ticket {
     readonly requestId: string,
   ) {}
 
+  // As the gateway: a settle after the hold expired still bills what was relayed (relayed_charge).
   async settle(cost: Cost): Promise<void> {
-    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, cost));
+    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, cost, undefined, GATEWAY));
   }
 
   async release(): Promise<void> {
-    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id));
+    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id, undefined, GATEWAY));
   }
 
   private async resolve(what: string, run: () => Promise<{ kind: "fresh"; result: Result<unknown> } | { kind: "replay" }>): Promise<void> {
@@ -275,13 +289,10 @@ function callerOf(ctx: Ctx<unknown, unknown>): Caller {
  * nothing else: declaring "interactive" would move its traffic onto the plan windows.
  */
 export function surfaceOf(keySurface: Surface, declared: string | undefined): Surface {
-  if (declared === undefined || declared === keySurface) return keySurface;
-  const surface = SURFACES.find((s) => s === declared);
-  if (!surface) throw new HttpError(domainError("invalid_request", `${SURFACE_HEADER} must be one of ${SURFACES.join(", ")}.`, { header: SURFACE_HEADER }));
-  if (keySurface !== "interactive" || surface === "interactive") {
-    throw new HttpError(domainError("forbidden", `This API key is for the ${keySurface} surface; it may not send ${surface} traffic.`, { header: SURFACE_HEADER, key_surface: keySurface }));
-  }
-  return surface;
+  // The same rule as authorize and usage events (core/surface-rule.ts).
+  const r = narrowSurface(keySurface, declared, SURFACE_HEADER);
+  if (!r.ok) throw new HttpError(r.error);
+  return r.value;
 }
 
 function unknownModel(model: string): DomainError {

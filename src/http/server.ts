@@ -329,9 +329,10 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       throw new HttpError(domainError("invalid_request", "Idempotency-Key must be 1–255 printable ASCII characters."));
     }
     // Keys are scoped per organization (a platform key's too, per organization it acts on), so the
-    // organization's row lock serializes requests that share a key.
-    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : principal.orgId;
-    const requestHash = createHash("sha256").update(`${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex");
+    // organization's row lock serializes requests that share a key, and per caller (the API key,
+    // or the dashboard session): another member reusing your key and body never gets your answer.
+    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : `${principal.orgId}:${principal.keyId}`;
+    const requestHash = createHash("sha256").update(`${principal.keyId}\n${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex");
 
     const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
       if (result.ok) return { status, body: JSON.stringify(present(result.value)) };

@@ -113,11 +113,12 @@ const holdFrom = (r: Row): Hold => ({
   settledAmount: n(r["settled_amount"]),
   resolvedAt: nOrNull(r["resolved_at"]),
   metadata: JSON.parse(s(r["metadata"])) as Record<string, string>,
+  owner: r["owner"] === "gateway" ? "gateway" : "api",
 });
-const holdCols = ["id", "org_id", "member_id", "workspace_id", "surface", "model", "speed", "payer", "amount", "draws", "limited_amount", "windows", "day", "created_at", "expires_at", "status", "settled_amount", "resolved_at", "metadata"];
+const holdCols = ["id", "org_id", "member_id", "workspace_id", "surface", "model", "speed", "payer", "amount", "draws", "limited_amount", "windows", "day", "created_at", "expires_at", "status", "settled_amount", "resolved_at", "metadata", "owner"];
 const holdRow = (h: Hold): SqlValue[] => [
   h.id, h.orgId, h.memberId, h.workspaceId, h.surface, h.model, h.speed, h.payer, h.amount, JSON.stringify(h.draws), h.limitedAmount,
-  JSON.stringify(h.windows), h.day, h.createdAt, h.expiresAt, h.status, h.settledAmount, h.resolvedAt, JSON.stringify(h.metadata),
+  JSON.stringify(h.windows), h.day, h.createdAt, h.expiresAt, h.status, h.settledAmount, h.resolvedAt, JSON.stringify(h.metadata), h.owner,
 ];
 
 const limitFrom = (r: Row): SpendLimit => ({
@@ -214,6 +215,16 @@ class SqlStoreTx implements StoreTx {
     const orgs = new Map(lockedOrgs.map((o) => [o.id, o]));
     const orgIds = [...orgs.keys()];
     const holdRows = await inList(q, (l) => `SELECT * FROM holds WHERE id IN (${l})`, scope.holdIds);
+    if (scope.dueHolds !== undefined && orgIds.length > 0) {
+      // The orgs' pending holds past their TTL (holds_org_due), so the books unwind them first.
+      const limit = scope.dueHolds === "all" ? "" : ` LIMIT ${Math.max(1, Math.floor(scope.dueHolds))}`;
+      const named = new Set(scope.holdIds);
+      const due = await q.all(
+        `SELECT * FROM holds WHERE org_id IN (${marks(orgIds.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${limit}`,
+        [...orgIds, scope.now],
+      );
+      for (const r of due) if (!named.has(s(r["id"]))) holdRows.push(r);
+    }
     const holds = new Map(holdRows.map(holdFrom).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
     const memberIds = [...new Set([...scope.memberIds, ...[...holds.values()].map((h) => h.memberId)])];
     const members = new Map(
@@ -400,8 +411,18 @@ class SqlStoreTx implements StoreTx {
   async listLedger(lq: LedgerQuery): Promise<LedgerTransaction[]> {
     const before = lq.before ? " AND (at < ? OR (at = ? AND id < ?))" : "";
     const kind = lq.kind !== undefined ? " AND kind = ?" : "";
-    const params: SqlValue[] = [lq.orgId, ...(lq.before ? [lq.before.at, lq.before.at, lq.before.id] : []), ...(lq.kind !== undefined ? [lq.kind] : []), lq.limit];
-    const txs = await this.q.all(`SELECT * FROM ledger_transactions WHERE org_id = ?${before}${kind} ORDER BY at DESC, id DESC LIMIT ?`, params);
+    const own =
+      lq.holdsOf !== undefined
+        ? " AND (kind NOT IN ('hold', 'settle', 'release', 'relayed_charge') OR EXISTS (SELECT 1 FROM holds h WHERE h.id = ledger_transactions.ref AND h.member_id = ?))"
+        : "";
+    const params: SqlValue[] = [
+      lq.orgId,
+      ...(lq.before ? [lq.before.at, lq.before.at, lq.before.id] : []),
+      ...(lq.kind !== undefined ? [lq.kind] : []),
+      ...(lq.holdsOf !== undefined ? [lq.holdsOf] : []),
+      lq.limit,
+    ];
+    const txs = await this.q.all(`SELECT * FROM ledger_transactions WHERE org_id = ?${before}${kind}${own} ORDER BY at DESC, id DESC LIMIT ?`, params);
     const entries = await inList(this.q, (l) => `SELECT * FROM ledger_entries WHERE tx_id IN (${l}) ORDER BY tx_id, idx`, txs.map((t) => s(t["id"])));
     const byTx = new Map<string, Array<{ account: string; amount: number }>>();
     for (const e of entries) {
