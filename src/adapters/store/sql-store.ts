@@ -272,8 +272,26 @@ class SqlStoreTx implements StoreTx {
     if (c.orgs.length) await upsert(q, "organizations", orgCols, ["id"], c.orgs.map(orgRow));
     const grants = [...c.newGrants, ...c.grants];
     if (grants.length) await upsert(q, "grants", grantCols, ["id"], grants.map(grantRow));
-    const holds = [...c.newHolds, ...c.holds];
-    if (holds.length) await upsert(q, "holds", holdCols, ["id"], holds.map(holdRow));
+    // A resolved hold changes only its status columns: holds resolved alike (a sweep's expiries)
+    // are written by one set-based UPDATE per chunk, the others row by row in one multi-row upsert.
+    const alike = new Map<string, Hold[]>();
+    for (const h of c.holds) {
+      const k = `${h.status}|${h.settledAmount}|${h.resolvedAt ?? ""}`;
+      const list = alike.get(k) ?? [];
+      list.push(h);
+      alike.set(k, list);
+    }
+    const rowWise = [...c.newHolds];
+    for (const group of alike.values()) {
+      const first = group[0];
+      if (group.length < 2 || !first) {
+        rowWise.push(...group);
+        continue;
+      }
+      const params = [first.status, first.settledAmount, first.resolvedAt];
+      await inList(q, (l) => `UPDATE holds SET status = ?, settled_amount = ?, resolved_at = ? WHERE id IN (${l})`, group.map((h) => h.id), params, true);
+    }
+    if (rowWise.length) await upsert(q, "holds", holdCols, ["id"], rowWise.map(holdRow));
     if (c.windows.length) {
       await upsert(
         q,
