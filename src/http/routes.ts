@@ -38,7 +38,7 @@ import {
   MONEY_FORMAT,
 } from "./presenters.js";
 import * as S from "./schemas.js";
-import { errorReply, HttpError, route, type AnyRoute, type Ctx } from "./server.js";
+import { errorReply, HttpError, idempotencyCaller, route, type AnyRoute, type Ctx } from "./server.js";
 import { cursor, parseCursor } from "./paging.js";
 
 const ORG = "/v1/organizations/:org_id";
@@ -573,7 +573,8 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         const who = meteredMember(ctx as Ctx<unknown, unknown>, b.member_id, b.surface);
         const orgId = ctx.params["org_id"] ?? "";
         // Who asked is part of the request: another key reusing an event id never gets this answer.
-        const requestHash = JSON.stringify({ caller: ctx.principal.keyId, body: b });
+        const caller = idempotencyCaller(ctx.principal);
+        const requestHash = JSON.stringify({ caller, body: b });
         const out = await ctx.services.engine.recordUsage(
           {
             orgId,
@@ -591,7 +592,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
           },
           // The event id is the idempotency key, scoped to the organization and the caller (key or session).
           {
-            scope: `usage_event:${orgId}:${ctx.principal.keyId}`,
+            scope: `usage_event:${orgId}:${caller}`,
             key: b.event_id,
             requestHash,
             render: (r) => {

@@ -153,6 +153,15 @@ function actorOf(p: Principal, auth: Auth): AuditActor {
   return { type: isId("session", p.keyId) ? "session" : "api_key", id: p.keyId, memberId: p.memberId };
 }
 
+/**
+ * Who asked, for idempotency: the API key, or for a dashboard sign-in the member behind it (a
+ * retry after signing in again is the same caller; another member never is).
+ */
+export function idempotencyCaller(p: Principal): string {
+  if (p.kind === "member" && isId("session", p.keyId)) return `member:${p.memberId}`;
+  return `key:${p.keyId}`;
+}
+
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;.*)?$/i;
@@ -330,9 +339,10 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     }
     // Keys are scoped per organization (a platform key's too, per organization it acts on), so the
     // organization's row lock serializes requests that share a key, and per caller (the API key,
-    // or the dashboard session): another member reusing your key and body never gets your answer.
-    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : `${principal.orgId}:${principal.keyId}`;
-    const requestHash = createHash("sha256").update(`${principal.keyId}\n${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex");
+    // or the signed-in member): another member reusing your key and body never gets your answer.
+    const caller = idempotencyCaller(principal);
+    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : `${principal.orgId}:${caller}`;
+    const requestHash = createHash("sha256").update(`${caller}\n${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex");
 
     const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
       if (result.ok) return { status, body: JSON.stringify(present(result.value)) };
