@@ -188,6 +188,31 @@ for (const backend of backends()) {
       await ledgerClean();
     });
 
+    test("attack 1d: on the plan, a stream outliving its hold still counts against the plan windows (no money moves, no debt)", async () => {
+      const org = await createOrg(h, { plan: "pro", usageCredits: false });
+      const a = await addMember(h, org.orgId, { role: "member" });
+      const used = async () => Number(((await h.request("GET", `${O(org.orgId)}/usage_summary`, { key: a.key })).body["five_hour"] as Json)["used"]);
+      const before = await used();
+      const stream = await openStream(a.key, 200);
+      h.clock.advance(3 * 3_600_000); // past the gateway hold's TTL, inside the 5-hour window
+      await h.app.services.engine.sweep(h.app.services.store);
+      const usage = streamUsage(await stream.finish());
+      assert.ok(usage.input > 0);
+      const deadline = Date.now() + 15_000;
+      let records: Json[] = [];
+      while (Date.now() < deadline) {
+        records = (await h.request("GET", `${O(org.orgId)}/usage?member_id=${a.memberId}`)).body["data"] as Json[];
+        if (records.length > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(records.length, 1, "the relayed usage was recorded");
+      assert.equal(records[0]?.["payer"], "plan");
+      assert.equal((await used()) - before, Number(records[0]?.["cost"]), "and counted against the session window");
+      assert.ok(Number(records[0]?.["cost"]) >= sonnetCost(usage.input, 0));
+      assert.equal((await h.request("GET", `${O(org.orgId)}/usage_credits`)).body["balance"], "0", "no debt");
+      await ledgerClean();
+    });
+
     // ------------------------------------------------------------------ attack 2: other members' holds
 
     test("attack 2: settling or releasing another member's hold is refused (403); their hold ids are hidden from me; owner and billing keys may", async () => {

@@ -467,10 +467,22 @@ export class Books {
   private chargeRelayed(hold: Hold, actual: Micros, now: number, tokens: Tokens): Result<SettleOutcome> {
     const member = this.snap.members.get(hold.memberId);
     if (!member) throw new Error(`member ${hold.memberId} of hold ${hold.id} not loaded`);
-    const entries: LedgerEntry[] = [];
-    const excess = actual > 0 ? this.chargeExcess(hold, member, actual, now, entries, false) : { limited: 0, debt: 0, unbilled: 0 };
-    this.post(hold.orgId, "relayed_charge", hold.id, now, entries);
-    this.addSpend(member, dayOf(now), "spent", excess.limited);
+    let excess = { limited: 0, debt: 0, unbilled: 0 };
+    if (hold.payer === "plan") {
+      // The plan was paying: the usage counts against the same windows (no money moves).
+      for (const ref of hold.windows) {
+        const row = this.windows.get(windowKey(hold.memberId, ref.key));
+        if (row && row.periodStart === ref.periodStart) {
+          row.used += actual;
+          this.dirtyWindows.add(windowKey(hold.memberId, ref.key));
+        }
+      }
+    } else if (actual > 0) {
+      const entries: LedgerEntry[] = [];
+      excess = this.chargeExcess(hold, member, actual, now, entries, false);
+      this.post(hold.orgId, "relayed_charge", hold.id, now, entries);
+      this.addSpend(member, dayOf(now), "spent", excess.limited);
+    }
     this.usage.push({
       id: this.newId("usageEvent"),
       orgId: hold.orgId,
@@ -480,7 +492,7 @@ export class Books {
       surface: hold.surface,
       model: hold.model,
       speed: hold.speed,
-      payer: "credits",
+      payer: hold.payer,
       cost: actual,
       creditCost: excess.limited,
       inputTokens: tokens.input,
