@@ -109,10 +109,11 @@ for (const backend of backends()) {
       for (let v = 1; v < LATEST_VERSION; v++) await d.transaction(async (q) => {
         for (const s of fixture(v)) await q.run(s);
       });
-      // Make the latest migration fail half-way: its table name is taken.
+      // Make the latest migration fail half-way: the name of a table or index it creates is taken
+      // (tables and indexes share one namespace on both engines).
       const latest = MIGRATIONS.find((m) => m.version === LATEST_VERSION);
-      const created = /CREATE TABLE (\w+)/.exec(latest?.statements.join("\n") ?? "")?.[1];
-      assert.ok(created, "the latest migration creates a table");
+      const created = /CREATE (?:TABLE|INDEX) (\w+)/.exec(latest?.statements.join("\n") ?? "")?.[1];
+      assert.ok(created, "the latest migration creates a table or an index");
       await d.transaction((q) => q.run(`CREATE TABLE ${created} (x INTEGER)`));
       await assert.rejects(migrate(d));
       const v = await d.transaction((q) => q.all("SELECT MAX(version) AS v FROM schema_migrations"));

@@ -90,7 +90,8 @@ async function ok(w: World, method: string, path: string, body?: unknown, key?: 
   return r.body;
 }
 const idOf = (j: Json, field = "id"): string => String(j[field]);
-const holdOf = async (w: World, c: Call) => ({ hold: idOf((await ok(w, "POST", `${O(c)}/authorize`, { model: "claude-haiku-4-5", amount: "1000", member_id: c.ids.member })).hold as Json) });
+// The caller's own hold: a plain member may read, settle and release only their own (issue 11).
+const holdOf = async (w: World, c: Call) => ({ hold: idOf((await ok(w, "POST", `${O(c)}/authorize`, { model: "claude-haiku-4-5", amount: "1000", member_id: c.self ?? c.ids.member })).hold as Json) });
 const creqOf = async (w: World, c: Call) => ({ creq: idOf(await ok(w, "POST", `${O(c)}/credit_requests`, { amount: String(5 * USD), member_id: c.ids.member })) });
 
 /** A Message Batch of organization A, and one of B (for B's owner key), created in before(). */
@@ -214,7 +215,7 @@ const MATRIX: Readonly<Record<string, Row>> = {
     allowed: EVERY_ROLE,
     req: (c) => ({ method: "POST", path: `${O(c)}/authorize`, body: forPlatform(c, { model: "claude-haiku-4-5", amount: "1000" }, { member_id: c.ids.member }) }),
   },
-  "GET /v1/organizations/:org_id/holds/:hold_id": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/holds/${c.ids.hold}` }) },
+  "GET /v1/organizations/:org_id/holds/:hold_id": { allowed: EVERY_ROLE, req: (c) => ({ method: "GET", path: `${O(c)}/holds/${c.ids.hold}` }), fresh: holdOf },
   "POST /v1/organizations/:org_id/holds/:hold_id/settle": {
     allowed: EVERY_ROLE,
     req: (c) => ({ method: "POST", path: `${O(c)}/holds/${c.ids.hold}/settle`, body: { amount: "500" } }),

@@ -98,9 +98,12 @@ for (const backend of backends()) {
       const hold = r.body["hold"] as Record<string, unknown>;
       assert.equal(hold["payer"], "credits");
       assert.deepEqual(hold["draws"], [{ grant_id: monthly["id"], amount: "15000" }]);
-      // The same member on the interactive surface uses the plan window, not the SDK grant.
-      const inter = await authorize(orgId, sdk.key, { ...sonnet(1000), surface: "interactive" });
+      // The same member on the interactive surface (an interactive key: an sdk key may not widen
+      // its surface) uses the plan window, not the SDK grant.
+      const interKey = await h.request("POST", `/v1/organizations/${orgId}/api_keys`, { body: { member_id: sdk.memberId, name: "chat", surface: "interactive" } });
+      const inter = await authorize(orgId, String(interKey.body["secret"]), sonnet(1000));
       assert.equal((inter.body["hold"] as Record<string, unknown>)["payer"], "plan");
+      assert.equal((await authorize(orgId, sdk.key, { ...sonnet(1000), surface: "interactive" })).status, 403);
       // With usage credits disabled, SDK credits still pay (they come with the plan)...
       await h.request("PUT", `/v1/organizations/${orgId}/usage_credits`, { body: { is_enabled: false } });
       assert.equal((await authorize(orgId, sdk.key, sonnet(1000))).status, 201);
@@ -212,7 +215,7 @@ for (const backend of backends()) {
       assert.deepEqual((await verifyLedger(h)).violations, []);
     });
 
-    test("usage beyond a hold never spends usage credits that were switched off: it becomes debt", async () => {
+    test("usage beyond a hold never spends usage credits that were switched off, nor becomes debt: it is reported unbilled", async () => {
       const { orgId, ownerKey } = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
       const g = await grant(h, orgId, { amount: "1000000" });
       const a = await authorize(orgId, ownerKey, { model: "claude-sonnet-4-5", amount: "100000" });
@@ -220,7 +223,10 @@ for (const backend of backends()) {
       await h.request("PUT", `/v1/organizations/${orgId}/usage_credits`, { key: ownerKey, body: { is_enabled: false } });
       const s = await settle(orgId, ownerKey, String((a.body["hold"] as Record<string, unknown>)["id"]), { amount: "500000" });
       assert.equal(s.status, 200, JSON.stringify(s.body));
-      assert.equal(s.body["debt"], "400000", "the excess is debt, not a draw on the switched-off grant");
+      // docs/money-safety.md: with usage credits off, a settle adds nothing beyond its hold.
+      assert.equal(s.body["charged"], "100000");
+      assert.equal(s.body["debt"], "0", "the excess is neither debt nor a draw on the switched-off grant");
+      assert.equal(s.body["unbilled"], "400000");
       const grants = (await h.request("GET", `/v1/organizations/${orgId}/grants`, { key: ownerKey })).body["data"] as Array<Record<string, unknown>>;
       assert.equal(grants.find((x) => x["id"] === g["id"])?.["remaining"], "900000", "only the hold's own draw left the grant");
       assert.deepEqual((await verifyLedger(h)).violations, []);

@@ -145,6 +145,7 @@ for (const backend of backends()) {
           settledAmount: 0,
           resolvedAt: null,
           metadata: { request_id: "req_1", note: "a b" },
+          owner: "gateway",
         };
         const w: WindowUsage = { memberId: m.id, key: "seven_day", periodStart: NOW - 86_400_000, used: BIG, held: 42 };
         const d: SpendDay = { orgId: o.id, scopeKey: "org", day: dayOf(NOW), spent: 5_000_000, held: BIG };

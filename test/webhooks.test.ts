@@ -227,7 +227,7 @@ for (const backend of backends()) {
     });
 
     test("spend_limit.threshold once per mark and period, spend_limit.reached, credits.depleted once per dip", async () => {
-      const { orgId, ownerKey } = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
+      const { orgId, ownerKey, ownerId } = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
       await addEndpoint(orgId, { event_types: ["spend_limit.threshold", "spend_limit.reached", "credits.depleted"] });
       await grant(h, orgId, { amount: String(10 * USD) });
       const limit = await h.request("POST", `${base(orgId)}/spend_limits`, { body: { scope: "organization", period: "monthly", amount: String(8 * USD) } });
@@ -256,7 +256,10 @@ for (const backend of backends()) {
       // Depleted: the balance reaches zero after a settle, once per dip; a new grant ends the dip.
       await h.request("DELETE", `${base(orgId)}/spend_limits/${String(limit.body["id"])}`);
       await spend(2);
-      await spend(0); // still at zero: no second event
+      // Still at zero: a settle paid by included credits (a $0 event would be refused at a zero
+      // balance: docs/money-safety.md) leaves the balance at zero, and sends no second event.
+      await grant(h, orgId, { kind: "monthly", amount: String(0.5 * USD), member_id: ownerId });
+      await spend(0.5);
       assert.equal((await events(orgId, "credits.depleted")).length, 1);
       await grant(h, orgId, { amount: String(1 * USD) });
       await spend(0.5);

@@ -9,7 +9,7 @@ import { periodBounds, type LimitPeriod, type LimitScope, type SpendLimit } from
 import type { LedgerTransaction, Member, Organization, Role, UsageRecord } from "../core/model.js";
 import type { Micros } from "../core/money.js";
 import type { PlanDef, SeatTier, Surface } from "../core/plans.js";
-import { parsePriceBook, type PriceBookSpec } from "../core/price-book.js";
+import { parsePriceBook, priceBookBoundProblems, type PriceBookSpec } from "../core/price-book.js";
 import { Books, type WindowStatus } from "../core/books.js";
 import type { Clock } from "../ports/clock.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
@@ -367,6 +367,8 @@ export class Admin {
   async addPriceBook(spec: PriceBookSpec, idem?: Idempotency<PriceBookSpec>): Promise<Outcome<PriceBookSpec>> {
     const parsed = parsePriceBook(spec);
     if (!parsed.ok) return { kind: "fresh", result: fail("invalid_request", `Invalid price book: ${parsed.problems.join("; ")}`, { problems: parsed.problems }) };
+    const bounds = priceBookBoundProblems(parsed.book);
+    if (bounds.length > 0) return { kind: "fresh", result: fail("amount_out_of_range", `Price book rates too large: ${bounds.join("; ")}`, { problems: bounds }) };
     const out = await this.write(idem, async (tx, now) => {
       const clash = (await tx.listPriceBooks()).some((b) => b.id === spec.id && b.version === spec.version);
       if (clash) return fail("conflict", `Price book ${spec.id} version ${spec.version} exists; books are immutable, publish a new version.`);
@@ -419,8 +421,11 @@ export class Admin {
     return this.read((tx) => tx.listUsage(memberId ? { orgId, from, to, memberId } : { orgId, from, to }));
   }
 
-  async transactions(orgId: string, limit: number, before?: { at: number; id: string }, kind?: string): Promise<LedgerTransaction[]> {
-    return this.read((tx) => tx.listLedger({ orgId, limit, ...(before ? { before } : {}), ...(kind !== undefined ? { kind } : {}) }));
+  /** The ledger newest first; with `holdsOf`, only the hold transactions of that member's holds. */
+  async transactions(orgId: string, limit: number, before?: { at: number; id: string }, kind?: string, holdsOf?: string): Promise<LedgerTransaction[]> {
+    return this.read((tx) =>
+      tx.listLedger({ orgId, limit, ...(before ? { before } : {}), ...(kind !== undefined ? { kind } : {}), ...(holdsOf !== undefined ? { holdsOf } : {}) }),
+    );
   }
 
   async verify(): Promise<{ transactions: number; violations: Violation[] }> {

@@ -38,6 +38,8 @@ export interface MoneyOp<T> {
   readonly holdIds: readonly string[];
   readonly grantIds?: readonly string[];
   readonly allActiveGrants?: boolean;
+  /** Load the org's expired pending holds too: "all" before admission, or a sweep's chunk size. */
+  readonly dueHolds?: "all" | number;
   /** Decides against the books; changes to money it makes on request are recorded in `audit`. */
   readonly run: (books: Books, now: number, audit: AuditRecorder) => Result<T>;
   readonly idempotency?: Idempotency<T>;
@@ -187,6 +189,7 @@ export class Batcher {
             holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
             grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
             allActiveGrants: ops.some((o) => o.allActiveGrants === true),
+            ...dueHoldsOf(ops),
             now,
           },
           locked,
@@ -227,6 +230,16 @@ export class Batcher {
 
 export function idempotencyConflict(key: string) {
   return domainError("idempotency_conflict", `Idempotency-Key ${JSON.stringify(key)} was already used with a different request; use a new key for a new request.`);
+}
+
+/** What the batch's snapshot loads of expired holds: all of them if any operation admits. */
+function dueHoldsOf(ops: readonly MoneyOp<unknown>[]): { dueHolds?: "all" | number } {
+  let out: "all" | number | undefined;
+  for (const o of ops) {
+    if (o.dueHolds === "all" || out === "all") out = o.dueHolds === undefined ? out : "all";
+    else if (o.dueHolds !== undefined) out = Math.max(out ?? 0, o.dueHolds);
+  }
+  return out === undefined ? {} : { dueHolds: out };
 }
 
 function isUnavailable(err: unknown): boolean {

@@ -1,13 +1,13 @@
 // Money use cases: authorize / settle / release, usage events, grants and sweeps. Each one rates
 // what it needs (pure), then hands the batcher an operation that decides against the books.
 
-import { tokensOf, type AuthorizeRequest, type Books, type SettleOutcome, type WindowStatus } from "../core/books.js";
+import { tokensOf, type AuthorizeRequest, type Books, type HoldActor, type SettleOutcome, type WindowStatus } from "../core/books.js";
 import type { Headroom } from "../core/limits.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
 import type { Grant, GrantKind } from "../core/grants.js";
 import { newId } from "../core/ids.js";
-import type { Hold, Member, Organization } from "../core/model.js";
-import type { Micros } from "../core/money.js";
+import type { Hold, HoldOwner, Member, Organization } from "../core/model.js";
+import { MAX_MICROS, type Micros } from "../core/money.js";
 import type { Surface } from "../core/plans.js";
 import { unknownModelError } from "../core/price-book.js";
 import { rate, ZERO_USAGE, type RatingOptions, type Speed, type Usage } from "../core/rating.js";
@@ -33,6 +33,8 @@ export interface AuthorizeInput {
   readonly estimate: Cost;
   readonly ttlMs?: number;
   readonly metadata?: Record<string, string>;
+  /** "gateway": only the gateway may resolve the hold (default "api"). */
+  readonly owner?: HoldOwner;
 }
 
 /**
@@ -121,9 +123,8 @@ export class Engine {
     if (!found) return { ok: false, error: unknownModelError(this.catalog.bookAtCached(at), model) };
     if (cost.amount !== undefined) return { ok: true, value: { micros: cost.amount, family: found.model.family } };
     const options: RatingOptions = { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true };
-    const rating = rate(found.book, model, cost.usage ?? ZERO_USAGE, options);
-    if (!rating) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
-    return { ok: true, value: { micros: rating.micros, family: found.model.family } };
+    const rated = rateBounded(found.book, model, cost.usage ?? ZERO_USAGE, options);
+    return rated.ok ? { ok: true, value: { micros: rated.value, family: found.model.family } } : rated;
   }
 
   /** Prices an authorization and builds the core's request for it (pure, synchronous). */
@@ -143,6 +144,7 @@ export class Engine {
         estimate: priced.value.micros,
         ttlMs: input.ttlMs ?? this.options.holdTtlMs,
         metadata: input.metadata ?? {},
+        ...(input.owner ? { owner: input.owner } : {}),
       },
     };
   }
@@ -156,6 +158,7 @@ export class Engine {
       orgId: input.orgId,
       memberIds: [input.memberId],
       holdIds: [],
+      dueHolds: "all",
       run: (books, at) => {
         const r = books.authorize(request, at);
         observe(observer, books, input.orgId, input.memberId, at);
@@ -186,7 +189,8 @@ export class Engine {
     });
   }
 
-  async settle(orgId: string, holdId: string, actual: Cost, idem?: Idempotency<SettleResult>, observer?: StandingObserver): Promise<Outcome<SettleResult>> {
+  /** Settles a hold for `actor` (see core/books.ts `mayResolve`; none: an internal caller). */
+  async settle(orgId: string, holdId: string, actual: Cost, idem?: Idempotency<SettleResult>, actor?: HoldActor, observer?: StandingObserver): Promise<Outcome<SettleResult>> {
     return this.afterSettle(orgId, this.batcher.submit<SettleResult>({
       orgId,
       memberIds: [],
@@ -201,7 +205,7 @@ export class Engine {
           if (!r.ok) return r;
           micros = r.value;
         }
-        const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage));
+        const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage), actor);
         observe(observer, books, orgId, hold.memberId, at);
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(orgId, at) } } : s;
       },
@@ -209,13 +213,13 @@ export class Engine {
     }));
   }
 
-  async release(orgId: string, holdId: string, idem?: Idempotency<AuthorizeResult>, observer?: StandingObserver): Promise<Outcome<AuthorizeResult>> {
+  async release(orgId: string, holdId: string, idem?: Idempotency<AuthorizeResult>, actor?: HoldActor, observer?: StandingObserver): Promise<Outcome<AuthorizeResult>> {
     return this.batcher.submit<AuthorizeResult>({
       orgId,
       memberIds: [],
       holdIds: [holdId],
       run: (books, at) => {
-        const r = books.release(orgId, holdId, at);
+        const r = books.release(orgId, holdId, at, actor);
         observe(observer, books, orgId, books.hold(orgId, holdId)?.memberId, at);
         return r.ok ? { ok: true, value: { hold: r.value, balance: books.balance(orgId, at) } } : r;
       },
@@ -232,6 +236,7 @@ export class Engine {
       orgId: input.orgId,
       memberIds: [input.memberId],
       holdIds: [],
+      dueHolds: "all",
       run: (books, at) => {
         const held = books.authorize(request, at);
         if (!held.ok) return held;
@@ -292,43 +297,63 @@ export class Engine {
     });
   }
 
-  /** Releases expired holds and moves expired grants to breakage. Safe to run on every instance. */
-  async sweep(store: Store, limit = 500): Promise<{ holds: number; grants: number }> {
-    const now = this.clock.now();
-    const due = await store.read((tx) => tx.dueForSweep(now, limit));
-    const orgs = new Map<string, { holds: string[]; members: string[] }>();
-    for (const h of due.holds) {
-      const o = orgs.get(h.orgId) ?? { holds: [], members: [] };
-      o.holds.push(h.id);
-      o.members.push(h.memberId);
-      orgs.set(h.orgId, o);
-    }
-    for (const orgId of due.grantOrgs) if (!orgs.has(orgId)) orgs.set(orgId, { holds: [], members: [] });
+  /**
+   * Releases every expired hold and moves expired grants to breakage. Safe to run on every
+   * instance. Drains all that is due, `chunk` holds per organization and transaction (each chunk
+   * is loaded with one query and written with multi-row statements), until nothing is left.
+   */
+  async sweep(store: Store, chunk = 5_000): Promise<{ holds: number; grants: number }> {
     let holds = 0;
     let grants = 0;
-    await Promise.all(
-      [...orgs].map(async ([orgId, o]) => {
-        const out = await this.batcher.submit({
-          orgId,
-          memberIds: o.members,
-          holdIds: o.holds,
-          allActiveGrants: true,
-          run: (books, at) => ({ ok: true, value: { holds: books.expireHolds(at).length, grants: books.expireGrants(at).length } }),
-        });
-        if (out.kind === "fresh" && out.result.ok) {
-          holds += out.result.value.holds;
-          grants += out.result.value.grants;
-        }
-      }),
-    );
+    for (;;) {
+      const now = this.clock.now();
+      const due = await store.read((tx) => tx.dueForSweep(now, chunk));
+      const orgs = new Set([...due.holds.map((h) => h.orgId), ...due.grantOrgs]);
+      if (orgs.size === 0) break;
+      let progress = 0;
+      await Promise.all(
+        [...orgs].map(async (orgId) => {
+          const out = await this.batcher.submit({
+            orgId,
+            memberIds: [],
+            holdIds: [],
+            dueHolds: chunk,
+            allActiveGrants: true,
+            run: (books, at) => ({ ok: true, value: { holds: books.expireHolds(at, orgId).length, grants: books.expireGrants(at).length } }),
+          });
+          if (out.kind === "fresh" && out.result.ok) {
+            holds += out.result.value.holds;
+            grants += out.result.value.grants;
+            progress += out.result.value.holds + out.result.value.grants;
+          }
+        }),
+      );
+      // Another instance swept the same rows meanwhile (or nothing was due after all): stop here.
+      if (progress === 0) break;
+    }
     return { holds, grants };
   }
 
   private rateSync(model: string, speed: Speed, cost: Cost, at: number): Result<Micros> {
     const book = this.catalog.bookAtCached(at);
-    const rating = book ? rate(book, model, cost.usage ?? ZERO_USAGE, { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true }) : undefined;
-    if (!rating) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
-    return { ok: true, value: rating.micros };
+    if (!book) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
+    return rateBounded(book, model, cost.usage ?? ZERO_USAGE, { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true });
   }
+}
+
+/**
+ * Rates a usage; a cost beyond MAX_MICROS (a book accepted before price books were bounded, or
+ * token counts no caller may send) is the caller's error, never an exception (a 500).
+ */
+function rateBounded(book: Parameters<typeof rate>[0], model: string, usage: Usage, options: RatingOptions): Result<Micros> {
+  let rating: ReturnType<typeof rate>;
+  try {
+    rating = rate(book, model, usage, options);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { ok: false, error: domainError("amount_out_of_range", `The cost of this usage is beyond the largest amount the engine accepts (${MAX_MICROS} micro-dollars).`, { max: String(MAX_MICROS) }) };
+  }
+  if (!rating) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
+  return { ok: true, value: rating.micros };
 }
 

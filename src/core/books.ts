@@ -24,6 +24,7 @@ import type { Speed, Usage } from "./rating.js";
 import {
   ACCOUNTS,
   type Hold,
+  type HoldOwner,
   type LedgerEntry,
   type LedgerKind,
   type LedgerTransaction,
@@ -62,6 +63,31 @@ export interface AuthorizeRequest {
   readonly estimate: Micros;
   readonly ttlMs: number;
   readonly metadata: Record<string, string>;
+  /** Who may resolve the hold (default "api"); the gateway takes "gateway" holds. */
+  readonly owner?: HoldOwner;
+}
+
+/**
+ * Who asks to settle or release a hold. The gateway resolves only its own holds; an API caller
+ * resolves "api" holds of its own member, or any member's with owner/admin/billing rights (or a
+ * platform key: memberId null).
+ */
+export type HoldActor =
+  | { readonly kind: "gateway" }
+  | { readonly kind: "caller"; readonly memberId: string | null; readonly privileged: boolean };
+
+/** Whether `actor` may resolve `hold`: undefined when it may, else the refusal. */
+export function mayResolve(hold: Hold, actor: HoldActor): DomainError | undefined {
+  if (actor.kind === "gateway") {
+    return hold.owner === "gateway" ? undefined : domainError("forbidden", `Hold ${hold.id} was not taken by the gateway.`, { hold_id: hold.id });
+  }
+  if (hold.owner === "gateway") {
+    return domainError("hold_owned_by_gateway", `Hold ${hold.id} belongs to a gateway request; the gateway settles it with the usage it relays.`, { hold_id: hold.id });
+  }
+  if (actor.memberId !== null && !actor.privileged && actor.memberId !== hold.memberId) {
+    return domainError("hold_owned_by_other_member", `Hold ${hold.id} belongs to another member; only that member or an owner, admin or billing key may resolve it.`, { hold_id: hold.id });
+  }
+  return undefined;
 }
 
 export interface WindowStatus {
@@ -81,6 +107,11 @@ export interface SettleOutcome {
   readonly released: Micros;
   /** Part of the charge beyond the hold that no balance could pay. */
   readonly debt: Micros;
+  /**
+   * Part of the reported usage beyond the hold that was not charged: an API settle may not add
+   * more than admission would have allowed (see `chargeExcess`). Always 0 for the gateway.
+   */
+  readonly unbilled: Micros;
 }
 
 export interface Changes {
@@ -114,6 +145,8 @@ export class Books {
   private readonly dayDeltas = new Map<string, SpendDay>();
   private readonly ledger: LedgerTransaction[] = [];
   private readonly usage: UsageRecord[] = [];
+  /** Orgs whose loaded expired holds were unwound (once per batch, before the first admission). */
+  private readonly unwoundOrgs = new Set<string>();
 
   constructor(
     private readonly snap: Snapshot,
@@ -221,6 +254,11 @@ export class Books {
     const org = this.org(req.orgId);
     const member = this.member(req.orgId, req.memberId);
     if (!org || !member) return refuse(domainError("not_found", "No such organization member."));
+    // Expired holds never block: the org's (loaded) expired holds give their money back first.
+    if (!this.unwoundOrgs.has(org.id)) {
+      this.unwoundOrgs.add(org.id);
+      this.expireHolds(now, org.id);
+    }
     if (req.speed === "fast" && !org.fastModeEnabled) {
       return refuse(domainError("fast_mode_disabled", "Fast mode has been disabled by your organization."));
     }
@@ -244,6 +282,7 @@ export class Books {
       settledAmount: 0,
       resolvedAt: null,
       metadata: req.metadata,
+      owner: req.owner ?? "api",
     };
 
     // 1–2. The plan pays when the request may use it and every applicable window has room.
@@ -275,7 +314,11 @@ export class Books {
     const usable = this.spendableGrants(org.id, member.id, req.surface, now).filter(
       (g) => isIncluded(g) || (creditsAllowed && org.debt === 0),
     );
-    const { draws, unpaid } = drawInOrder(usable, req.estimate);
+    // Admission is the same for every estimate: a $0 hold faces the checks a 1 µ$ one would
+    // (credits disabled, debt, a spent limit), or it would open a hold that a settle could grow.
+    const need = Math.max(req.estimate, 1);
+    const probe = drawInOrder(usable, need);
+    const { unpaid } = probe;
     const windowDetails = exhausted ? windowDetail(exhausted) : undefined;
     if (unpaid > 0) {
       if (!creditsAllowed) {
@@ -292,17 +335,19 @@ export class Books {
       }
       return refuse(
         domainError("insufficient_credits", "Your credit balance is too low to cover this request.", {
-          required: req.estimate,
-          available: req.estimate - unpaid,
+          required: need,
+          available: need - unpaid,
           debt: org.debt,
           ...(windowDetails ?? {}),
         }),
       );
     }
+    const limitedNeed = this.limitedPart(probe.draws);
+    const draws = need === req.estimate ? probe.draws : drawInOrder(usable, req.estimate).draws;
     const limitedAmount = this.limitedPart(draws);
-    if (limitedAmount > 0) {
+    if (limitedNeed > 0) {
       const blocking = this.headrooms(org, member, now)
-        .filter((h) => h.headroom < limitedAmount)
+        .filter((h) => h.headroom < limitedNeed)
         .sort((a, b) => a.headroom - b.headroom)[0];
       if (blocking) {
         return refuse(
@@ -313,7 +358,7 @@ export class Books {
             amount: String(blocking.limit.amount),
             spent: blocking.spent,
             headroom: Math.max(0, blocking.headroom),
-            required: limitedAmount,
+            required: limitedNeed,
             resets_at: new Date(blocking.resetsAt).toISOString(),
           }),
         );
@@ -335,14 +380,23 @@ export class Books {
 
   // ---------------------------------------------------------------- settle / release
 
-  /** Charges `actual` against a pending hold and releases the rest; beyond the hold, see `chargeExcess`. */
-  settle(orgId: string, holdId: string, actual: Micros, now: number, tokens: Tokens = NO_TOKENS): Result<SettleOutcome> {
-    const checked = this.pendingHold(orgId, holdId, now);
-    if (!checked.ok) return checked;
+  /**
+   * Charges `actual` against a pending hold and releases the rest; beyond the hold, see
+   * `chargeExcess`. The gateway's settle of its own hold that expired (or was released) meanwhile
+   * still bills what it relayed: a `relayed_charge` without a hold (see `chargeRelayed`).
+   */
+  settle(orgId: string, holdId: string, actual: Micros, now: number, tokens: Tokens = NO_TOKENS, actor?: HoldActor): Result<SettleOutcome> {
+    const checked = this.pendingHold(orgId, holdId, now, actor);
+    if (!checked.ok) {
+      const late = this.hold(orgId, holdId);
+      if (actor?.kind === "gateway" && late && (late.status === "expired" || late.status === "released")) return this.chargeRelayed(late, actual, now, tokens);
+      return checked;
+    }
     const hold = checked.value;
     const member = this.snap.members.get(hold.memberId);
     if (!member) throw new Error(`member ${hold.memberId} of hold ${hold.id} not loaded`);
     let debt = 0;
+    let unbilled = 0;
     let creditCost = 0;
     if (hold.payer === "plan") {
       for (const ref of hold.windows) {
@@ -371,17 +425,21 @@ export class Books {
       }
       entries.push({ account: ACCOUNTS.hold(hold.id), amount: -hold.amount });
       if (charged > 0) entries.push({ account: ACCOUNTS.usageRevenue, amount: charged });
-      if (left > 0) {
-        const excess = this.chargeExcess(hold, member, left, now, entries);
-        limitedCharged += excess.limited;
-        debt = excess.debt;
-      }
-      this.post(orgId, "settle", hold.id, now, entries);
+      // The hold's reservation becomes spend before any excess is weighed against the limits.
       this.addSpend(member, hold.day, "held", -hold.limitedAmount);
       this.addSpend(member, hold.day, "spent", limitedCharged);
+      if (left > 0) {
+        const excess = this.chargeExcess(hold, member, left, now, entries, actor?.kind !== "gateway");
+        this.addSpend(member, hold.day, "spent", excess.limited);
+        limitedCharged += excess.limited;
+        debt = excess.debt;
+        unbilled = excess.unbilled;
+      }
+      this.post(orgId, "settle", hold.id, now, entries);
       creditCost = limitedCharged;
     }
-    this.resolve(hold, "settled", actual, now);
+    const billed = actual - unbilled;
+    this.resolve(hold, "settled", billed, now);
     this.usage.push({
       id: this.newId("usageEvent"),
       orgId,
@@ -392,52 +450,115 @@ export class Books {
       model: hold.model,
       speed: hold.speed,
       payer: hold.payer,
-      cost: actual,
+      cost: billed,
       creditCost,
       inputTokens: tokens.input,
       outputTokens: tokens.output,
       at: now,
     });
-    return { ok: true, value: { hold, charged: actual, released: Math.max(0, hold.amount - actual), debt } };
+    return { ok: true, value: { hold, charged: billed, released: Math.max(0, hold.amount - actual), debt, unbilled } };
   }
 
   /**
-   * Delivered usage beyond the hold is still charged: first from other spendable grants in burn
-   * order, then as debt (a negative balance that blocks usage credits until the next grant repays it).
+   * Usage the gateway relayed under a hold that expired (or was released) before it could settle:
+   * billed all the same, as a plain charge without a hold (`relayed_charge`): spendable grants in
+   * burn order, then debt. Nothing relayed goes uncharged, whatever happened to its hold.
    */
-  private chargeExcess(hold: Hold, member: Member, amount: Micros, now: number, entries: LedgerEntry[]): { limited: Micros; debt: Micros } {
+  private chargeRelayed(hold: Hold, actual: Micros, now: number, tokens: Tokens): Result<SettleOutcome> {
+    const member = this.snap.members.get(hold.memberId);
+    if (!member) throw new Error(`member ${hold.memberId} of hold ${hold.id} not loaded`);
+    let excess = { limited: 0, debt: 0, unbilled: 0 };
+    if (hold.payer === "plan") {
+      // The plan was paying: the usage counts against the same windows (no money moves).
+      for (const ref of hold.windows) {
+        const row = this.windows.get(windowKey(hold.memberId, ref.key));
+        if (row && row.periodStart === ref.periodStart) {
+          row.used += actual;
+          this.dirtyWindows.add(windowKey(hold.memberId, ref.key));
+        }
+      }
+    } else if (actual > 0) {
+      const entries: LedgerEntry[] = [];
+      excess = this.chargeExcess(hold, member, actual, now, entries, false);
+      this.post(hold.orgId, "relayed_charge", hold.id, now, entries);
+      this.addSpend(member, dayOf(now), "spent", excess.limited);
+    }
+    this.usage.push({
+      id: this.newId("usageEvent"),
+      orgId: hold.orgId,
+      memberId: hold.memberId,
+      workspaceId: hold.workspaceId,
+      holdId: hold.id,
+      surface: hold.surface,
+      model: hold.model,
+      speed: hold.speed,
+      payer: hold.payer,
+      cost: actual,
+      creditCost: excess.limited,
+      inputTokens: tokens.input,
+      outputTokens: tokens.output,
+      at: now,
+    });
+    return { ok: true, value: { hold, charged: actual, released: 0, debt: excess.debt, unbilled: 0 } };
+  }
+
+  /**
+   * Usage beyond the hold. The gateway's (`bounded` false: it relayed it, so it is owed): first
+   * from other spendable grants in burn order, then as debt (a negative balance that blocks usage
+   * credits until the next grant repays it).
+   *
+   * An API settle (`bounded`) may add beyond its hold only what admission would have allowed:
+   * included credits (monthly SDK credits) first, then usage credits and debt only while usage
+   * credits are enabled for the org and the member, the org is not in debt, and within the
+   * headroom left under every applicable spending limit. The rest is `unbilled`: not charged,
+   * reported back, so a small hold never turns into unbounded debt or a passed limit.
+   */
+  private chargeExcess(hold: Hold, member: Member, amount: Micros, now: number, entries: LedgerEntry[], bounded: boolean): { limited: Micros; debt: Micros; unbilled: Micros } {
     // The same usability rule as authorize: usage credits that are switched off (or behind debt) are
     // never drawn; what nothing may pay becomes debt.
     const org = this.mustOrg(hold.orgId);
     const creditsAllowed = org.usageCreditsEnabled && member.usageCreditsEnabled && org.debt === 0;
     const grants = this.spendableGrants(hold.orgId, member.id, hold.surface, now).filter((g) => isIncluded(g) || creditsAllowed);
-    const { draws, unpaid } = drawInOrder(grants, amount);
+    let draws: Draw[];
+    let unpaid: Micros;
+    let unbilled = 0;
+    if (!bounded) {
+      ({ draws, unpaid } = drawInOrder(grants, amount));
+    } else {
+      const included = drawInOrder(grants.filter(isIncluded), amount);
+      let room = creditsAllowed ? included.unpaid : 0;
+      for (const h of this.headrooms(org, member, now)) room = Math.min(room, Math.max(0, h.headroom));
+      const credits = drawInOrder(grants.filter((g) => !isIncluded(g)), room);
+      draws = [...included.draws, ...credits.draws];
+      unpaid = credits.unpaid;
+      unbilled = included.unpaid - room;
+    }
     for (const d of draws) {
       this.changeGrant(d.grantId, -d.amount);
       entries.push({ account: ACCOUNTS.grant(d.grantId), amount: -d.amount });
     }
-    const fromGrants = amount - unpaid;
+    const fromGrants = amount - unbilled - unpaid;
     if (fromGrants > 0) entries.push({ account: ACCOUNTS.usageRevenue, amount: fromGrants });
     if (unpaid > 0) {
       org.debt += unpaid;
       this.dirtyOrgs.add(org.id);
       entries.push({ account: ACCOUNTS.debt(org.id), amount: -unpaid }, { account: ACCOUNTS.usageRevenue, amount: unpaid });
     }
-    return { limited: this.limitedPart(draws) + unpaid, debt: unpaid };
+    return { limited: this.limitedPart(draws) + unpaid, debt: unpaid, unbilled };
   }
 
-  release(orgId: string, holdId: string, now: number): Result<Hold> {
-    const checked = this.pendingHold(orgId, holdId, now);
+  release(orgId: string, holdId: string, now: number, actor?: HoldActor): Result<Hold> {
+    const checked = this.pendingHold(orgId, holdId, now, actor);
     if (!checked.ok) return checked;
     this.unwind(checked.value, "released", now);
     return { ok: true, value: checked.value };
   }
 
-  /** Releases every loaded pending hold whose TTL has passed. */
-  expireHolds(now: number): Hold[] {
+  /** Releases every loaded pending hold (of one org, if given) whose TTL has passed. */
+  expireHolds(now: number, orgId?: string): Hold[] {
     const expired: Hold[] = [];
     for (const h of this.snap.holds.values()) {
-      if (h.status === "pending" && h.expiresAt <= now) {
+      if (h.status === "pending" && h.expiresAt <= now && (orgId === undefined || h.orgId === orgId)) {
         this.unwind(h, "expired", now);
         expired.push(h);
       }
@@ -445,9 +566,11 @@ export class Books {
     return expired;
   }
 
-  private pendingHold(orgId: string, holdId: string, now: number): Result<Hold> {
+  private pendingHold(orgId: string, holdId: string, now: number, actor?: HoldActor): Result<Hold> {
     const hold = this.hold(orgId, holdId);
     if (!hold) return refuse(domainError("not_found", `No hold ${holdId}.`));
+    const refused = actor ? mayResolve(hold, actor) : undefined;
+    if (refused) return refuse(refused);
     if (hold.status === "pending" && hold.expiresAt <= now) {
       // Past its TTL: the hold resolves as expired (its reservation released), deterministically.
       this.unwind(hold, "expired", now);

@@ -11,6 +11,9 @@ export type ErrorCode =
   // holds
   | "hold_not_pending"
   | "hold_expired"
+  | "hold_owned_by_gateway"
+  | "hold_owned_by_other_member"
+  | "amount_out_of_range"
   // money in (purchases, auto-reload)
   | "amount_not_whole_cents"
   | "amount_below_minimum"

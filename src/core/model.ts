@@ -87,7 +87,15 @@ export interface Hold {
   settledAmount: Micros;
   resolvedAt: number | null;
   readonly metadata: Record<string, string>;
+  /**
+   * Who resolves the hold: "api" holds are settled or released over the API (by their member or
+   * by owner/admin/billing); "gateway" holds only by the gateway that took them, which bills what
+   * it relayed.
+   */
+  readonly owner: HoldOwner;
 }
+
+export type HoldOwner = "api" | "gateway";
 
 export interface LedgerEntry {
   readonly account: string;
@@ -101,7 +109,9 @@ export type LedgerKind =
   | "release"
   | "void"
   | "expire"
-  | "debt_repayment";
+  | "debt_repayment"
+  /** Usage the gateway relayed after its hold was already resolved (expired): billed without a hold. */
+  | "relayed_charge";
 
 export interface LedgerTransaction {
   readonly id: string;

@@ -1,6 +1,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { bookInForce, findModel, parsePriceBook, parseRatio, type PriceBook, type PriceBookSpec } from "./price-book.js";
+import { MAX_MICROS } from "./money.js";
+import { bookInForce, findModel, parsePriceBook, parseRatio, priceBookBoundProblems, worstCaseMicros, type PriceBook, type PriceBookSpec } from "./price-book.js";
 import { V1_PRICE_BOOK as DEFAULT_PRICE_BOOK } from "./v1-price-book.fixture.js";
 
 /** A deep copy of the default spec, so each test can break it on its own. */
@@ -237,4 +238,36 @@ describe("findModel", () => {
       assert.equal(findModel(book, name)?.id, id);
     });
   }
+});
+
+describe("priceBookBoundProblems: the largest accepted request stays within MAX_MICROS (issue 11)", () => {
+  const parsed = (s: PriceBookSpec): PriceBook => {
+    const r = parsePriceBook(s);
+    assert.ok(r.ok, r.ok ? "" : r.problems.join("; "));
+    return r.book;
+  };
+  test("the default book is far inside the bound", () => {
+    const book = parsed(spec());
+    assert.deepEqual(priceBookBoundProblems(book), []);
+    for (const m of book.models) assert.ok(worstCaseMicros(book, m) < BigInt(MAX_MICROS) / 10n);
+  });
+  test("a rate of 999,999,999 USD/MTok is refused, naming the model", () => {
+    const s = spec();
+    const first = s.models[0];
+    assert.ok(first);
+    first.output = "999999999";
+    assertProblem(priceBookBoundProblems(parsed(s)), `models[0] (${first.id})`);
+  });
+  test("modifiers above 1 count toward the worst case; those below do not", () => {
+    // 10^9 tokens × 5 classes × $190/MTok = $950,000 per class… at the bound's edge only with fast ×6.
+    const s = spec();
+    for (const m of s.models) Object.assign(m, { input: "190000", cache_write_5m: "0", cache_write_1h: "0", cache_read: "0", output: "0" });
+    s.web_search_per_1000 = "0";
+    s.modifiers.fast = { factor: "1", applies_to: ["input"] };
+    s.modifiers.data_residency = { factor: "1", applies_to: ["input"] };
+    s.modifiers.batch = { factor: "0.5", applies_to: ["input"] };
+    assert.deepEqual(priceBookBoundProblems(parsed(s)), [], "$190,000,000 worst case");
+    s.modifiers.fast = { factor: "6", applies_to: ["input"] };
+    assert.equal(priceBookBoundProblems(parsed(s)).length, s.models.length, "$1,140,000,000 > $1,000,000,000");
+  });
 });

@@ -4,7 +4,14 @@
 // so cache reads cost fractions of a micro-dollar and rating must stay rational (rating.ts).
 
 import { domainError, type DomainError } from "./errors.js";
-import { parseDecimal } from "./money.js";
+import { MAX_MICROS, parseDecimal } from "./money.js";
+
+/**
+ * The largest count of any token class, and of web searches, that one usage may carry: callers
+ * are refused above it (400) and counts an upstream reports are capped at it. With price books
+ * bounded by `worstCaseMicros`, no accepted request can rate beyond MAX_MICROS.
+ */
+export const MAX_USAGE_COUNT = 1_000_000_000;
 
 export type TokenClass = "input" | "cache_write_5m" | "cache_write_1h" | "cache_read" | "output";
 export const TOKEN_CLASSES: readonly TokenClass[] = ["input", "cache_write_5m", "cache_write_1h", "cache_read", "output"];
@@ -194,19 +201,59 @@ export function parsePriceBook(spec: PriceBookSpec): PriceBookParse {
     problems.push("web_search_per_1000: must be a decimal whose per-request price is a whole micro-dollar");
   }
   if (problems.length > 0) return { ok: false, problems };
-  return {
-    ok: true,
-    book: {
-      id: spec.id,
-      version: spec.version,
-      effectiveFrom,
-      currency: "USD",
-      models,
-      modifiers,
-      webSearchPerRequest: (perThousand ?? 0n) / 1000n,
-      unknownModels: { policy: unknown.policy, familyDefaults },
-    },
+  const book: PriceBook = {
+    id: spec.id,
+    version: spec.version,
+    effectiveFrom,
+    currency: "USD",
+    models,
+    modifiers,
+    webSearchPerRequest: (perThousand ?? 0n) / 1000n,
+    unknownModels: { policy: unknown.policy, familyDefaults },
   };
+  return { ok: true, book };
+}
+
+/**
+ * Why a book may not be published: a model whose largest accepted request would cost more than
+ * MAX_MICROS (rating it would overflow). Checked on publishing, not on loading, so a stored book
+ * keeps pricing what it priced (an overflow is then the caller's `amount_out_of_range`).
+ */
+export function priceBookBoundProblems(book: PriceBook): string[] {
+  const problems: string[] = [];
+  book.models.forEach((m, i) => {
+    const worst = worstCaseMicros(book, m);
+    if (worst > BigInt(MAX_MICROS)) {
+      problems.push(
+        `models[${i}] (${m.id}): the largest accepted request (${MAX_USAGE_COUNT} tokens of every class and as many web searches, every modifier above 1 applied) would cost ${worst} micro-dollars, beyond the ${MAX_MICROS} the engine accepts; lower the rates or the modifiers`,
+      );
+    }
+  });
+  return problems;
+}
+
+/**
+ * An upper bound, in micro-dollars (rounded up), of what one request may cost at this model's
+ * rates: MAX_USAGE_COUNT of every token class, each class under every modifier that raises it,
+ * plus MAX_USAGE_COUNT web searches.
+ */
+export function worstCaseMicros(book: PriceBook, model: ModelPrice): bigint {
+  const count = BigInt(MAX_USAGE_COUNT);
+  let num = 0n;
+  let den = 1_000_000n;
+  // Every modifier that raises a price, fast mode at this model's own factor where it has one.
+  const modifiers = (Object.entries(book.modifiers) as Array<[ModifierName, Modifier]>).map(([name, m]) => (name === "fast" && model.fast ? { ...m, factor: model.fast } : m));
+  const raising = modifiers.filter((m) => m.factor.num > m.factor.den);
+  for (const m of raising) den *= m.factor.den;
+  for (const cls of TOKEN_CLASSES) {
+    // The dearer of the usual and the long-context rate (a request that large is long context).
+    const long = model.longContext?.rates[cls] ?? 0n;
+    let term = count * (long > model.rates[cls] ? long : model.rates[cls]);
+    for (const m of raising) term *= m.appliesTo.includes(cls) ? m.factor.num : m.factor.den;
+    num += term;
+  }
+  num += count * book.webSearchPerRequest * den;
+  return (num + den - 1n) / den;
 }
 
 /** The book in force at `at`: the highest effectiveFrom ≤ at (ties: highest version). */

@@ -13,8 +13,9 @@
 // another surface is refused; a recognised client header is ignored), so a forged header can
 // never put traffic on the plan windows.
 
-import { domainError, type DomainError } from "../core/errors.js";
-import { SURFACES, type Surface } from "../core/plans.js";
+import type { DomainError } from "../core/errors.js";
+import type { Surface } from "../core/plans.js";
+import { narrowSurface } from "../core/surface-rule.js";
 
 /** Lets a client declare its surface explicitly. */
 export const SURFACE_HEADER = "x-usage-credits-surface";
@@ -54,19 +55,11 @@ export interface SurfaceSignals {
  * unrecognised or widening client header is simply not used).
  */
 export function meteredSurface(keySurface: Surface, signals: SurfaceSignals): { ok: true; surface: Surface } | { ok: false; error: DomainError } {
-  const { declared } = signals;
-  if (declared !== undefined && declared !== keySurface) {
-    const surface = SURFACES.find((s) => s === declared);
-    if (!surface) return { ok: false, error: domainError("invalid_request", `${SURFACE_HEADER} must be one of ${SURFACES.join(", ")}.`, { header: SURFACE_HEADER }) };
-    if (keySurface !== "interactive" || surface === "interactive") {
-      return {
-        ok: false,
-        error: domainError("forbidden", `This API key is for the ${keySurface} surface; it may not send ${surface} traffic.`, { header: SURFACE_HEADER, key_surface: keySurface }),
-      };
-    }
-    return { ok: true, surface };
+  if (signals.declared !== undefined) {
+    // The one rule of core/surface-rule.ts, as for authorize and usage events.
+    const r = narrowSurface(keySurface, signals.declared, SURFACE_HEADER);
+    return r.ok ? { ok: true, surface: r.value } : { ok: false, error: r.error };
   }
-  if (declared !== undefined) return { ok: true, surface: keySurface };
   const recognised = recognisedSurface(signals.xApp, signals.userAgent);
   return { ok: true, surface: keySurface === "interactive" && recognised !== undefined ? recognised : keySurface };
 }

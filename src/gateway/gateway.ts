@@ -20,6 +20,7 @@ import { writeSse } from "../adapters/upstream/sse.js";
 import type { UsageSummary } from "../app/admin.js";
 import { allows } from "../app/auth.js";
 import type { Cost, Standing, StandingObserver } from "../app/engine.js";
+import type { HoldActor } from "../core/books.js";
 import { domainError, type DomainError, type ErrorCode, type Result } from "../core/errors.js";
 import type { Hold } from "../core/model.js";
 import type { Surface } from "../core/plans.js";
@@ -148,7 +149,14 @@ export class Gateway {
   private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, dataResidency: boolean, observer?: StandingObserver): Promise<Result<Hold>> {
     const now = this.services.clock.now();
     const found = this.services.catalog.model(body.model, now);
-    const estimate = found ? worstCaseCost(found.book, body, speed, { dataResidency }) : undefined;
+    let estimate: number | undefined;
+    try {
+      estimate = found ? worstCaseCost(found.book, body, speed, { dataResidency }) : undefined;
+    } catch (err) {
+      // A book from before price books were bounded may still overflow: the caller's 400, never a 500.
+      if (!(err instanceof RangeError)) throw err;
+      return { ok: false, error: domainError("amount_out_of_range", "The worst-case cost of this request is beyond the largest amount the engine accepts.") };
+    }
     if (estimate === undefined) return { ok: false, error: unknownModelError(this.services.catalog.bookAtCached(now), body.model) };
     const out = await this.services.engine.authorize({
       orgId: caller.orgId,
@@ -159,6 +167,8 @@ export class Gateway {
       estimate: { amount: estimate },
       ttlMs: this.options.holdTtlMs,
       metadata: { source: "gateway", request_id: requestId },
+      // Only the gateway resolves this hold: it bills what it relays, whatever happens meanwhile.
+      owner: "gateway",
     }, undefined, observer);
     if (out.kind !== "fresh") throw new Error("the gateway authorizes without an idempotency key, so it cannot get a replay");
     return out.result.ok ? { ok: true, value: out.result.value.hold } : out.result;
@@ -237,6 +247,8 @@ export class Gateway {
  * sweep releases it at its TTL). Usage is settled with the modifier the hold was priced with
  * (US-only inference).
  */
+const GATEWAY: HoldActor = { kind: "gateway" };
+
 class Ticket {
   private open = true;
 
@@ -249,13 +261,14 @@ class Ticket {
     private readonly observer?: StandingObserver,
   ) {}
 
+  // As the gateway: a settle after the hold expired still bills what was relayed (relayed_charge).
   async settle(cost: Cost): Promise<void> {
     const priced: Cost = cost.usage ? { ...cost, dataResidency: this.modifiers.dataResidency === true } : cost;
-    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced, undefined, this.observer));
+    await this.resolve("settle", () => this.services.engine.settle(this.orgId, this.hold.id, priced, undefined, GATEWAY, this.observer));
   }
 
   async release(): Promise<void> {
-    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id, undefined, this.observer));
+    await this.resolve("release", () => this.services.engine.release(this.orgId, this.hold.id, undefined, GATEWAY, this.observer));
   }
 
   private async resolve(what: string, run: () => Promise<{ kind: "fresh"; result: Result<unknown> } | { kind: "replay" }>): Promise<void> {

@@ -7,6 +7,7 @@
 // content of every message whatever its role, and the provider decides what it accepts.
 
 import { z } from "zod";
+import { MAX_USAGE_COUNT } from "../core/price-book.js";
 import type { Usage } from "../core/rating.js";
 
 const Block = z.looseObject({ type: z.string().min(1) });
@@ -48,7 +49,12 @@ export interface VendorUsage {
   readonly server_tool_use?: { readonly web_search_requests?: number | undefined } | undefined;
 }
 
-const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+// An upstream's counts are capped at MAX_USAGE_COUNT (rating then stays within MAX_MICROS for any
+// accepted price book): an absurd count is billed as the largest one, never a RangeError.
+const Count = z
+  .number()
+  .min(0)
+  .transform((v) => Math.min(Math.ceil(v), MAX_USAGE_COUNT));
 // `null` means "does not apply" on the wire; it is read as absent.
 const count = Count.nullish().transform((v) => v ?? undefined);
 const UsageWire = z.looseObject({

@@ -23,6 +23,11 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, { status: number; type: Er
   fast_mode_disabled: { status: 403, type: "permission_error" },
   hold_not_pending: { status: 409, type: "conflict_error" },
   hold_expired: { status: 409, type: "conflict_error" },
+  // The gateway resolves its own holds (it bills what it relayed); nobody else may.
+  hold_owned_by_gateway: { status: 409, type: "conflict_error" },
+  hold_owned_by_other_member: { status: 403, type: "permission_error" },
+  // A rated amount beyond MAX_MICROS (a price book or token count too large): the caller's input.
+  amount_out_of_range: { status: 400, type: "invalid_request_error" },
   amount_not_whole_cents: { status: 400, type: "invalid_request_error" },
   amount_below_minimum: { status: 400, type: "invalid_request_error" },
   amount_above_maximum: { status: 400, type: "invalid_request_error" },

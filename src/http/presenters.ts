@@ -113,6 +113,8 @@ export const presentSettled = (r: SettleResult) => ({
   charged: money(r.charged),
   released: money(r.released),
   debt: money(r.debt),
+  // Usage reported beyond the hold that was not charged (see docs/money-safety.md): "0" normally.
+  unbilled: money(r.unbilled),
   balance: money(r.balance),
   ...MONEY_FORMAT,
 });

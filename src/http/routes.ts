@@ -2,7 +2,9 @@
 
 import type { z } from "zod";
 import type { Principal } from "../app/auth.js";
+import type { HoldActor } from "../core/books.js";
 import { domainError } from "../core/errors.js";
+import { narrowSurface } from "../core/surface-rule.js";
 import type { GrantKind } from "../core/grants.js";
 import type { LimitPeriod, LimitScope } from "../core/limits.js";
 import type { Role } from "../core/model.js";
@@ -37,7 +39,7 @@ import {
   MONEY_FORMAT,
 } from "./presenters.js";
 import * as S from "./schemas.js";
-import { errorReply, HttpError, route, type AnyRoute, type Ctx } from "./server.js";
+import { errorReply, HttpError, idempotencyCaller, route, type AnyRoute, type Ctx } from "./server.js";
 import { cursor, parseCursor } from "./paging.js";
 
 const ORG = "/v1/organizations/:org_id";
@@ -72,17 +74,36 @@ function toPlan(id: string, spec: z.infer<typeof S.PlanSpec>): PlanDef {
   };
 }
 
-/** The member a metering call acts for: the key's own, or another one for owner/admin/platform keys. */
-function meteredMember(ctx: Ctx<unknown, unknown>, requested: string | undefined): { memberId: string; surface: Surface } {
+/**
+ * The member a metering call acts for (the key's own, or another one for owner/admin/platform
+ * keys) and the surface it is metered on: the key's, or a narrower one the request declares
+ * (core/surface-rule.ts, the gateway's rule too).
+ */
+function meteredMember(ctx: Ctx<unknown, unknown>, requested: string | undefined, declared: string | undefined): { memberId: string; surface: Surface } {
   const p: Principal = ctx.principal;
+  let memberId: string;
   if (p.kind === "platform") {
     if (!requested) throw new HttpError(domainError("invalid_request", "A platform key must name the member_id to meter for.", { field: "member_id" }));
-    return { memberId: requested, surface: "interactive" };
+    memberId = requested;
+  } else {
+    if (requested && requested !== p.memberId && p.role !== "owner" && p.role !== "admin") {
+      throw new HttpError(domainError("forbidden", "Only owner or admin keys may meter for another member.", { field: "member_id" }));
+    }
+    memberId = requested ?? p.memberId;
   }
-  if (requested && requested !== p.memberId && p.role !== "owner" && p.role !== "admin") {
-    throw new HttpError(domainError("forbidden", "Only owner or admin keys may meter for another member.", { field: "member_id" }));
-  }
-  return { memberId: requested ?? p.memberId, surface: p.surface };
+  const surface = narrowSurface(p.kind === "platform" ? "any" : p.surface, declared);
+  if (!surface.ok) throw new HttpError(surface.error);
+  return { memberId, surface: surface.value };
+}
+
+/** Who resolves a hold over the API: its member, or owner/admin/billing and platform keys for anyone's. */
+function holdActor(p: Principal): HoldActor {
+  return p.kind === "platform" ? { kind: "caller", memberId: null, privileged: true } : { kind: "caller", memberId: p.memberId, privileged: p.role !== "member" };
+}
+
+/** A plain member sees hold ids of their own requests only (another's would let them resolve it). */
+function ownHoldsOnly(p: Principal): string | undefined {
+  return p.kind === "member" && p.role === "member" ? p.memberId : undefined;
 }
 
 const iso = (v: string | null | undefined): number | null => (v ? Date.parse(v) : null);
@@ -477,12 +498,12 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
       success: 201,
       handler: async (ctx) => {
         const b = ctx.body;
-        const who = meteredMember(ctx as Ctx<unknown, unknown>, b.member_id);
+        const who = meteredMember(ctx as Ctx<unknown, unknown>, b.member_id, b.surface);
         const out = await ctx.services.engine.authorize(
           {
             orgId: ctx.params["org_id"] ?? "",
             memberId: who.memberId,
-            surface: (b.surface as Surface | undefined) ?? who.surface,
+            surface: who.surface,
             model: b.model,
             speed: b.speed as Speed,
             estimate: {
@@ -507,7 +528,8 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
       auth: "read",
       handler: async (ctx) => {
         const h = await ctx.services.admin.read((tx) => tx.getHold(ctx.params["hold_id"] ?? ""));
-        if (!h || h.orgId !== ctx.params["org_id"]) throw new HttpError(domainError("not_found", `No hold ${ctx.params["hold_id"]}.`));
+        const own = ownHoldsOnly(ctx.principal);
+        if (!h || h.orgId !== ctx.params["org_id"] || (own !== undefined && h.memberId !== own)) throw new HttpError(domainError("not_found", `No hold ${ctx.params["hold_id"]}.`));
         return { status: 200, body: presentHold(h) };
       },
     }),
@@ -525,6 +547,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
           ctx.params["hold_id"] ?? "",
           { ...(b.usage ? { usage: toUsage(b.usage) } : {}), ...(b.amount !== undefined ? { amount: Number(b.amount) } : {}), batch: b.batch, dataResidency: b.data_residency },
           ctx.idempotency(presentSettled),
+          holdActor(ctx.principal),
         );
         return ctx.reply(out, presentSettled);
       },
@@ -535,7 +558,8 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
       summary: "Release a hold without charging (the request failed or was not made).",
       tag: "Metering",
       auth: "meter",
-      handler: async (ctx) => ctx.reply(await ctx.services.engine.release(ctx.params["org_id"] ?? "", ctx.params["hold_id"] ?? "", ctx.idempotency(presentAuthorized)), presentAuthorized),
+      handler: async (ctx) =>
+        ctx.reply(await ctx.services.engine.release(ctx.params["org_id"] ?? "", ctx.params["hold_id"] ?? "", ctx.idempotency(presentAuthorized), holdActor(ctx.principal)), presentAuthorized),
     }),
     route<z.infer<typeof S.UsageEvent>>({
       method: "POST",
@@ -547,14 +571,16 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
       success: 201,
       handler: async (ctx) => {
         const b = ctx.body;
-        const who = meteredMember(ctx as Ctx<unknown, unknown>, b.member_id);
+        const who = meteredMember(ctx as Ctx<unknown, unknown>, b.member_id, b.surface);
         const orgId = ctx.params["org_id"] ?? "";
-        const requestHash = JSON.stringify(b);
+        // Who asked is part of the request: another key reusing an event id never gets this answer.
+        const caller = idempotencyCaller(ctx.principal);
+        const requestHash = JSON.stringify({ caller, body: b });
         const out = await ctx.services.engine.recordUsage(
           {
             orgId,
             memberId: who.memberId,
-            surface: (b.surface as Surface | undefined) ?? who.surface,
+            surface: who.surface,
             model: b.model,
             speed: b.speed as Speed,
             cost: {
@@ -565,9 +591,9 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
             },
             metadata: { ...b.metadata, event_id: b.event_id },
           },
-          // The event id is the idempotency key, scoped to the organization.
+          // The event id is the idempotency key, scoped to the organization and the caller (key or session).
           {
-            scope: `usage_event:${orgId}`,
+            scope: `usage_event:${orgId}:${caller}`,
             key: b.event_id,
             requestHash,
             render: (r) => {
@@ -610,7 +636,9 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         const rows = await ctx.services.admin.usageRecords(ctx.params["org_id"] ?? "", from, to, ctx.query.member_id);
         const total = rows.reduce((t, r) => t + r.cost, 0);
         const credits = rows.reduce((t, r) => t + r.creditCost, 0);
-        return { status: 200, body: { data: rows.map(presentUsage), total_cost: String(total), total_credit_cost: String(credits), ...MONEY_FORMAT } };
+        const own = ownHoldsOnly(ctx.principal);
+        const shown = rows.map((r) => ({ ...presentUsage(r), ...(own !== undefined && r.memberId !== own ? { hold_id: null } : {}) }));
+        return { status: 200, body: { data: shown, total_cost: String(total), total_credit_cost: String(credits), ...MONEY_FORMAT } };
       },
     }),
     route<undefined, z.infer<typeof S.TransactionsQuery>>({
@@ -621,7 +649,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
       auth: "read",
       query: S.TransactionsQuery,
       handler: async (ctx) => {
-        const txs = await ctx.services.admin.transactions(ctx.params["org_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind);
+        const txs = await ctx.services.admin.transactions(ctx.params["org_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind, ownHoldsOnly(ctx.principal));
         const last = txs[txs.length - 1];
         return {
           status: 200,

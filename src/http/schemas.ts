@@ -8,7 +8,7 @@ import { LIMIT_PERIODS } from "../core/limits.js";
 import { ROLES } from "../core/model.js";
 import { MAX_MICROS } from "../core/money.js";
 import { SEAT_TIERS, SURFACES } from "../core/plans.js";
-import { parseInstant, TOKEN_CLASSES } from "../core/price-book.js";
+import { MAX_USAGE_COUNT, parseInstant, TOKEN_CLASSES } from "../core/price-book.js";
 
 export const Micros = z
   .string()
@@ -16,7 +16,9 @@ export const Micros = z
   .refine((v) => Number(v) <= MAX_MICROS, `must be at most ${MAX_MICROS} micro-dollars`)
   .describe("Integer micro-dollars as a string (1 USD = \"1000000\").");
 
-const Tokens = z.number().int().min(0).max(1_000_000_000);
+// Token counts a caller may report: at most MAX_USAGE_COUNT per class (price books are bounded so
+// that the largest such usage stays within MAX_MICROS).
+const Tokens = z.number().int().min(0).max(MAX_USAGE_COUNT);
 export const Id = z.string().min(3).max(64).regex(/^[a-z]{2,5}_[0-9a-z]{8,40}$/, "is not a well-formed id");
 const Name = z.string().trim().min(1).max(200);
 export const Email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, "is not an email address");
@@ -211,7 +213,7 @@ export const Paging = z.strictObject({
   before: z.string().max(80).optional().describe("The `next_cursor` of the previous page."),
 });
 
-export const LEDGER_KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment"] as const;
+export const LEDGER_KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment", "relayed_charge"] as const;
 export const TransactionsQuery = Paging.extend({
   kind: z.enum(LEDGER_KINDS).optional().describe("Only transactions of this kind (the dashboard's history filter)."),
 });

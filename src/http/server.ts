@@ -160,6 +160,15 @@ function actorOf(p: Principal, auth: Auth): AuditActor {
   return { type: isId("session", p.keyId) ? "session" : "api_key", id: p.keyId, memberId: p.memberId };
 }
 
+/**
+ * Who asked, for idempotency: the API key, or for a dashboard sign-in the member behind it (a
+ * retry after signing in again is the same caller; another member never is).
+ */
+export function idempotencyCaller(p: Principal): string {
+  if (p.kind === "member" && isId("session", p.keyId)) return `member:${p.memberId}`;
+  return `key:${p.keyId}`;
+}
+
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;.*)?$/i;
@@ -361,11 +370,13 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       throw new HttpError(domainError("invalid_request", "Idempotency-Key must be 1–255 printable ASCII characters."));
     }
     // Keys are scoped per organization (a platform key's too, per organization it acts on), so the
-    // organization's row lock serializes requests that share a key.
-    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : principal.orgId;
+    // organization's row lock serializes requests that share a key, and per caller (the API key,
+    // or the signed-in member): another member reusing your key and body never gets your answer.
+    const caller = idempotencyCaller(principal);
+    const scope = principal.kind === "platform" ? `platform:${orgId ?? ""}` : `${principal.orgId}:${caller}`;
     // Computed only for a request that uses a key (a proxied body can be megabytes).
     let hash: string | undefined;
-    const requestHash = () => (hash ??= createHash("sha256").update(`${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex"));
+    const requestHash = () => (hash ??= createHash("sha256").update(`${caller}\n${route.method} ${url.pathname}\n${JSON.stringify(body ?? null)}`).digest("hex"));
 
     const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
       if (result.ok) return { status, body: JSON.stringify(present(result.value)) };

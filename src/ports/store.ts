@@ -46,6 +46,11 @@ export interface SnapshotScope {
   readonly grantIds?: readonly string[];
   /** Load every grant of the orgs (for expiry sweeps), not only those with a balance. */
   readonly allActiveGrants?: boolean;
+  /**
+   * Also load the orgs' pending holds past their TTL at `now` (oldest first): "all" before an
+   * admission decision (expired holds never block), a chunk size for the sweep.
+   */
+  readonly dueHolds?: "all" | number;
   /** Load spend counters of every scope (reports), not only of scopes that have a limit. */
   readonly allSpend?: boolean;
   readonly now: number;
@@ -94,6 +99,8 @@ export interface LedgerQuery {
   readonly before?: { at: number; id: string };
   /** Only transactions of this kind. */
   readonly kind?: string;
+  /** Hold transactions (hold, settle, release, relayed_charge) only of this member's holds. */
+  readonly holdsOf?: string;
 }
 
 export interface StoreTx {

@@ -263,6 +263,17 @@ export const MIGRATIONS: readonly Migration[] = [
         hold_id TEXT NOT NULL, estimate BIGINT NOT NULL, data_residency INTEGER NOT NULL, PRIMARY KEY (batch_id, idx))`,
     ],
   },
+  {
+    version: 9,
+    name: "money safety: hold owner (the gateway's holds are its own), expired holds found per organization",
+    statements: [
+      // "gateway": only the gateway resolves the hold (and bills what it relayed); "api": the API.
+      `ALTER TABLE holds ADD COLUMN owner TEXT NOT NULL DEFAULT 'api'`,
+      // An organization's expired holds are unwound before its next admission decision: found by
+      // (org, expiry) among pending holds only, so the index stays as small as the pending set.
+      `CREATE INDEX holds_org_due ON holds(org_id, expires_at) WHERE status = 'pending'`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -25,12 +25,13 @@ export async function upsert(q: Queryable, table: string, cols: readonly string[
   }
 }
 
-export async function inList(q: Queryable, sqlWithIn: (list: string) => string, ids: readonly string[], extra: readonly SqlValue[] = []): Promise<Row[]> {
+/** Runs sqlWithIn over `ids` in chunks; `extra` parameters come after the ids, or before with `extraFirst`. */
+export async function inList(q: Queryable, sqlWithIn: (list: string) => string, ids: readonly string[], extra: readonly SqlValue[] = [], extraFirst = false): Promise<Row[]> {
   if (ids.length === 0) return [];
   const out: Row[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
-    out.push(...(await q.all(sqlWithIn(marks(part.length)), [...part, ...extra])));
+    out.push(...(await q.all(sqlWithIn(marks(part.length)), extraFirst ? [...extra, ...part] : [...part, ...extra])));
   }
   return out;
 }

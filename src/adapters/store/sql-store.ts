@@ -115,11 +115,12 @@ const holdFrom = (r: Row): Hold => ({
   settledAmount: n(r["settled_amount"]),
   resolvedAt: nOrNull(r["resolved_at"]),
   metadata: JSON.parse(s(r["metadata"])) as Record<string, string>,
+  owner: r["owner"] === "gateway" ? "gateway" : "api",
 });
-const holdCols = ["id", "org_id", "member_id", "workspace_id", "surface", "model", "speed", "payer", "amount", "draws", "limited_amount", "windows", "day", "created_at", "expires_at", "status", "settled_amount", "resolved_at", "metadata"];
+const holdCols = ["id", "org_id", "member_id", "workspace_id", "surface", "model", "speed", "payer", "amount", "draws", "limited_amount", "windows", "day", "created_at", "expires_at", "status", "settled_amount", "resolved_at", "metadata", "owner"];
 const holdRow = (h: Hold): SqlValue[] => [
   h.id, h.orgId, h.memberId, h.workspaceId, h.surface, h.model, h.speed, h.payer, h.amount, JSON.stringify(h.draws), h.limitedAmount,
-  JSON.stringify(h.windows), h.day, h.createdAt, h.expiresAt, h.status, h.settledAmount, h.resolvedAt, JSON.stringify(h.metadata),
+  JSON.stringify(h.windows), h.day, h.createdAt, h.expiresAt, h.status, h.settledAmount, h.resolvedAt, JSON.stringify(h.metadata), h.owner,
 ];
 
 const limitFrom = (r: Row): SpendLimit => ({
@@ -224,13 +225,20 @@ class SqlStoreTx implements StoreTx {
     const orgIds = [...orgs.keys()];
     const planIds = [...new Set(lockedOrgs.map((o) => o.planId))];
     const grantFilter = scope.allActiveGrants ? "status = 'active'" : "status = 'active' AND remaining > 0";
-    const [holdRows, memberRows, planRows, grantRows, limitRows] = await Promise.all([
+    // The orgs' pending holds past their TTL (holds_org_due), so the books unwind them first.
+    const dueLimit = scope.dueHolds === "all" || scope.dueHolds === undefined ? "" : ` LIMIT ${Math.max(1, Math.floor(scope.dueHolds))}`;
+    const [namedHolds, dueHolds, memberRows, planRows, grantRows, limitRows] = await Promise.all([
       inList(q, (l) => `SELECT * FROM holds WHERE id IN (${l})`, scope.holdIds),
+      scope.dueHolds === undefined || orgIds.length === 0
+        ? Promise.resolve([])
+        : q.all(`SELECT * FROM holds WHERE org_id IN (${marks(orgIds.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${dueLimit}`, [...orgIds, scope.now]),
       inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, [...new Set(scope.memberIds)]),
       inList(q, (l) => `SELECT definition FROM plans WHERE id IN (${l})`, planIds),
       inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, orgIds),
       inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, orgIds),
     ]);
+    const named = new Set(scope.holdIds);
+    const holdRows = [...namedHolds, ...dueHolds.filter((r) => !named.has(s(r["id"])))];
     const holds = new Map(holdRows.map(holdFrom).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
     const loadedMembers = new Set(memberRows.map((r) => s(r["id"])));
     const moreMembers = [...new Set([...holds.values()].map((h) => h.memberId))].filter((id) => !loadedMembers.has(id));
@@ -288,8 +296,26 @@ class SqlStoreTx implements StoreTx {
     if (c.orgs.length) writes.push(upsert(q, "organizations", orgCols, ["id"], c.orgs.map(orgRow)));
     const grants = [...c.newGrants, ...c.grants];
     if (grants.length) writes.push(upsert(q, "grants", grantCols, ["id"], grants.map(grantRow)));
-    const holds = [...c.newHolds, ...c.holds];
-    if (holds.length) writes.push(upsert(q, "holds", holdCols, ["id"], holds.map(holdRow)));
+    // A resolved hold changes only its status columns: holds resolved alike (a sweep's expiries)
+    // are written by one set-based UPDATE per chunk, the others row by row in one multi-row upsert.
+    const alike = new Map<string, Hold[]>();
+    for (const h of c.holds) {
+      const k = `${h.status}|${h.settledAmount}|${h.resolvedAt ?? ""}`;
+      const list = alike.get(k) ?? [];
+      list.push(h);
+      alike.set(k, list);
+    }
+    const rowWise = [...c.newHolds];
+    for (const group of alike.values()) {
+      const first = group[0];
+      if (group.length < 2 || !first) {
+        rowWise.push(...group);
+        continue;
+      }
+      const params = [first.status, first.settledAmount, first.resolvedAt];
+      writes.push(inList(q, (l) => `UPDATE holds SET status = ?, settled_amount = ?, resolved_at = ? WHERE id IN (${l})`, group.map((h) => h.id), params, true).then(() => undefined));
+    }
+    if (rowWise.length) writes.push(upsert(q, "holds", holdCols, ["id"], rowWise.map(holdRow)));
     if (c.windows.length) {
       writes.push(
         upsert(
@@ -444,8 +470,18 @@ class SqlStoreTx implements StoreTx {
   async listLedger(lq: LedgerQuery): Promise<LedgerTransaction[]> {
     const before = lq.before ? " AND (at < ? OR (at = ? AND id < ?))" : "";
     const kind = lq.kind !== undefined ? " AND kind = ?" : "";
-    const params: SqlValue[] = [lq.orgId, ...(lq.before ? [lq.before.at, lq.before.at, lq.before.id] : []), ...(lq.kind !== undefined ? [lq.kind] : []), lq.limit];
-    const txs = await this.q.all(`SELECT * FROM ledger_transactions WHERE org_id = ?${before}${kind} ORDER BY at DESC, id DESC LIMIT ?`, params);
+    const own =
+      lq.holdsOf !== undefined
+        ? " AND (kind NOT IN ('hold', 'settle', 'release', 'relayed_charge') OR EXISTS (SELECT 1 FROM holds h WHERE h.id = ledger_transactions.ref AND h.member_id = ?))"
+        : "";
+    const params: SqlValue[] = [
+      lq.orgId,
+      ...(lq.before ? [lq.before.at, lq.before.at, lq.before.id] : []),
+      ...(lq.kind !== undefined ? [lq.kind] : []),
+      ...(lq.holdsOf !== undefined ? [lq.holdsOf] : []),
+      lq.limit,
+    ];
+    const txs = await this.q.all(`SELECT * FROM ledger_transactions WHERE org_id = ?${before}${kind}${own} ORDER BY at DESC, id DESC LIMIT ?`, params);
     const entries = await inList(this.q, (l) => `SELECT * FROM ledger_entries WHERE tx_id IN (${l}) ORDER BY tx_id, idx`, txs.map((t) => s(t["id"])));
     const byTx = new Map<string, Array<{ account: string; amount: number }>>();
     for (const e of entries) {
