@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, describe, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { SandboxProvider } from "../src/adapters/payments/sandbox.js";
 import { sqliteBackend } from "./support/backends.js";
 import { setPassword } from "./support/dashboard.js";
 import { addMember, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
@@ -44,6 +45,10 @@ const UNLABELLED = `[...document.querySelectorAll("input, select, textarea, butt
 class Watch {
   readonly problems: string[] = [];
   private readonly expected: Array<{ path: string; status: number }> = [];
+  /** A request the test itself aborts (status 0), e.g. a reload while it is in flight. */
+  expectAborted(path: string): void {
+    this.expected.push({ path, status: 0 });
+  }
   expect(path: string, status: number): void {
     this.expected.push({ path, status });
   }
@@ -55,10 +60,11 @@ class Watch {
       if (m.type() !== "error") return;
       const status = /status of (\d{3})/.exec(m.text())?.[1];
       if (status && this.isExpected(m.location().url, Number(status))) return;
+      if (/net::ERR_(ABORTED|CONNECTION_RESET)|Failed to fetch/.test(m.text()) && this.isExpected(m.location().url, 0)) return;
       this.problems.push(`console error: ${m.text()} (${m.location().url})`);
     });
     page.on("pageerror", (e) => this.problems.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
+    page.on("requestfailed", (r) => this.isExpected(r.url(), 0) || this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
     page.on("response", (r) => {
       if (r.status() >= 400 && !this.isExpected(r.url(), r.status())) this.problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
     });
@@ -234,6 +240,101 @@ describe("dashboard in Chromium", () => {
     await page.getByText("auto reload succeeded").first().waitFor();
   });
 
+  test("re-clicking Add funds and reloading mid-purchase charges once (ledger and provider); the outcome stays until dismissed", async () => {
+    const page = ownerPage;
+    const provider = h.app.services.moneyIn.provider;
+    assert.ok(provider instanceof SandboxProvider);
+    const AMOUNT = 35 * USD;
+    const charged = () => provider.charges().filter((c) => c.metadata["org_id"] === org.orgId && c.amount === AMOUNT).length;
+    const granted = async () => ((await h.request("GET", `/v1/organizations/${org.orgId}/grants`)).body["data"] as Json[]).filter((g) => g["kind"] === "purchase" && g["amount"] === String(AMOUNT)).length;
+    const paid = async () => ((await h.request("GET", `/v1/organizations/${org.orgId}/purchases`)).body["data"] as Json[]).filter((p) => p["amount"] === String(AMOUNT)).length;
+    assert.deepEqual([charged(), await granted(), await paid()], [0, 0, 0]);
+    const start = await balance();
+
+    await open(page, "credits");
+    await page.getByLabel("A custom amount").check();
+    await page.getByLabel("Custom amount (USD)").fill("35");
+    await page.locator('select[name="payment_method"]').selectOption({ label: "visa •••• 4242" });
+    // The server takes the purchase and charges the card; its answer never reaches the page, which reloads.
+    let reached!: () => void;
+    const atServer = new Promise<void>((resolve) => (reached = resolve));
+    await page.route("**/purchases", async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      await route.fetch();
+      // The connection drops after the server answered: the page never learns the outcome.
+      await route.abort("connectionreset");
+      reached();
+    });
+    watch.expectAborted("/purchases");
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await atServer;
+    await page.unroute("**/purchases");
+    await reopen(page, "credits");
+    assert.equal(charged(), 1, "the card was charged once");
+    const notice = page.getByTestId("purchase-result");
+    assert.match(await notice.innerText(), /A purchase of \$35\.00 was sent at .* its answer did not arrive/);
+    assert.equal(await page.getByLabel("Custom amount (USD)").inputValue(), "35.00", "the form is restored to the same intent");
+
+    // An unsure user clicks twice (two submits before the first answer): same key, same payment.
+    const posts: string[] = [];
+    page.on("request", (r) => void (r.method() === "POST" && r.url().endsWith("/purchases") && posts.push(r.headers()["idempotency-key"] ?? "")));
+    await page.evaluate('const f = document.querySelector("form[aria-label=\'Add funds\']"); f.requestSubmit(); f.requestSubmit();');
+    await notice.getByText("Added $35.00 of usage credits (charged $35.00).").waitFor();
+    await page.waitForSelector('body[data-ready="credits"]');
+    // The outcome survives another reload, and a third click after it still charges nothing new.
+    await reopen(page, "credits");
+    await notice.getByText("Added $35.00 of usage credits (charged $35.00).").waitFor();
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await page.waitForSelector('body[data-ready="credits"]');
+    await h.app.services.moneyIn.idle();
+    assert.ok(posts.length >= 2, `the re-clicks were sent (${posts.length})`);
+    assert.equal(new Set(posts).size, 1, "every re-click carried the same Idempotency-Key");
+    assert.equal(charged(), 1, "the payment provider's record: one charge of $35.00");
+    assert.equal(await granted(), 1, "the ledger: one purchase grant of $35.00");
+    assert.equal(await paid(), 1, "one payment");
+    assert.equal((await balance()) - start, AMOUNT);
+
+    // Dismissed, the same amount is a new purchase (a new key): a second, deliberate charge.
+    await notice.getByRole("button", { name: "Dismiss" }).click();
+    assert.equal(await notice.isHidden(), true);
+    await page.getByLabel("Custom amount (USD)").fill("35");
+    await page.locator('select[name="payment_method"]').selectOption({ label: "visa •••• 4242" });
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await notice.waitFor();
+    assert.equal(await notice.locator("p").innerText(), "Added $35.00 of usage credits (charged $35.00).");
+    await page.waitForSelector('body[data-ready="credits"]');
+    assert.equal(charged(), 2);
+    assert.equal(await granted(), 2);
+    await notice.getByRole("button", { name: "Dismiss" }).click();
+  });
+
+  test("role and permission changes ask first; Cancel changes nothing", async () => {
+    const page = ownerPage;
+    await open(page, "members");
+    const role = page.getByLabel(`Role of ${member.email}`);
+    await role.selectOption("admin");
+    const dialog = page.getByRole("dialog", { name: `Change the role of ${member.email}?` });
+    await dialog.getByText("becomes admin (was member)").waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await role.inputValue(), "member", "the control is put back");
+    const credits = page.getByLabel(`Usage credits for ${member.email}`);
+    await credits.uncheck();
+    await page.getByRole("dialog", { name: `Stop usage credits for ${member.email}?` }).getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await credits.isChecked(), true);
+    const m = (await h.request("GET", `/v1/organizations/${org.orgId}/members/${member.memberId}`)).body;
+    assert.equal(m["role"], "member");
+    assert.equal(m["usage_credits_enabled"], true);
+    // Confirmed, the change is made.
+    await role.selectOption("billing");
+    await page.getByTestId("confirm-ok").click();
+    await page.getByText(`Saved ${member.email}.`).waitFor();
+    assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/members/${member.memberId}`)).body["role"], "billing");
+    await role.selectOption("member");
+    await page.getByTestId("confirm-ok").click();
+    await page.getByText(`Saved ${member.email}.`).waitFor();
+    assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/members/${member.memberId}`)).body["role"], "member");
+  });
+
   test("a member limit set on the Limits page refuses the member's next request", async () => {
     const page = ownerPage;
     assert.equal((await gateway(member.key)).status, 200, "the member can spend before the limit");
@@ -242,6 +343,9 @@ describe("dashboard in Chromium", () => {
     await page.getByLabel("Member", { exact: true }).selectOption({ label: member.email });
     await page.getByLabel("Limit (USD)").fill("0");
     await page.getByRole("button", { name: "Save limit" }).click();
+    // A limit applies at once: the dialog says what will change, and nothing is sent before Confirm.
+    await page.getByRole("dialog", { name: `Set a monthly limit of $0.00 for ${member.email}?` }).waitFor();
+    await page.getByTestId("confirm-ok").click();
     await page.waitForSelector('body[data-ready="limits"]');
     const row = page.getByRole("region", { name: "Spending limits" }).locator("tr", { hasText: member.email });
     await row.waitFor();
@@ -330,6 +434,8 @@ describe("dashboard in Chromium", () => {
 
     // Fast mode per member, from the members table.
     await page.getByLabel(`Fast mode for ${member.email}`).uncheck();
+    await page.getByRole("dialog", { name: `Stop fast mode for ${member.email}?` }).waitFor();
+    await page.getByTestId("confirm-ok").click();
     await page.getByText(`Saved ${member.email}.`).waitFor();
     const fast = await h.request("POST", `/v1/organizations/${org.orgId}/usage_events`, { key: member.key, body: { event_id: "fast-off", model: "claude-opus-4-6", speed: "fast", amount: "1000" } });
     assert.equal((fast.body["error"] as Json | undefined)?.["code"], "fast_mode_disabled");
@@ -431,6 +537,7 @@ describe("dashboard in Chromium", () => {
     await page.getByLabel("Member", { exact: true }).selectOption({ label: member.email });
     await page.getByLabel("Limit (USD)").fill("12.50");
     await page.getByRole("button", { name: "Save limit" }).click();
+    await page.getByTestId("confirm-ok").click();
     await page.getByRole("region", { name: "Spending limits" }).locator("tr", { hasText: member.email }).getByText("$12.50").first().waitFor();
     assert.ok(await page.locator('nav a[data-page="audit"]').isVisible(), "the owner has the Audit log in the nav");
 

@@ -4,6 +4,7 @@
 // paged) and monthly statements. Members without billing rights see it read-only and may request credits.
 
 import { api, ApiError, idempotencyKey } from "../api.js";
+import { IntentSlot } from "../intent.js";
 import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, select, table, type Child } from "../dom.js";
 import { dollarsInput, parseDollars, pretty, serverNow, usd, when } from "../format.js";
@@ -65,11 +66,53 @@ function addFunds(ctx: PageCtx, bundles: Bundles, methods: PaymentMethod[]): HTM
   form.addEventListener("input", refresh);
   form.addEventListener("change", refresh);
   refresh();
+  // One Idempotency-Key per purchase intent, kept across re-clicks and reloads (intent.ts).
+  const slot = new IntentSlot(`purchase:${ctx.session.organization.id}`);
+  const result = h("div", { class: "result", "data-testid": "purchase-result", hidden: true });
+  const showResult = (): void => {
+    const s = slot.current();
+    if (!s) {
+      result.hidden = true;
+      result.replaceChildren();
+      return;
+    }
+    const dismiss = h("button", { type: "button", class: "secondary" }, "Dismiss");
+    dismiss.addEventListener("click", () => {
+      slot.dismiss();
+      showResult();
+    });
+    result.hidden = false;
+    if (s.result) {
+      result.className = `result message ${s.result.kind}`;
+      result.replaceChildren(h("p", { role: "status" }, s.result.text), dismiss);
+    } else {
+      const what = describeIntent(s.intent, bundles);
+      result.className = "result message pending";
+      result.replaceChildren(
+        h("p", { role: "status" }, `A purchase of ${what} was sent at ${when(s.started_at)} and its answer did not arrive. Press "Add funds" again to learn its outcome: it is sent with the same key and cannot charge twice.`),
+        dismiss,
+      );
+      restoreIntent(s.intent);
+    }
+  };
+  const restoreIntent = (intent: string): void => {
+    try {
+      const b = JSON.parse(intent) as { amount?: string; bundle_id?: string; payment_method_id?: string; confirm?: boolean };
+      const radio = form.querySelector<HTMLInputElement>(`input[name="what"][value="${b.bundle_id ?? "custom"}"]`);
+      if (radio) radio.checked = true;
+      if (b.amount !== undefined) amount.value = dollarsInput(b.amount);
+      if (b.payment_method_id && methods.some((m) => m.id === b.payment_method_id)) method.value = b.payment_method_id;
+      confirmBox.checked = b.confirm === true;
+      refresh();
+    } catch {
+      // not ours: ignore
+    }
+  };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.clear();
     const c = choice();
-    const body: Record<string, unknown> = { payment_method_id: method.value };
+    const body: Record<string, unknown> = {};
     if (methods.length === 0 || !method.value) return msg.error("Add a card first, then choose it as the payment method.");
     if (c === "custom") {
       const micros = parseDollars(amount.value);
@@ -81,24 +124,51 @@ function addFunds(ctx: PageCtx, bundles: Bundles, methods: PaymentMethod[]): HTM
     } else {
       body["bundle_id"] = c;
     }
+    body["payment_method_id"] = method.value;
     const total = charge() ?? 0;
     if (total > Number(bundles.confirm_above)) {
       if (!confirmBox.checked) return msg.error(`Tick the box to confirm a charge of ${usd(total)}.`);
       body["confirm"] = true;
     }
+    const intent = JSON.stringify(body);
+    const open = slot.current();
+    if (open && open.result === null && open.intent !== intent) {
+      return msg.error(`The purchase of ${describeIntent(open.intent, bundles)} has no known outcome yet: send it again (same amount and card) or dismiss it before buying something else.`);
+    }
+    const key = slot.keyFor(intent);
     button.disabled = true;
-    api<Payment>("POST", `${ctx.base}/purchases`, body, { "idempotency-key": idempotencyKey() })
+    api<Payment>("POST", `${ctx.base}/purchases`, body, { "idempotency-key": key })
       .then((p) => {
-        if (p.status === "pending") msg.ok(`Your payment of ${usd(p.amount)} is pending; the usage credits arrive when it succeeds.`);
-        else msg.ok(`Added ${usd(p.credit_amount)} of usage credits (charged ${usd(p.amount)}).`);
-        setTimeout(ctx.reload, 1200);
+        const text = p.status === "pending" ? `Your payment of ${usd(p.amount)} is pending; the usage credits arrive when it succeeds.` : `Added ${usd(p.credit_amount)} of usage credits (charged ${usd(p.amount)}).`;
+        slot.settle(intent, { kind: "ok", text });
+        // The page reloads its figures; the outcome stays on screen until dismissed.
+        ctx.reload();
       })
-      .catch((err: unknown) => msg.error(errText(err)))
+      .catch((err: unknown) => {
+        // No answer (network): the outcome is unknown, the key is kept for the retry.
+        if (err instanceof ApiError && err.status === 0) return msg.error(errText(err));
+        slot.settle(intent, { kind: "error", text: errText(err) });
+        showResult();
+      })
       .finally(() => {
         button.disabled = false;
       });
   });
+  showResult();
+  form.insertBefore(result, msg);
   return section("Add funds", form);
+}
+
+/** "$25.00 with the card", "the 2,000 bundle" — what a stored purchase intent buys. */
+function describeIntent(intent: string, bundles: Bundles): string {
+  try {
+    const b = JSON.parse(intent) as { amount?: string; bundle_id?: string };
+    if (b.amount !== undefined) return usd(b.amount);
+    const bundle = bundles.data.find((x) => x.id === b.bundle_id);
+    return bundle ? `${usd(bundle.price)} (bundle of ${usd(bundle.credit_amount)})` : "a bundle";
+  } catch {
+    return "an amount";
+  }
 }
 
 function addCard(ctx: PageCtx): HTMLElement {

@@ -3,6 +3,7 @@
 // and API keys (created and shown once, revoked). Changing anything here needs owner or admin.
 
 import { api, ApiError, idempotencyKey } from "../api.js";
+import { confirmChange } from "../confirm.js";
 import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, select, table } from "../dom.js";
 import { pretty, usd, when } from "../format.js";
@@ -36,13 +37,32 @@ export const membersPage: Page = async (ctx, view) => {
   const rows = members.data.map((m) => {
     if (!ctx.canManage) return [m.email, pretty(m.role), m.seat_tier, m.usage_credits_enabled ? "On" : "Off", m.fast_mode_enabled ? "Allowed" : "Off", memberLimit(m.id)];
     const role = select(`role-${m.id}`, ROLES.map((r) => [r, pretty(r)] as const), m.role, { "aria-label": `Role of ${m.email}` });
-    role.addEventListener("change", () => patch(m, { role: role.value }));
+    // Role and permission changes take effect at once: each asks for a confirmation first, and a
+    // cancelled change puts the control back.
+    let shownRole: string = m.role;
+    role.addEventListener("change", () => {
+      const next = role.value;
+      void confirmChange(`Change the role of ${m.email}?`, `${m.email} becomes ${pretty(next)} (was ${pretty(shownRole)}). What they may see and change follows at once.`, "Change role").then((yes) => {
+        if (!yes) return void (role.value = shownRole);
+        shownRole = next;
+        patch(m, { role: next });
+      });
+    });
     const seat = select(`seat-${m.id}`, SEATS.map((r) => [r, r] as const), m.seat_tier, { "aria-label": `Seat tier of ${m.email}` });
     seat.addEventListener("change", () => patch(m, { seat_tier: seat.value }));
+    const toggle = (box: HTMLInputElement, what: string, field: "usage_credits_enabled" | "fast_mode_enabled"): void => {
+      box.addEventListener("change", () => {
+        const on = box.checked;
+        void confirmChange(`${on ? "Allow" : "Stop"} ${what} for ${m.email}?`, on ? `${m.email} may use ${what} from their next request.` : `${m.email}'s next request that needs ${what} is refused.`, on ? "Allow" : "Stop").then((yes) => {
+          if (!yes) return void (box.checked = !on);
+          patch(m, { [field]: on });
+        });
+      });
+    };
     const credits = h("input", { type: "checkbox", checked: m.usage_credits_enabled, "aria-label": `Usage credits for ${m.email}` });
-    credits.addEventListener("change", () => patch(m, { usage_credits_enabled: credits.checked }));
+    toggle(credits, "usage credits", "usage_credits_enabled");
     const fastMode = h("input", { type: "checkbox", checked: m.fast_mode_enabled, "aria-label": `Fast mode for ${m.email}` });
-    fastMode.addEventListener("change", () => patch(m, { fast_mode_enabled: fastMode.checked }));
+    toggle(fastMode, "fast mode", "fast_mode_enabled");
     return [m.email, role, seat, credits, fastMode, h("a", { href: "#/limits" }, memberLimit(m.id))];
   });
   view.append(section("Members", table(["Member", "Role", "Seat tier", "Usage credits", "Fast mode", "Monthly limit"], rows, { label: "Members" }), msg));
@@ -51,10 +71,17 @@ export const membersPage: Page = async (ctx, view) => {
   const fastMsg = messageBox();
   fast.addEventListener("change", () => {
     fastMsg.clear();
+    const on = fast.checked;
+    void confirmChange(on ? "Allow fast mode in this organization?" : "Turn fast mode off for everyone?", on ? "Members allowed fast mode may use it at the fast rate from their next request." : "Every fast-mode request is refused (or falls back to standard speed) from the next request.", on ? "Allow" : "Turn off").then((yes) => {
+      if (!yes) return void (fast.checked = !on);
+      patchOrg();
+    });
+  });
+  const patchOrg = (): void => {
     api<Org>("PATCH", ctx.base, { fast_mode_enabled: fast.checked })
       .then((o) => fastMsg.ok(o.fast_mode_enabled ? "Fast mode is allowed in this organization." : "Fast mode is off for everyone."))
       .catch((err: unknown) => fastMsg.error(errText(err)));
-  });
+  };
   view.append(
     section(
       "Fast mode",
