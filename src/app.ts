@@ -1,5 +1,6 @@
 // The composition root: the only place that picks adapters and wires the application together.
 
+import { Receipts } from "./app/receipts.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Admin } from "./app/admin.js";
@@ -123,7 +124,8 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   moneyIn.onReload((outcome) => metrics.reloads.inc({ outcome }));
   webhooks.onAttempt((outcome) => metrics.webhookDeliveries.inc({ outcome }));
   const sessions = new Sessions(store, clock, config.dashboard);
-  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle, sessions };
+  const receipts = new Receipts(store, clock, config.seller);
+  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle, sessions, receipts };
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
   const gateway = new Gateway(services, overrides.upstream ?? openUpstream(config), { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
   // Stripe's webhooks are received only when Stripe is the provider.

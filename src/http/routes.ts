@@ -14,6 +14,7 @@ import { buildOpenApi } from "./openapi.js";
 import { moneyRoutes } from "./money-routes.js";
 import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
+import { receiptRoutes } from "./receipt-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
 import { auditRoutes } from "./audit-routes.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
@@ -631,6 +632,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...moneyRoutes(),
     ...sdkCreditRoutes(),
     ...statementRoutes(),
+    ...receiptRoutes(),
     ...webhookRoutes(),
     ...auditRoutes(),
     ...dashboardRoutes(),
