@@ -22,11 +22,13 @@ import { SandboxProvider } from "../src/adapters/payments/sandbox.js";
 import { sqliteBackend } from "./support/backends.js";
 import { setPassword } from "./support/dashboard.js";
 import { addMember, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
+import { amountAfter, pdfLines, printedAfter } from "./support/pdf-text.js";
+import { formatUsd } from "../src/core/money.js";
 
 const CHROMIUM = process.env["UC_CHROMIUM"] ?? "/usr/bin/chromium";
 const SHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 const PASSWORD = "dashboard test password";
-const PAGES = ["overview", "usage", "credits", "limits", "members", "webhooks"] as const;
+const PAGES = ["overview", "usage", "credits", "payments", "limits", "members", "webhooks"] as const;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const CARD = { ok: "4242424242424242", declined: "4000000000000002" } as const;
@@ -86,9 +88,10 @@ describe("dashboard in Chromium", () => {
   const watch = new Watch();
   let org: { orgId: string; ownerId: string; ownerKey: string; email: string };
   let member: { memberId: string; key: string; email: string };
+  let billing: { memberId: string; key: string; email: string };
 
   before(async () => {
-    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
+    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true", USAGE_CREDITS_SELLER_NAME: "Example Compute Inc.", USAGE_CREDITS_SELLER_ADDRESS: "1 Market Street | San Francisco, CA 94105 | USA", USAGE_CREDITS_SELLER_EMAIL: "billing@example.test", USAGE_CREDITS_SELLER_TAX_ID: "US-EIN 12-3456789" });
     // A usage-based plan, so the gateway's requests are paid with usage credits (auto-reload, limits).
     const created = await h.request("POST", "/v1/organizations", {
       body: { name: "Acme Robotics", plan_id: "enterprise_usage", usage_credits_enabled: true, fast_mode_enabled: true, fast_mode_fallback: false, owner: { email: "owner@acme.test", name: "Ada Owner" } },
@@ -100,6 +103,9 @@ describe("dashboard in Chromium", () => {
     await setPassword(h, o.orgId, o.ownerId, PASSWORD);
     const m = await addMember(h, o.orgId, { role: "member", email: "dev@acme.test", name: "Dev" });
     member = { ...m, email: "dev@acme.test" };
+    const b = await addMember(h, o.orgId, { role: "billing", email: "finance@acme.test", name: "Fin" });
+    billing = { ...b, email: "finance@acme.test" };
+    await setPassword(h, o.orgId, b.memberId, PASSWORD);
     await h.request("POST", `/v1/organizations/${o.orgId}/workspaces`, { body: { name: "Research" } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
     owner = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
@@ -482,6 +488,72 @@ describe("dashboard in Chromium", () => {
       assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  test("payment history: paid, declined with the reason, each amount the API's; a receipt as HTML and PDF (read back) and the statement PDF; billing sees it, a plain member does not", async () => {
+    const page = ownerPage;
+    const payments = (await h.request("GET", `/v1/organizations/${org.orgId}/purchases`, { key: org.ownerKey })).body["data"] as Json[];
+    assert.ok(payments.some((p) => p["status"] === "failed") && payments.some((p) => p["status"] === "succeeded"));
+    await open(page, "payments");
+    const rows = page.getByRole("region", { name: "Payment history" }).locator("tbody tr");
+    assert.equal(await rows.count(), payments.length, "one row per payment");
+    // Every amount on the page is the API's figure for the same payment, in the same order.
+    for (const [i, p] of payments.entries()) {
+      const row = rows.nth(i);
+      assert.equal(await row.getByTestId("payment-amount").textContent(), formatUsd(Number(p["amount"])), `payment ${String(p["id"])}`);
+      assert.equal(await row.getByTestId("payment-amount").getAttribute("data-id"), p["id"]);
+      const status = (await row.getByTestId("payment-status").textContent()) ?? "";
+      if (p["status"] === "failed") assert.equal(status, `Declined: the card was declined by the bank (${String(p["failure_code"])})`);
+      else assert.equal(status, p["status"] === "succeeded" ? "Paid" : "Pending: waiting for the bank's answer");
+    }
+    const paidTotal = payments.filter((p) => p["status"] === "succeeded").reduce((s, p) => s + Number(p["amount"]), 0);
+    assert.equal(await text(page, '[data-testid="payments-total"]'), formatUsd(paidTotal));
+
+    // The newest paid one's receipt, as HTML, equals the API's receipt; its PDF, read back by pdf.js, too.
+    const newest = payments.find((p) => p["status"] === "succeeded") ?? {};
+    const receipt = (await h.request("GET", `/v1/organizations/${org.orgId}/purchases/${String(newest["id"])}/receipt`, { key: org.ownerKey })).body;
+    await rows.filter({ has: page.locator(`[data-id="${String(newest["id"])}"]`) }).getByRole("link", { name: /^Receipt for/ }).click();
+    await page.waitForSelector('body[data-ready="receipt"]');
+    assert.equal(await text(page, '[data-testid="receipt-number"]'), `Receipt ${String(receipt["number"])}`);
+    assert.equal(await text(page, '[data-testid="receipt-total"]'), formatUsd(Number(receipt["amount"])));
+    for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+      await page.setViewportSize(viewport);
+      const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+      assert.ok(overflow <= 0, `receipt at ${label} width overflows by ${overflow}px`);
+      await page.screenshot({ path: join(SHOTS, `receipt-${label}.png`), fullPage: true });
+    }
+    await page.setViewportSize(DESKTOP);
+    const [pdf] = await Promise.all([page.waitForEvent("download"), page.getByTestId("receipt-pdf").click()]);
+    const lines = (await pdfLines(readFileSync((await pdf.path()) ?? ""))).lines;
+    assert.ok(lines.includes(`Receipt ${String(receipt["number"])}`));
+    assert.equal(amountAfter(lines, "Total paid (USD)"), BigInt(String(receipt["amount"])));
+    const grants = (await h.request("GET", `/v1/organizations/${org.orgId}/grants`)).body["data"] as Json[];
+    assert.equal(String(grants.find((g) => g["id"] === newest["grant_id"])?.["amount"]), String(receipt["credit_amount"]), "the receipt's credits are the grant's in the ledger");
+
+    // The month's statement as a PDF from the Credits page: its closing balance is the page's and the API's.
+    await open(page, "credits");
+    const [statement] = await Promise.all([page.waitForEvent("download"), page.getByTestId("statement-pdf").click()]);
+    const st = (await pdfLines(readFileSync((await statement.path()) ?? ""))).lines;
+    const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+    const json = (await h.request("GET", `/v1/organizations/${org.orgId}/statements/${month}`)).body;
+    assert.equal(printedAfter(st, "Closing balance"), formatUsd(Number(json["closing_balance"])), "the PDF prints the API's closing balance");
+    assert.equal(json["closing_balance"], json["ledger_balance"], "which is the ledger's");
+    assert.equal(formatUsd(Number(json["closing_balance"])), await text(page, '[data-testid="statement-closing"]'));
+
+    // A billing member has the page; a plain member has not (not in the nav, and a clear message).
+    for (const [who, email, has] of [["billing", billing.email, true], ["member", member.email, false]] as const) {
+      const ctx = await browser.newContext({ viewport: DESKTOP });
+      const p = watch.attach(await ctx.newPage());
+      try {
+        await signInWith(p, email);
+        assert.equal(await p.locator('nav a[data-page="payments"]').count(), has ? 1 : 0, `${who}: Payments in the nav`);
+        await open(p, "payments");
+        if (has) assert.equal(await p.getByRole("region", { name: "Payment history" }).locator("tbody tr").count(), payments.length);
+        else await p.getByText("The Payments page is not available for your role (member).").waitFor();
+      } finally {
+        await ctx.close();
+      }
     }
   });
 

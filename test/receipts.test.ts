@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { formatUsd } from "../src/core/money.js";
 import { backends } from "./support/backends.js";
 import { createOrg, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
-import { amountAfter, pdfLines } from "./support/pdf-text.js";
+import { amountAfter, pdfLines, printedAfter } from "./support/pdf-text.js";
 
 type Json = Record<string, unknown>;
 
@@ -118,16 +118,18 @@ for (const backend of backends()) {
         const { lines, title } = await pdfLines(file.bytes);
         assert.equal(title, `Statement ${month}`);
         assert.ok(lines.includes("Example Compute GmbH"));
-        const opening = amountAfter(lines, "Opening balance");
-        const closing = amountAfter(lines, "Closing balance");
-        const lineSum = (json["lines"] as Json[]).reduce((s, l) => s + amountAfter(lines, lineLabel(String(l["category"]), Number(l["transactions"]))), 0n);
-        assert.equal(opening, BigInt(String(json["opening_balance"])));
-        assert.equal(opening + lineSum, closing, "opening + the lines = closing, as printed");
-        assert.equal(closing, BigInt(String(json["ledger_balance"])), "the printed closing balance is the ledger's");
-        assert.equal(closing, live, "and the live balance (nothing held)");
+        // Each printed figure is the statement's own (rounded to the cent for print, by formatUsd)…
+        assert.equal(printedAfter(lines, "Opening balance"), formatUsd(Number(json["opening_balance"])));
+        assert.equal(printedAfter(lines, "Closing balance"), formatUsd(Number(json["closing_balance"])));
+        for (const l of json["lines"] as Json[]) assert.equal(printedAfter(lines, lineLabel(String(l["category"]), Number(l["transactions"]))), formatUsd(Number(l["amount"])));
         const usageLine = BigInt(String(((json["lines"] as Json[]).find((l) => l["category"] === "usage") ?? {})["amount"] ?? "0"));
         assert.ok(usageLine < 0n, "usage was paid from the balance");
-        assert.equal(amountAfter(lines, "Usage total"), -usageLine, "the usage breakdown adds up to the usage line");
+        assert.equal(printedAfter(lines, "Usage total"), formatUsd(Number(-usageLine)), "the usage breakdown adds up to the usage line");
+        // …and those figures are the ledger's: opening + lines = closing = the ledger balance = the live balance.
+        const sum = (json["lines"] as Json[]).reduce((s, l) => s + BigInt(String(l["amount"])), BigInt(String(json["opening_balance"])));
+        assert.equal(sum, BigInt(String(json["closing_balance"])));
+        assert.equal(BigInt(String(json["closing_balance"])), BigInt(String(json["ledger_balance"])), "the closing balance is the ledger's");
+        assert.equal(BigInt(String(json["closing_balance"])), live, "and the live balance (nothing held)");
         assert.ok(lines.some((l) => l.startsWith("Reconciled with the ledger: ledger balance " + formatUsd(Number(json["ledger_balance"])))));
       }
       const bad = await h.request("GET", `${base}/statements/2026-13.pdf`);

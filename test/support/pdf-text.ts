@@ -29,7 +29,15 @@ export async function pdfLines(bytes: Uint8Array): Promise<{ pages: number; line
   return { pages: doc.numPages, lines, title };
 }
 
-/** The amount at the end of the line that starts with `label` ("$1,234.50" → micro-dollars). */
+/** The amount as printed at the end of the line that starts with `label` ("$1,234.50"). */
+export function printedAfter(lines: readonly string[], label: string): string {
+  const line = lines.find((l) => l.startsWith(label));
+  const m = line ? /-?\$[\d,]+\.\d{2}$/.exec(line.trim()) : null;
+  if (!line || !m) throw new Error(`no line starting with ${JSON.stringify(label)} and ending in an amount in:\n${lines.join("\n")}`);
+  return m[0];
+}
+
+/** The amount at the end of the line that starts with `label` ("$1,234.50" → micro-dollars, whole cents as printed). */
 export function amountAfter(lines: readonly string[], label: string): bigint {
   const line = lines.find((l) => l.startsWith(label));
   if (!line) throw new Error(`no line starting with ${JSON.stringify(label)} in:\n${lines.join("\n")}`);

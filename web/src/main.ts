@@ -13,6 +13,7 @@ import { limitsPage } from "./pages/limits.js";
 import { membersPage } from "./pages/members.js";
 import { webhooksPage } from "./pages/webhooks.js";
 import { auditPage } from "./pages/audit.js";
+import { paymentsPage, receiptPage } from "./pages/payments.js";
 import type { Session } from "./wire.js";
 
 /** id, title, page, and the permission it needs (none: every member reads it, read-only where they cannot change it). */
@@ -20,11 +21,14 @@ const PAGES: ReadonlyArray<readonly [string, string, Page, string?]> = [
   ["overview", "Overview", overviewPage],
   ["usage", "Usage", usagePage],
   ["credits", "Usage credits", creditsPage],
+  ["payments", "Payments", paymentsPage, "billing"],
   ["limits", "Limits", limitsPage],
   ["members", "Members and keys", membersPage],
   ["webhooks", "Webhooks", webhooksPage],
   ["audit", "Audit log", auditPage, "audit"],
 ];
+/** Pages reached by a link, not from the navigation: "#/<id>/<param>". */
+const LINKED: ReadonlyArray<readonly [string, string, Page, string?]> = [["receipt", "Receipt", receiptPage, "billing"]];
 const allowed = (session: Session, need: string | undefined): boolean => need === undefined || session.permissions.includes(need);
 
 const root = (): HTMLElement => document.getElementById("app") ?? document.body;
@@ -101,16 +105,17 @@ async function boot(): Promise<void> {
   const base = `/v1/organizations/${session.organization.id}`;
   let rendering = 0;
   const render = (): void => {
-    const id = location.hash.replace(/^#\/?/, "") || "overview";
-    const entry = PAGES.find(([p]) => p === id) ?? PAGES[0];
+    const [id = "", ...rest] = (location.hash.replace(/^#\/?/, "") || "overview").split("/");
+    const entry = PAGES.find(([p]) => p === id) ?? LINKED.find(([p]) => p === id) ?? PAGES[0];
     if (!entry) return;
     const [pageId, label, page, need] = entry;
+    const param = decodeURIComponent(rest.join("/"));
     const mine = ++rendering;
     delete document.body.dataset["ready"];
     document.title = `${label} · Usage credits`;
     for (const a of nav.querySelectorAll("a")) a.toggleAttribute("aria-current", a.dataset["page"] === pageId);
     for (const a of nav.querySelectorAll(`a[data-page="${pageId}"]`)) a.setAttribute("aria-current", "page");
-    const ctx: PageCtx = { session, base, canBill: session.permissions.includes("billing"), canManage: session.permissions.includes("manage"), reload: render };
+    const ctx: PageCtx = { session, base, param, canBill: session.permissions.includes("billing"), canManage: session.permissions.includes("manage"), reload: render };
     if (!allowed(session, need)) {
       // Opened by its address: say so plainly instead of asking the server for a certain 403.
       main.replaceChildren(h("div", { class: "page" }, h("h1", {}, label), h("p", { class: "message error", role: "alert" }, `The ${label} page is not available for your role (${session.member.role}).`)));

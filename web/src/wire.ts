@@ -118,12 +118,35 @@ export interface Attempt {
 
 export interface Payment {
   readonly id: string;
-  readonly purpose: string;
-  readonly status: string;
+  readonly purpose: "purchase" | "credit_request" | "auto_reload";
+  readonly status: "pending" | "succeeded" | "failed";
   readonly amount: string;
   readonly credit_amount: string;
+  readonly bundle_id: string | null;
+  readonly payment_method_id: string;
+  readonly grant_id: string | null;
   readonly failure_code: string | null;
+  readonly created_by: string | null;
   readonly created_at: string;
+  readonly resolved_at: string | null;
+}
+
+/** GET …/purchases/:id/receipt (src/http/receipt-routes.ts). */
+export interface Receipt {
+  readonly number: string;
+  readonly sequence: number;
+  readonly payment_id: string;
+  readonly issued_at: string;
+  readonly purpose: string;
+  readonly description: string;
+  readonly amount: string;
+  readonly credit_amount: string;
+  readonly discount: string;
+  readonly payment_method: string;
+  readonly provider_ref: string | null;
+  readonly grant_id: string | null;
+  readonly customer: { readonly org_id: string; readonly name: string };
+  readonly seller: { readonly name: string; readonly address: string[]; readonly email: string; readonly tax_id: string };
 }
 
 export interface PaymentMethod {

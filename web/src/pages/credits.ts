@@ -349,7 +349,13 @@ function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
             label: `Statement ${s.month}`,
           }),
           h("p", { class: "muted" }, s.reconciled ? "Reconciled with the ledger." : "Not reconciled with the ledger.", s.complete ? "" : " The month is not over yet."),
-          h("a", { href: `${ctx.base}/statements/${s.month}.csv`, download: `statement-${s.month}.csv`, class: "button secondary", "data-testid": "statement-csv" }, `Download ${s.month} statement (CSV)`),
+          h(
+            "p",
+            { class: "actions" },
+            h("a", { href: `${ctx.base}/statements/${s.month}.csv`, download: `statement-${s.month}.csv`, class: "button secondary", "data-testid": "statement-csv" }, `Download ${s.month} statement (CSV)`),
+            h("a", { href: `${ctx.base}/statements/${s.month}.pdf`, download: `statement-${s.month}.pdf`, class: "button secondary", "data-testid": "statement-pdf" }, "PDF"),
+            h("a", { href: `${ctx.base}/statements/${s.month}`, target: "_blank", rel: "noopener", class: "button secondary" }, "JSON"),
+          ),
         );
       })
       .catch((err: unknown) => msg.error(errText(err)));
