@@ -671,6 +671,85 @@ describe("dashboard in Chromium", () => {
     }
   });
 
+  test("a plain member's own view: own usage, own SDK credit (claimed from the page), own credit requests and limits, each equal to the API's; every balance says what it includes; the two balances reconcile", async () => {
+    // On a plan with a monthly SDK credit per seat, with one request by the member.
+    assert.equal((await h.request("PATCH", `/v1/organizations/${org.orgId}`, { body: { plan_id: "pro" } })).status, 200);
+    assert.equal((await gateway(member.key)).status, 200);
+    const base = `/v1/organizations/${org.orgId}`;
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await signInWith(page, member.email);
+      const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+      const mine = (await h.request("GET", `${base}/usage?member_id=${member.memberId}&from=${month}-01T00:00:00Z`, { key: member.key })).body;
+      assert.equal(await text(page, '[data-testid="my-usage"]'), formatUsd(Number(mine["total_cost"])));
+      assert.equal(await text(page, '[data-testid="my-paid"]'), formatUsd(Number(mine["total_credit_cost"])));
+      assert.equal(await text(page, '[data-testid="my-plan-value"]'), formatUsd(Number(mine["total_cost"]) - Number(mine["total_credit_cost"])));
+      const summary = (await h.request("GET", `${base}/usage_summary`, { key: member.key })).body;
+      const credits = summary["usage_credits"] as Json;
+      assert.equal(await text(page, '[data-testid="balance"]'), formatUsd(Number(credits["balance"])));
+      assert.match(await text(page, '[data-testid="balance-includes"]'), /Members' monthly SDK credits are not in it/);
+      assert.equal(await page.getByTestId("org-month-spend").count(), 0, "no organization spend for a plain member");
+      const limitRows = page.getByRole("region", { name: "Spending limits" }).locator("tbody tr");
+      const limits = credits["limits"] as Json[];
+      assert.ok(limits.length >= 1, "the member's own limit applies");
+      for (const [i, l] of limits.entries()) assert.match((await limitRows.nth(i).textContent()) ?? "", new RegExp(`${formatUsd(Number(l["amount"])).replace("$", "\\$")}${formatUsd(Number(l["spent"])).replace("$", "\\$")}`));
+
+      // The monthly SDK credit, claimed from the page: what is left is the API's figure.
+      const before = (await h.request("GET", `${base}/members/${member.memberId}/sdk_credits`, { key: member.key })).body;
+      assert.equal(before["claimed"], false);
+      await page.getByRole("button", { name: `Claim ${formatUsd(Number(before["seat_amount"]))} of SDK credit` }).click();
+      await page.waitForSelector('body[data-ready="overview"] [data-testid="my-sdk-left"]');
+      const after = (await h.request("GET", `${base}/members/${member.memberId}/sdk_credits`, { key: member.key })).body;
+      assert.equal(after["claimed"], true);
+      const grant = (after["current_cycle"] as Json)["grant"] as Json;
+      assert.equal(await text(page, '[data-testid="my-sdk-left"]'), formatUsd(Number(grant["remaining"])));
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        await open(page, "overview");
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `member overview at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `member-overview-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      // Their own credit requests, as the API lists them; another member's are not theirs to read.
+      await open(page, "credits");
+      const requests = (await h.request("GET", `${base}/members/${member.memberId}/credit_requests`, { key: member.key })).body["data"] as Json[];
+      assert.ok(requests.length >= 1);
+      const reqRows = page.getByRole("region", { name: "Your credit requests" }).locator("tbody tr");
+      assert.equal(await reqRows.count(), requests.length);
+      for (const [i, r] of requests.entries()) assert.match((await reqRows.nth(i).textContent()) ?? "", new RegExp(`${formatUsd(Number(r["amount"])).replace("$", "\\$")}.*${String(r["status"])}`));
+      assert.equal((await h.request("GET", `${base}/members/${org.ownerId}/credit_requests`, { key: member.key })).status, 403);
+      await page.screenshot({ path: join(SHOTS, "member-credits-desktop.png"), fullPage: true });
+
+      // The Usage page: their own usage only, equal to the API's for the same 30 days.
+      await open(page, "usage");
+      await page.getByTestId("own-usage-note").waitFor();
+      const last30 = (await h.request("GET", `${base}/usage?member_id=${member.memberId}`, { key: member.key })).body;
+      assert.equal(await text(page, '[data-testid="usage-total"]'), formatUsd(Number(last30["total_cost"])));
+      assert.equal(await text(page, '[data-testid="usage-paid"]'), formatUsd(Number(last30["total_credit_cost"])));
+    } finally {
+      await ctx.close();
+    }
+
+    // The owner's Credits page: the balance at the top and the statement's closing balance, reconciled in words and figures.
+    await open(ownerPage, "credits");
+    const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+    const st = (await h.request("GET", `${base}/statements/${month}`)).body;
+    const bal = Number(((await h.request("GET", `${base}/usage_summary`, { key: org.ownerKey })).body["usage_credits"] as Json)["balance"]);
+    const sdkLeft = ((await h.request("GET", `${base}/grants`)).body["data"] as Json[]).filter((g) => g["kind"] === "monthly" && g["status"] === "active").reduce((t, g) => t + Number(g["remaining"]), 0);
+    assert.ok(sdkLeft > 0, "the member's SDK credit is in the statement, not in the balance");
+    const held = Number((st["closing"] as Json)["held"]);
+    assert.equal(Number(st["closing_balance"]), bal + sdkLeft + held, "closing = balance + SDK credits left + held");
+    assert.equal(
+      await text(ownerPage, '[data-testid="two-balances"]'),
+      `Closing balance so far ${formatUsd(Number(st["closing_balance"]))} = the balance above ${formatUsd(bal)} + members' monthly SDK credits left ${formatUsd(sdkLeft)} + held for requests in flight ${formatUsd(held)}.`,
+    );
+    assert.equal(await text(ownerPage, '[data-testid="balance"]'), formatUsd(bal));
+  });
+
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
     const page = ownerPage;
     // On a plan with usage windows (and one request in them), so the overview shows its gauges.

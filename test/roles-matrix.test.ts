@@ -217,6 +217,10 @@ const MATRIX: Readonly<Record<string, Row>> = {
   "POST /v1/organizations/:org_id/purchases": { allowed: BILLING, req: (c) => ({ method: "POST", path: `${O(c)}/purchases`, body: { amount: String(5 * USD), payment_method_id: c.ids.pm } }) },
   "GET /v1/organizations/:org_id/purchases": { allowed: BILLING, req: (c) => ({ method: "GET", path: `${O(c)}/purchases` }) },
   "GET /v1/organizations/:org_id/purchases/:payment_id": { allowed: BILLING, req: (c) => ({ method: "GET", path: `${O(c)}/purchases/${c.ids.payment}` }) },
+  "GET /v1/organizations/:org_id/members/:member_id/credit_requests": {
+    allowed: EVERY_ROLE,
+    req: (c) => ({ method: "GET", path: `${O(c)}/members/${c.self ?? c.ids.member}/credit_requests` }),
+  },
   "GET /v1/organizations/:org_id/purchases/:payment_id/receipt": { allowed: BILLING, req: (c) => ({ method: "GET", path: `${O(c)}/purchases/${c.ids.payment}/receipt` }) },
   "POST /v1/organizations/:org_id/credit_requests": {
     allowed: EVERY_ROLE,

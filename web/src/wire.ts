@@ -178,6 +178,9 @@ export interface CreditRequest {
   readonly amount: string;
   readonly note: string;
   readonly status: string;
+  readonly decided_by: string | null;
+  readonly decided_at: string | null;
+  readonly payment_id: string | null;
   readonly created_at: string;
 }
 
@@ -236,6 +239,8 @@ export interface Statement {
   readonly month: string;
   readonly opening_balance: string;
   readonly closing_balance: string;
+  readonly closing: StatementBalances;
+  readonly ledger_balance: string;
   readonly lines: Array<{ readonly category: string; readonly amount: string; readonly transactions: number }>;
   readonly usage: { readonly total: string };
   readonly reconciled: boolean;
@@ -272,4 +277,29 @@ export interface AuditEntry {
   readonly before: Record<string, unknown> | null;
   readonly after: Record<string, unknown> | null;
   readonly request_id: string | null;
+}
+
+/** GET …/members/:id/sdk_credits (src/http/sdk-credit-routes.ts). */
+export interface SdkCredit {
+  readonly member_id: string;
+  readonly claimed: boolean;
+  readonly claimed_at: string | null;
+  readonly seat_amount: string;
+  readonly surfaces: string[];
+  readonly pooled: boolean;
+  readonly cycle: { readonly month: string; readonly starts_at: string; readonly ends_at: string };
+  readonly current_cycle: { readonly pooled: boolean; readonly amount: string; readonly grant_id: string | null; readonly grant: Grant | null } | null;
+}
+
+/** GET …/usage (settled usage records and their totals). */
+export interface UsageRecords {
+  readonly data: Array<{ readonly id: string; readonly member_id: string; readonly model: string; readonly cost: string; readonly credit_cost: string; readonly created_at: string }>;
+  readonly total_cost: string;
+  readonly total_credit_cost: string;
+}
+
+export interface StatementBalances {
+  readonly grants: string;
+  readonly held: string;
+  readonly debt: string;
 }

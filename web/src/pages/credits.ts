@@ -8,7 +8,8 @@ import { IntentSlot } from "../intent.js";
 import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, select, table, type Child } from "../dom.js";
 import { dollarsInput, parseDollars, pretty, serverNow, usd, when } from "../format.js";
-import type { Attempt, AutoReload, Bundles, Grant, List, Payment, PaymentMethod, Statement, Summary, Transaction } from "../wire.js";
+import type { Attempt, AutoReload, Bundles, CreditRequest, Grant, List, Payment, PaymentMethod, Statement, Summary, Transaction } from "../wire.js";
+import { BALANCE_INCLUDES } from "./overview.js";
 
 const KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment"] as const;
 const errText = (err: unknown): string => (err instanceof ApiError || err instanceof Error ? err.message : String(err));
@@ -204,6 +205,12 @@ function requestCredits(ctx: PageCtx): HTMLElement {
   return section("Request usage credits", h("p", { class: "muted" }, "Your role cannot add funds. Ask an owner or admin for usage credits:"), form);
 }
 
+/** The signed-in member's own credit requests and what became of them. */
+function myRequests(requests: readonly CreditRequest[]): HTMLElement {
+  const rows = requests.map((r) => [when(r.created_at), usd(r.amount), r.note || "—", pretty(r.status), r.decided_at ? when(r.decided_at) : "—"]);
+  return section("Your credit requests", table(["Asked", "Amount", "Note", "Status", "Decided"], rows, { empty: "You have not asked for usage credits.", label: "Your credit requests" }));
+}
+
 function autoReload(ctx: PageCtx, s: AutoReload, attempts: Attempt[], methods: PaymentMethod[]): HTMLElement {
   const status = h(
     "p",
@@ -328,7 +335,24 @@ function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
   return { el, first: page(true) };
 }
 
-function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
+/**
+ * Why the statement's closing balance differs from the balance at the top: it counts every grant
+ * account — members' monthly SDK credits and amounts held for requests in flight included.
+ */
+function twoBalances(s: Statement, balance: string, grants: readonly Grant[]): HTMLElement {
+  const sdkLeft = grants.filter((g) => g.kind === "monthly" && g.status === "active").reduce((t, g) => t + BigInt(g.remaining), 0n);
+  const held = BigInt(s.closing.held);
+  const other = BigInt(s.closing_balance) - BigInt(balance) - sdkLeft - held;
+  return h(
+    "p",
+    { class: "hint", "data-testid": "two-balances" },
+    `Closing balance so far ${usd(s.closing_balance)} = the balance above ${usd(balance)} + members' monthly SDK credits left ${usd(String(sdkLeft))} + held for requests in flight ${usd(String(held))}`,
+    other !== 0n ? ` + expired credits not yet swept ${usd(String(other))}` : "",
+    ".",
+  );
+}
+
+function statements(ctx: PageCtx, balance: string, grants: readonly Grant[]): { el: HTMLElement; first: Promise<void> } {
   const now = new Date(serverNow());
   const months: string[] = [];
   for (let i = 0; i < 12; i++) {
@@ -349,6 +373,7 @@ function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
             label: `Statement ${s.month}`,
           }),
           h("p", { class: "muted" }, s.reconciled ? "Reconciled with the ledger." : "Not reconciled with the ledger.", s.complete ? "" : " The month is not over yet."),
+          ...(s.month === months[0] ? [twoBalances(s, balance, grants)] : []),
           h(
             "p",
             { class: "actions" },
@@ -365,13 +390,14 @@ function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
 }
 
 export const creditsPage: Page = async (ctx, view) => {
-  const [summary, grants, reload, attempts, bundles, methods] = await Promise.all([
+  const [summary, grants, reload, attempts, bundles, methods, requests] = await Promise.all([
     api<Summary>("GET", `${ctx.base}/usage_summary`),
     api<List<Grant>>("GET", `${ctx.base}/grants`),
     api<AutoReload>("GET", `${ctx.base}/auto_reload`),
     api<List<Attempt>>("GET", `${ctx.base}/auto_reload/attempts?limit=10`),
     api<Bundles>("GET", "/v1/bundles"),
     ctx.canBill ? api<List<PaymentMethod>>("GET", `${ctx.base}/payment_methods`) : Promise.resolve({ data: [] as PaymentMethod[] }),
+    api<List<CreditRequest>>("GET", `${ctx.base}/members/${ctx.session.member.id}/credit_requests`),
   ]);
   const live = methods.data.filter((m) => m.detached_at === null);
   const grantRows = grants.data
@@ -379,15 +405,20 @@ export const creditsPage: Page = async (ctx, view) => {
     .reverse()
     .map((g) => [pretty(g.kind), g.description || "—", usd(g.amount), usd(g.remaining), g.expires_at ? when(g.expires_at) : "Never", pretty(g.status)]);
   const tx = transactions(ctx);
-  const st = statements(ctx);
+  const st = statements(ctx, summary.usage_credits.balance, grants.data);
   view.append(
-    section("Balance", h("p", { class: "big", "data-testid": "balance" }, usd(summary.usage_credits.balance)), h("p", { class: "muted" }, `Spent this month: ${usd(summary.usage_credits.used_credits)}`)),
+    section(
+      "Balance",
+      h("p", { class: "big", "data-testid": "balance" }, usd(summary.usage_credits.balance)),
+      h("p", { class: "hint", "data-testid": "balance-includes" }, BALANCE_INCLUDES),
+      ctx.canBill ? h("p", { class: "muted" }, `Organization's spend paid with usage credits this month: ${usd(summary.usage_credits.used_credits)}`) : null,
+    ),
     h(
       "div",
       { class: "grid two" },
       ...(ctx.canBill
         ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Id"], live.map((m) => [card(m), h("span", { class: "mono" }, m.id)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
-        : [requestCredits(ctx)]),
+        : [requestCredits(ctx), myRequests(requests.data)]),
     ),
     autoReload(ctx, reload, attempts.data, live),
     section("Grants", table(["Source", "Description", "Amount", "Remaining", "Expires", "Status"], grantRows, { empty: "No usage credits granted yet.", label: "Grants" })),

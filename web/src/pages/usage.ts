@@ -78,6 +78,8 @@ function daysBetween(fromIso: string, toIso: string): string[] {
 let state: { days: string; from: string; to: string; by: Dim } = { days: "30", from: "", to: "", by: "day" };
 
 export const usagePage: Page = async (ctx, view) => {
+  const own = !ctx.canBill;
+  if (own) view.append(h("p", { class: "muted", "data-testid": "own-usage-note" }, `Your own usage only: the organization's figures are for owners, admins and billing members (your role: ${ctx.session.member.role}).`));
   const members = await api<List<Member>>("GET", `${ctx.base}/members`);
   const emailOf = new Map(members.data.map((m) => [m.id, m.email]));
 
@@ -109,7 +111,9 @@ export const usagePage: Page = async (ctx, view) => {
       query = `days=${range.value}`;
     }
     state = { days: range.value, from: from.value, to: to.value, by: by.value as Dim };
-    const b = await api<Breakdown>("GET", `${ctx.base}/usage/breakdown?${query}`);
+    const all = await api<Breakdown>("GET", `${ctx.base}/usage/breakdown?${query}`);
+    // A member without billing rights sees their own usage, not the organization's.
+    const b = own ? { ...all, data: all.data.filter((c) => c.member_id === ctx.session.member.id) } : all;
     const dim = state.by;
     const keyOf: Record<Dim, (c: UsageCell) => string> = { day: (c) => c.day, model: (c) => c.model, surface: (c) => c.surface, member: (c) => c.member_id, speed: (c) => c.speed };
     const byDay = new Map(group(b.data, keyOf.day).map((r) => [r.key, r]));
@@ -129,15 +133,16 @@ export const usagePage: Page = async (ctx, view) => {
         .map((r) => ({ label: label(d, r.key), value: Number(r.cost), text: usd(String(r.cost)) }));
     const rows = group(b.data, keyOf[dim]).sort((x, y) => (dim === "day" ? x.key.localeCompare(y.key) : y.cost > x.cost ? 1 : y.cost < x.cost ? -1 : 0));
     const t = total(rows);
-    if (String(t.cost) !== b.totals.cost) throw new Error("The usage table does not add up to the server's total; reload the page.");
+    if (!own && String(t.cost) !== b.totals.cost) throw new Error("The usage table does not add up to the server's total; reload the page.");
     shown = { rows, total: t, dim, from: b.from, to: b.to };
     const dimName = DIMS.find(([d]) => d === dim)?.[1] ?? dim;
     out.replaceChildren(
       h(
         "div",
         { class: "totals" },
-        h("div", {}, h("span", { class: "muted" }, "Spend"), h("strong", { "data-testid": "usage-total" }, usd(String(t.cost)))),
-        h("div", {}, h("span", { class: "muted" }, "Paid with usage credits"), h("strong", {}, usd(String(t.credit)))),
+        h("div", {}, h("span", { class: "muted" }, own ? "Your usage at API prices" : "Usage at API prices"), h("strong", { "data-testid": "usage-total" }, usd(String(t.cost)))),
+        h("div", {}, h("span", { class: "muted" }, "Paid with usage credits"), h("strong", { "data-testid": "usage-paid" }, usd(String(t.credit)))),
+        h("div", {}, h("span", { class: "muted" }, "Covered by plan and SDK credits"), h("strong", { "data-testid": "usage-plan-value" }, usd(String(t.cost - t.credit)))),
         h("div", {}, h("span", { class: "muted" }, "Requests"), h("strong", {}, int(t.requests))),
         h("div", {}, h("span", { class: "muted" }, "Tokens (in / out)"), h("strong", {}, `${int(t.input)} / ${int(t.output)}`)),
       ),
