@@ -541,6 +541,10 @@ describe("dashboard in Chromium", () => {
     assert.equal(json["closing_balance"], json["ledger_balance"], "which is the ledger's");
     assert.equal(formatUsd(Number(json["closing_balance"])), await text(page, '[data-testid="statement-closing"]'));
 
+    // The Overview's alert for the declined purchase says how much and why.
+    await open(page, "overview");
+    await page.locator(".alerts li", { hasText: "purchase failed: $20.00, the card was declined by the bank (card_declined)" }).waitFor();
+
     // A billing member has the page; a plain member has not (not in the nav, and a clear message).
     for (const [who, email, has] of [["billing", billing.email, true], ["member", member.email, false]] as const) {
       const ctx = await browser.newContext({ viewport: DESKTOP });
@@ -748,6 +752,35 @@ describe("dashboard in Chromium", () => {
       `Closing balance so far ${formatUsd(Number(st["closing_balance"]))} = the balance above ${formatUsd(bal)} + members' monthly SDK credits left ${formatUsd(sdkLeft)} + held for requests in flight ${formatUsd(held)}.`,
     );
     assert.equal(await text(ownerPage, '[data-testid="balance"]'), formatUsd(bal));
+
+    // The transaction history: a request's hold and settle are one line; each line's signed change
+    // is the API's (customer-side entries), and the running balance walks back from the closing balance.
+    const txs = (await h.request("GET", `${base}/transactions?limit=50`)).body["data"] as Json[];
+    const change = (t: Json) => (t["entries"] as Json[]).filter((e) => /^(grant|hold|debt):/.test(String(e["account"]))).reduce((s, e) => s + Number(e["amount"]), 0);
+    const settled = new Set(txs.filter((t) => t["kind"] === "settle" || t["kind"] === "release").map((t) => t["ref"]));
+    const shown = txs.filter((t) => !(t["kind"] === "hold" && settled.has(t["ref"])));
+    assert.ok(shown.length < txs.length, "holds were merged into their settles");
+    const txRows = ownerPage.getByRole("region", { name: "Transactions" }).locator("tbody tr");
+    assert.equal(await txRows.count(), shown.length);
+    let running = Number(st["closing_balance"]);
+    let checked = 0;
+    for (const [i, t] of txs.entries()) {
+      if (t["kind"] === "hold" && settled.has(t["ref"])) {
+        running -= change(t);
+        continue;
+      }
+      const row = ownerPage.locator(`tr[data-tx="${String(t["id"])}"]`);
+      const c = change(t);
+      assert.equal(await row.getByTestId("tx-change").textContent(), c > 0 ? `+${formatUsd(c)}` : formatUsd(c), `change of ${String(t["kind"])} ${i}`);
+      assert.equal(await row.getByTestId("tx-balance").textContent(), formatUsd(running), `balance after ${String(t["kind"])} ${i}`);
+      running -= c;
+      checked++;
+    }
+    assert.equal(checked, shown.length);
+    const settleRow = ownerPage.locator('tr[data-kind="settle"]').first();
+    assert.match((await settleRow.textContent()) ?? "", /Request · claude-[a-z0-9-]+ · [a-z]+@acme\.test\$[\d.]+ held → charged \$[\d.]+-\$[\d.]+/);
+    await ownerPage.locator('tr[data-kind="grant"] a', { hasText: "(receipt)" }).first().waitFor();
+    await ownerPage.getByRole("region", { name: "Transactions" }).screenshot({ path: join(SHOTS, "transactions-desktop.png") });
   });
 
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {

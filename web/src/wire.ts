@@ -293,7 +293,7 @@ export interface SdkCredit {
 
 /** GET …/usage (settled usage records and their totals). */
 export interface UsageRecords {
-  readonly data: Array<{ readonly id: string; readonly member_id: string; readonly model: string; readonly cost: string; readonly credit_cost: string; readonly created_at: string }>;
+  readonly data: Array<{ readonly id: string; readonly hold_id: string | null; readonly member_id: string; readonly model: string; readonly cost: string; readonly credit_cost: string; readonly created_at: string }>;
   readonly total_cost: string;
   readonly total_credit_cost: string;
 }

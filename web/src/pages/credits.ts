@@ -8,7 +8,7 @@ import { IntentSlot } from "../intent.js";
 import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, select, table, type Child } from "../dom.js";
 import { dollarsInput, parseDollars, pretty, serverNow, usd, when } from "../format.js";
-import type { Attempt, AutoReload, Bundles, CreditRequest, Grant, List, Payment, PaymentMethod, Statement, Summary, Transaction } from "../wire.js";
+import type { Attempt, AutoReload, Bundles, CreditRequest, Grant, List, Member, Payment, PaymentMethod, Statement, Summary, Transaction, UsageRecords } from "../wire.js";
 import { BALANCE_INCLUDES } from "./overview.js";
 
 const KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment"] as const;
@@ -290,39 +290,119 @@ function autoReload(ctx: PageCtx, s: AutoReload, attempts: Attempt[], methods: P
   return section("Auto-reload", status, form, h("h3", {}, "Last attempts"), history);
 }
 
-function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
+/** A transaction's change of the customer's balance: the sum of its entries on customer-side accounts. */
+export const customerChange = (t: Transaction): bigint =>
+  t.entries.reduce((sum, e) => (/^(grant|hold|debt):/.test(e.account) ? sum + BigInt(e.amount) : sum), 0n);
+const positiveOn = (t: Transaction, prefix: string): bigint => t.entries.reduce((sum, e) => (e.account.startsWith(prefix) && BigInt(e.amount) > 0n ? sum + BigInt(e.amount) : sum), 0n);
+const PAID_BY: Record<Payment["purpose"], string> = { purchase: "Purchase", credit_request: "Approved credit request", auto_reload: "Auto-reload" };
+const signed = (v: bigint): string => (v > 0n ? `+${usd(String(v))}` : usd(String(v)));
+
+interface TxContext {
+  /** grant id → the payment that bought it (its receipt). */
+  readonly receiptOf: ReadonlyMap<string, Payment>;
+  readonly emailOf: ReadonlyMap<string, string>;
+  readonly grantById: ReadonlyMap<string, Grant>;
+  /** hold id → the request's model and member (from usage records). */
+  readonly requestOf: ReadonlyMap<string, { model: string; member: string }>;
+  /** The customer-side balance now (the current statement's closing balance), for the running balance. */
+  readonly balanceNow: Promise<bigint | null>;
+}
+
+/**
+ * The transaction history, readable: a request's hold and settle are one line with the final
+ * charge (a hold alone is a request still in flight), amounts are signed changes of the balance,
+ * a running balance follows each line (newest first, unfiltered), and references are links or
+ * names — a purchase links to its receipt, a grant shows its source, a request its model.
+ */
+function transactions(ctx: PageCtx, tc: TxContext): { el: HTMLElement; first: Promise<void> } {
   const kind = select("kind", [["", "All kinds"], ...KINDS.map((k) => [k, pretty(k)] as const)]);
   const body = h("tbody", {});
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load older");
   const msg = messageBox();
   let cursor: string | null = null;
-  const amountOf = (t: Transaction): bigint => t.entries.reduce((sum, e) => (BigInt(e.amount) > 0n ? sum + BigInt(e.amount) : sum), 0n);
-  const account = (t: Transaction): string => {
-    const a = t.entries.map((e) => e.account.split(":")[0]).filter((x, i, all) => all.indexOf(x) === i);
-    return a.join(" → ");
+  let running: bigint | null = null;
+  const resolved = new Set<string>();
+  const heldBy = new Map<string, HTMLElement>();
+  const inFlight = new Map<string, { row: HTMLElement; held: string }>();
+  // Member ids in grant descriptions ("Monthly SDK credit … for mem_…") read as the member's email.
+  const grantName = (g: Grant): string => `${g.kind === "monthly" ? "monthly SDK credit" : pretty(g.kind)}${g.description ? ` · ${g.description.replace(/\bmem_[a-z0-9]+\b/g, (id) => tc.emailOf.get(id) ?? id)}` : ""}`;
+  const what = (t: Transaction): Child => {
+    switch (t.kind) {
+      case "grant": {
+        const pay = tc.receiptOf.get(t.ref);
+        const g = tc.grantById.get(t.ref);
+        if (pay) return h("a", { href: `#/receipt/${encodeURIComponent(pay.id)}` }, `${PAID_BY[pay.purpose]} (receipt)`);
+        return g ? `Grant: ${grantName(g)}` : "Grant";
+      }
+      case "settle":
+      case "hold":
+      case "release": {
+        const r = tc.requestOf.get(t.ref);
+        const name = r ? `Request · ${r.model}${r.member ? ` · ${r.member}` : ""}` : "Request";
+        return t.kind === "settle" ? name : t.kind === "hold" ? `${name} (in flight)` : `${name} (released, not charged)`;
+      }
+      case "void":
+      case "expire": {
+        const g = tc.grantById.get(t.ref);
+        return `${t.kind === "void" ? "Voided" : "Expired"}: ${g ? grantName(g) : "a grant"}`;
+      }
+      default:
+        return pretty(t.kind);
+    }
+  };
+  const detail = (t: Transaction): string => {
+    if (t.kind === "settle") return `charged ${usd(String(positiveOn(t, "revenue:")))}`;
+    if (t.kind === "hold") return `${usd(String(positiveOn(t, "hold:")))} held`;
+    return "";
   };
   const page = async (reset: boolean): Promise<void> => {
     msg.clear();
     if (reset) {
       body.replaceChildren();
       cursor = null;
+      resolved.clear();
+      heldBy.clear();
+      inFlight.clear();
+      running = kind.value === "" ? await tc.balanceNow : null;
     }
     const q = new URLSearchParams({ limit: "50" });
     if (kind.value) q.set("kind", kind.value);
     if (cursor) q.set("before", cursor);
     const r = await api<List<Transaction>>("GET", `${ctx.base}/transactions?${q.toString()}`);
     for (const t of r.data) {
-      body.append(
-        h(
-          "tr",
-          {},
-          h("td", { "data-label": "When" }, when(t.created_at)),
-          h("td", { "data-label": "Kind" }, pretty(t.kind)),
-          h("td", { "data-label": "Reference", class: "mono" }, t.ref),
-          h("td", { "data-label": "Accounts" }, account(t)),
-          h("td", { "data-label": "Amount" }, usd(String(amountOf(t)))),
-        ),
+      const change = customerChange(t);
+      const after = running;
+      if (running !== null) running -= change;
+      if (t.kind === "hold" && resolved.has(t.ref)) {
+        // The settle (or release) of this hold is already a line: it takes the amount held.
+        const row = heldBy.get(t.ref);
+        const cell = row?.querySelector('[data-label="Details"]');
+        if (cell) cell.textContent = `${usd(String(positiveOn(t, "hold:")))} held → ${cell.textContent ?? ""}`;
+        continue;
+      }
+      const row = h(
+        "tr",
+        { "data-tx": t.id, "data-kind": t.kind },
+        h("td", { "data-label": "When" }, when(t.created_at)),
+        h("td", { "data-label": "What" }, what(t)),
+        h("td", { "data-label": "Details" }, detail(t)),
+        h("td", { "data-label": "Change", class: `num ${change < 0n ? "neg" : change > 0n ? "pos" : ""}`, "data-testid": "tx-change" }, signed(change)),
+        h("td", { "data-label": "Balance after", class: "num", "data-testid": "tx-balance" }, after === null ? "—" : usd(String(after))),
       );
+      if (t.kind === "settle" || t.kind === "release") {
+        resolved.add(t.ref);
+        heldBy.set(t.ref, row);
+        // Its hold may already be a line (same millisecond, listed first): fold it into this one.
+        const hold = inFlight.get(t.ref);
+        if (hold) {
+          inFlight.delete(t.ref);
+          hold.row.remove();
+          const cell = row.querySelector('[data-label="Details"]');
+          if (cell) cell.textContent = `${hold.held} held → ${cell.textContent ?? ""}`;
+        }
+      }
+      if (t.kind === "hold") inFlight.set(t.ref, { row, held: usd(String(positiveOn(t, "hold:"))) });
+      body.append(row);
     }
     if (reset && r.data.length === 0) body.append(h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No transactions.")));
     cursor = r.next_cursor ?? null;
@@ -330,8 +410,15 @@ function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
   };
   kind.addEventListener("change", () => void page(true).catch((err: unknown) => msg.error(errText(err))));
   more.addEventListener("click", () => void page(false).catch((err: unknown) => msg.error(errText(err))));
-  const t = h("table", {}, h("thead", {}, h("tr", {}, ...["When", "Kind", "Reference", "Accounts", "Amount"].map((c) => h("th", { scope: "col" }, c)))), body);
-  const el = section("Transaction history", h("div", { class: "controls" }, field("Kind", kind)), h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Transactions" }, t), more, msg);
+  const t = h("table", {}, h("thead", {}, h("tr", {}, ...["When", "What", "Details", "Change", "Balance after"].map((c) => h("th", { scope: "col" }, c)))), body);
+  const el = section(
+    "Transaction history",
+    h("p", { class: "hint" }, "Each line is one change of the organization's balance, newest first. A request's hold and settle are one line with the final charge. The balance after each line counts every grant, members' monthly SDK credits and amounts held included (the statement's closing balance)."),
+    h("div", { class: "controls" }, field("Kind", kind)),
+    h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Transactions" }, t),
+    more,
+    msg,
+  );
   return { el, first: page(true) };
 }
 
@@ -390,7 +477,7 @@ function statements(ctx: PageCtx, balance: string, grants: readonly Grant[]): { 
 }
 
 export const creditsPage: Page = async (ctx, view) => {
-  const [summary, grants, reload, attempts, bundles, methods, requests] = await Promise.all([
+  const [summary, grants, reload, attempts, bundles, methods, requests, payments, usage, members] = await Promise.all([
     api<Summary>("GET", `${ctx.base}/usage_summary`),
     api<List<Grant>>("GET", `${ctx.base}/grants`),
     api<AutoReload>("GET", `${ctx.base}/auto_reload`),
@@ -398,13 +485,21 @@ export const creditsPage: Page = async (ctx, view) => {
     api<Bundles>("GET", "/v1/bundles"),
     ctx.canBill ? api<List<PaymentMethod>>("GET", `${ctx.base}/payment_methods`) : Promise.resolve({ data: [] as PaymentMethod[] }),
     api<List<CreditRequest>>("GET", `${ctx.base}/members/${ctx.session.member.id}/credit_requests`),
+    ctx.canBill ? api<List<Payment>>("GET", `${ctx.base}/purchases?limit=500`) : Promise.resolve({ data: [] as Payment[] }),
+    api<UsageRecords>("GET", `${ctx.base}/usage${ctx.canBill ? "" : `?member_id=${ctx.session.member.id}`}`),
+    api<List<Member>>("GET", `${ctx.base}/members`),
   ]);
   const live = methods.data.filter((m) => m.detached_at === null);
   const grantRows = grants.data
     .slice()
     .reverse()
     .map((g) => [pretty(g.kind), g.description || "—", usd(g.amount), usd(g.remaining), g.expires_at ? when(g.expires_at) : "Never", pretty(g.status)]);
-  const tx = transactions(ctx);
+  const receiptOf = new Map(payments.data.filter((p) => p.grant_id !== null).map((p) => [p.grant_id ?? "", p]));
+  const emailOf = new Map(members.data.map((m) => [m.id, m.email]));
+  const requestOf = new Map(usage.data.filter((u) => u.hold_id).map((u) => [u.hold_id ?? "", { model: u.model, member: emailOf.get(u.member_id) ?? "" }]));
+  const month = new Date(serverNow()).toISOString().slice(0, 7);
+  const balanceNow = api<Statement>("GET", `${ctx.base}/statements/${month}`).then((st) => BigInt(st.closing_balance));
+  const tx = transactions(ctx, { receiptOf, emailOf, grantById: new Map(grants.data.map((g) => [g.id, g])), requestOf, balanceNow });
   const st = statements(ctx, summary.usage_credits.balance, grants.data);
   view.append(
     section(

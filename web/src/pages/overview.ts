@@ -6,6 +6,7 @@ import { gauge } from "../charts.js";
 import type { Page } from "../context.js";
 import { h, messageBox, section, table } from "../dom.js";
 import { pretty, until, usd, when } from "../format.js";
+import { reasonText } from "./payments.js";
 import type { AutoReload, Event, List, Plan, SdkCredit, Summary, UsageRecords, Window } from "../wire.js";
 
 const ALERTS = new Set([
@@ -26,6 +27,20 @@ const windowName = (key: string): string => WINDOW_NAMES[key] ?? `Weekly, ${key.
 
 export function isWindow(v: unknown): v is Window {
   return typeof v === "object" && v !== null && "utilization" in v && "status" in v;
+}
+
+/** An alert's figures in words: the amount, and why a payment failed ("purchase failed: $20.00, the card was declined…"). */
+function alertDetail(e: Event): string {
+  const d = e.data;
+  const parts: string[] = [];
+  const money = (k: string): string | null => (typeof d[k] === "string" && /^-?\d+$/.test(d[k]) ? usd(d[k]) : null);
+  const amount = money("amount");
+  if (amount) parts.push(amount);
+  if (typeof d["failure_code"] === "string") parts.push(reasonText(d["failure_code"]));
+  else if (typeof d["reason"] === "string") parts.push(pretty(d["reason"]));
+  const balance = money("balance");
+  if (balance && e.type.startsWith("credits.")) parts.push(`balance ${balance}`);
+  return parts.length > 0 ? `: ${parts.join(", ")}` : "";
 }
 
 export const limitLabel = (scope: string): string => (scope === "organization" ? "Organization" : scope === "workspace" ? "Workspace" : "Member");
@@ -102,7 +117,7 @@ export const overviewPage: Page = async (ctx, view) => {
       "Recent alerts",
       alerts.length === 0
         ? h("p", { class: "muted" }, "No recent alerts.")
-        : h("ul", { class: "alerts" }, ...alerts.map((e) => h("li", {}, h("strong", {}, e.type.replace(/[._]/g, " ")), " ", h("span", { class: "muted" }, when(e.created_at))))),
+        : h("ul", { class: "alerts" }, ...alerts.map((e) => h("li", {}, h("strong", {}, e.type.replace(/[._]/g, " ")), alertDetail(e), " ", h("span", { class: "muted" }, when(e.created_at))))),
     ),
   );
 };

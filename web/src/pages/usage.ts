@@ -77,6 +77,9 @@ function daysBetween(fromIso: string, toIso: string): string[] {
 
 let state: { days: string; from: string; to: string; by: Dim } = { days: "30", from: "", to: "", by: "day" };
 
+/** 1500 → "1.5k", 2000000 → "2M" (an axis label; display only). */
+const compact = (v: number): string => (v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(v));
+
 export const usagePage: Page = async (ctx, view) => {
   const own = !ctx.canBill;
   if (own) view.append(h("p", { class: "muted", "data-testid": "own-usage-note" }, `Your own usage only: the organization's figures are for owners, admins and billing members (your role: ${ctx.session.member.role}).`));
@@ -120,7 +123,9 @@ export const usagePage: Page = async (ctx, view) => {
     const days = daysBetween(b.from, b.to);
     const spendBars: Bar[] = days.map((d) => {
       const r = byDay.get(d);
-      return { label: d, value: Number(r?.cost ?? 0n), text: usd(String(r?.cost ?? 0n)) };
+      const cost = r?.cost ?? 0n;
+      const paid = r?.credit ?? 0n;
+      return { label: d, value: Number(cost), paid: Number(paid), text: `${usd(String(cost))} (${usd(String(paid))} paid with usage credits, ${usd(String(cost - paid))} covered by the plan)` };
     });
     const tokenBars: Bar[] = days.map((d) => {
       const r = byDay.get(d);
@@ -146,7 +151,7 @@ export const usagePage: Page = async (ctx, view) => {
         h("div", {}, h("span", { class: "muted" }, "Requests"), h("strong", {}, int(t.requests))),
         h("div", {}, h("span", { class: "muted" }, "Tokens (in / out)"), h("strong", {}, `${int(t.input)} / ${int(t.output)}`)),
       ),
-      h("div", { class: "grid charts" }, columnChart("Spend by day", spendBars, usd(String(t.cost))), columnChart("Tokens by day", tokenBars, `${int(t.input + t.output)} tokens`)),
+      h("div", { class: "grid charts" }, columnChart("Usage by day (API prices)", spendBars, usd(String(t.cost)), { axis: (v) => usd(String(Math.round(v))), legend: ["Paid with usage credits", "Covered by plan and SDK credits"] }), columnChart("Tokens by day", tokenBars, `${int(t.input + t.output)} tokens`, { axis: (v) => compact(v) })),
       h("div", { class: "grid charts" }, barList("Spend by model", bars("model")), barList("Spend by surface", bars("surface")), barList("Spend by member", bars("member")), barList("Spend by speed (standard vs fast)", bars("speed"))),
       section(
         `Usage by ${dimName.toLowerCase()}`,
