@@ -126,6 +126,8 @@ const MATRIX: Readonly<Record<string, Row>> = {
     req: (c) => ({ method: "POST", path: "/v1/organizations", body: { name: "New", plan_id: "pro", owner: { email: `new-${c.n}@matrix.test`, name: "N" } } }),
   },
   "GET /v1/organizations": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/organizations" }) },
+  "GET /v1/operator/customers": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/operator/customers?q=acme" }) },
+  "POST /v1/price_books/preview": { allowed: PLATFORM, req: () => ({ method: "POST", path: "/v1/price_books/preview", body: "set in build()" }) },
   // ---------------------------------------------------------------- gateway
   "POST /v1/messages": { allowed: MEMBER_KEYS, req: () => ({ method: "POST", path: "/v1/messages", body: { ...MESSAGE, max_tokens: 16 } }) },
   "POST /v1/messages/count_tokens": { allowed: MEMBER_KEYS, req: () => ({ method: "POST", path: "/v1/messages/count_tokens", body: MESSAGE }) },
@@ -313,6 +315,7 @@ for (const backend of backends()) {
       w.h.request(r.method, r.path, { key: extra.key ?? (caller === "none" ? null : w.keys[caller]), ...(r.body !== undefined ? { body: r.body } : {}) });
     const build = (route: AnyRoute, row: Row, caller: Caller, ids: Ids, num = ++n): Req => {
       const req = row.req({ ids, caller, self: w.selves[caller], n: num });
+      if (route.method === "POST" && route.path === "/v1/price_books/preview") return { ...req, body: { ...w.priceBook, version: Number(w.priceBook["version"]) + 1 } };
       return route.method === "POST" && route.path === "/v1/price_books" ? { ...req, body: { ...w.priceBook, version: Number(w.priceBook["version"]) + num, effective_from: new Date(w.h.clock.now() + 86_400_000).toISOString() } } : req;
     };
 
