@@ -783,6 +783,116 @@ describe("dashboard in Chromium", () => {
     await ownerPage.getByRole("region", { name: "Transactions" }).screenshot({ path: join(SHOTS, "transactions-desktop.png") });
   });
 
+  test("operator console: platform-key sign-in; customers searched, each amount the API's; an organization's page; grant and void with a reason; a price book previewed (the API's figures) and published", async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await page.goto(`${h.url}/dashboard/#/operator`);
+      await page.waitForSelector('body[data-ready="operator-signin"]');
+      watch.expect("/v1/operator/customers", 401);
+      await page.getByLabel("Platform key").fill("uck_not_a_platform_key_at_all");
+      await page.getByRole("button", { name: "Open the operator console" }).click();
+      await page.getByText("That is not a platform key.").waitFor();
+      await page.getByLabel("Platform key").fill(h.platformKey);
+      await page.getByRole("button", { name: "Open the operator console" }).click();
+      await page.waitForSelector('body[data-ready="operator-customers"]');
+
+      // Search: the rows are the API's customers, each amount the API's figure.
+      await page.getByLabel("Search customers").fill("acme");
+      await page.evaluate(CLEAR_READY);
+      await page.getByRole("button", { name: "Search" }).click();
+      await page.waitForSelector('body[data-ready="operator-customers"]');
+      const customers = (await h.request("GET", "/v1/operator/customers?q=acme")).body["data"] as Json[];
+      assert.ok(customers.some((c) => c["id"] === org.orgId));
+      assert.equal(await page.getByRole("region", { name: "Customers" }).locator("tbody tr").count(), customers.length);
+      for (const c of customers) {
+        assert.equal(await text(page, `[data-testid="customer-balance"][data-org="${String(c["id"])}"]`), formatUsd(Number(c["balance"])));
+        assert.equal(await text(page, `[data-testid="customer-debt"][data-org="${String(c["id"])}"]`), formatUsd(Number(c["debt"])));
+        assert.equal(await text(page, `[data-testid="customer-spend"][data-org="${String(c["id"])}"]`), formatUsd(Number(c["month_spend"])));
+      }
+      const own = (await h.request("GET", `/v1/organizations/${org.orgId}/usage_credits`)).body;
+      assert.equal(await text(page, `[data-testid="customer-balance"][data-org="${org.orgId}"]`), formatUsd(Number(own["balance"])), "the organization's own balance");
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator customers at ${label} width overflows by ${overflow}px`);
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        await page.screenshot({ path: join(SHOTS, `operator-customers-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      // The organization's page; a goodwill adjustment granted, then voided, each with a reason.
+      await page.getByRole("link", { name: "Acme Robotics" }).click();
+      await page.waitForSelector('body[data-ready="operator-org"]');
+      const balanceNow = async () => Number(((await h.request("GET", `/v1/organizations/${org.orgId}/usage_credits`)).body)["balance"]);
+      const start = await balanceNow();
+      assert.equal(await text(page, '[data-testid="org-balance"]'), formatUsd(start));
+      await page.getByLabel("Kind").selectOption("adjustment");
+      await page.getByLabel("Amount (USD)").fill("5");
+      await page.getByLabel("Reason", { exact: true }).fill("goodwill: slow responses on 2026-03-01");
+      await page.getByRole("button", { name: "Grant credits" }).click();
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("confirm-ok").click();
+      await page.waitForSelector('body[data-ready="operator-org"]');
+      assert.equal((await balanceNow()) - start, 5 * USD, "granted once");
+      assert.equal(await text(page, '[data-testid="org-balance"]'), formatUsd(start + 5 * USD));
+      const row = page.getByRole("region", { name: "Grants" }).locator("tr", { hasText: "goodwill: slow responses" });
+      await row.getByRole("button", { name: /^Void grant/ }).click();
+      await page.getByLabel("Reason (kept in the audit log)").fill("granted twice by mistake");
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("reason-ok").click();
+      await page.waitForSelector('body[data-ready="operator-org"]');
+      assert.equal(await balanceNow(), start, "the void took the remainder back");
+      const log = (await h.request("GET", `/v1/organizations/${org.orgId}/audit_log?action=grant.voided`)).body["data"] as Json[];
+      assert.equal((log[0]?.["after"] as Json)["reason"], "granted twice by mistake");
+      await page.getByRole("region", { name: "Audit log" }).getByText("reason: granted twice by mistake").waitFor();
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator organization at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `operator-org-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      // Price books: a new version previewed against this month's usage (the API's figures), then published.
+      await page.getByRole("link", { name: "Plans and price books" }).click();
+      await page.waitForSelector('body[data-ready="operator-price-books"]');
+      const before = ((await h.request("GET", "/v1/price_books")).body["data"] as Json[]).length;
+      const draft = JSON.parse(await page.getByLabel("Price book (JSON)").inputValue()) as Json;
+      const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+      const server = new Date(h.clock.now());
+      const next = new Date(Date.UTC(server.getUTCFullYear(), server.getUTCMonth() + 1, 1)).toISOString().replace(".000Z", "Z");
+      assert.equal(draft["effective_from"], next, "the draft takes effect on the 1st of the server's next month");
+      assert.equal(draft["version"], Number(((await h.request("GET", "/v1/price_books")).body["data"] as Json[]).at(-1)?.["version"]) + 1);
+      await page.getByLabel("Usage month to re-rate").fill(month);
+      assert.equal(await page.getByRole("button", { name: "Publish" }).isDisabled(), true, "nothing to publish before a preview");
+      await page.evaluate(CLEAR_READY);
+      await page.getByRole("button", { name: "Preview against usage" }).click();
+      await page.waitForSelector('body[data-ready="operator-price-books"] [data-testid="preview-proposed"]');
+      const preview = (await h.request("POST", `/v1/price_books/preview?month=${month}`, { body: draft })).body;
+      const totals = preview["totals"] as Json;
+      assert.ok(Number(totals["requests"]) > 0, "this month's usage was re-rated");
+      assert.equal(await text(page, '[data-testid="preview-proposed"]'), formatUsd(Number(totals["proposed"])));
+      assert.equal(await text(page, '[data-testid="preview-current"]'), formatUsd(Number(totals["current"])));
+      assert.equal(await page.getByRole("region", { name: "Price book preview" }).locator("tbody tr").count(), (preview["rows"] as Json[]).length);
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator price books at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `operator-price-books-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+      await page.getByRole("button", { name: "Publish" }).click();
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("confirm-ok").click();
+      await page.waitForSelector('body[data-ready="operator-price-books"]');
+      assert.equal(((await h.request("GET", "/v1/price_books")).body["data"] as Json[]).length, before + 1, "published once");
+      await page.getByRole("region", { name: "Price books" }).getByText("Scheduled").waitFor();
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
     const page = ownerPage;
     // On a plan with usage windows (and one request in them), so the overview shows its gauges.

@@ -43,6 +43,8 @@ export function operatorRoutes(): AnyRoute[] {
           status: 200,
           body: {
             data: list.map((c) => ({ ...presentOrg(c.org), type: "customer", balance: money(c.balance), month_spend: money(c.monthSpent) })),
+            // The server's clock decides months (the console's "last month", "next month").
+            server_time: new Date(ctx.services.clock.now()).toISOString(),
             ...MONEY_FORMAT,
           },
         };

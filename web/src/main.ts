@@ -15,6 +15,7 @@ import { webhooksPage } from "./pages/webhooks.js";
 import { auditPage } from "./pages/audit.js";
 import { paymentsPage, receiptPage } from "./pages/payments.js";
 import type { Session } from "./wire.js";
+import { operatorConsole } from "./operator/console.js";
 
 /** id, title, page, and the permission it needs (none: every member reads it, read-only where they cannot change it). */
 const PAGES: ReadonlyArray<readonly [string, string, Page, string?]> = [
@@ -42,7 +43,17 @@ function signInView(): void {
   const password = h("input", { type: "password", name: "password", required: true, autocomplete: "current-password", maxlength: 256 });
   const msg = messageBox();
   const button = h("button", { type: "submit" }, "Sign in");
-  const form = h("form", { class: "signin card", novalidate: true }, h("h1", {}, "Usage credits"), h("p", { class: "muted" }, "Sign in with your organization account."), field("Email", email), field("Password", password), msg, button);
+  const form = h(
+    "form",
+    { class: "signin card", novalidate: true },
+    h("h1", {}, "Usage credits"),
+    h("p", { class: "muted" }, "Sign in with your organization account."),
+    field("Email", email),
+    field("Password", password),
+    msg,
+    button,
+    h("p", { class: "muted" }, h("a", { href: "#/operator" }, "Operator console")),
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.clear();
@@ -60,6 +71,9 @@ function signInView(): void {
       });
   });
   root().replaceChildren(h("main", { class: "signin-wrap", id: "main" }, form));
+  window.onhashchange = (): void => {
+    if (location.hash.startsWith("#/operator")) operatorConsole();
+  };
   ready("signin");
   email.focus();
 }
@@ -90,6 +104,8 @@ function shell(session: Session): { main: HTMLElement; nav: HTMLElement } {
 }
 
 async function boot(): Promise<void> {
+  // The operator console has its own sign-in (the platform key) and navigation.
+  if (location.hash.startsWith("#/operator")) return operatorConsole();
   let session: Session;
   try {
     const s = await api<Session | { signed_in: false }>("GET", "/v1/dashboard/session");
@@ -137,7 +153,10 @@ async function boot(): Promise<void> {
         ready(pageId);
       });
   };
-  window.onhashchange = render;
+  window.onhashchange = (): void => {
+    if (location.hash.startsWith("#/operator")) return operatorConsole();
+    render();
+  };
   render();
 }
 

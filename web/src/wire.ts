@@ -303,3 +303,24 @@ export interface StatementBalances {
   readonly held: string;
   readonly debt: string;
 }
+
+/** GET /v1/operator/customers (src/http/operator-routes.ts). */
+export interface Customer extends Org {
+  readonly balance: string;
+  readonly month_spend: string;
+}
+
+/** POST /v1/price_books/preview (src/http/operator-routes.ts). */
+export interface PreviewLine {
+  readonly requests: number;
+  readonly recorded: string;
+  readonly current: string;
+  readonly proposed: string;
+  readonly difference: string;
+  readonly unrated: number;
+}
+export interface PricePreview {
+  readonly month: string;
+  readonly rows: Array<PreviewLine & { readonly model: string }>;
+  readonly totals: PreviewLine;
+}
