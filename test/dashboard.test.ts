@@ -783,6 +783,54 @@ describe("dashboard in Chromium", () => {
     await ownerPage.getByRole("region", { name: "Transactions" }).screenshot({ path: join(SHOTS, "transactions-desktop.png") });
   });
 
+  test("the missing actions: add a member, create a workspace and move a member into it, a webhook endpoint for chosen event types, remove a card", async () => {
+    const page = ownerPage;
+    const base = `/v1/organizations/${org.orgId}`;
+    await open(page, "members");
+    await page.getByLabel("New member's email").fill("new.hire@acme.test");
+    await page.getByLabel("New member's name").fill("New Hire");
+    await page.getByLabel("Role", { exact: true }).selectOption("billing");
+    await page.getByRole("button", { name: "Add member" }).click();
+    await page.getByText("Added new.hire@acme.test as billing.").waitFor();
+    const added = ((await h.request("GET", `${base}/members`)).body["data"] as Json[]).find((m) => m["email"] === "new.hire@acme.test");
+    assert.equal(added?.["role"], "billing");
+    await page.waitForSelector('body[data-ready="members"]');
+
+    await page.getByLabel("New workspace").fill("Robotics lab");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.getByRole("cell", { name: "Robotics lab" }).waitFor();
+    const ws = ((await h.request("GET", `${base}/workspaces`)).body["data"] as Json[]).find((w) => w["name"] === "Robotics lab");
+    assert.ok(ws);
+    await page.getByLabel("Member to move").selectOption({ label: "new.hire@acme.test" });
+    await page.getByLabel("Move to workspace").selectOption({ label: "Robotics lab" });
+    await page.getByRole("button", { name: "Move member" }).click();
+    await page.evaluate(CLEAR_READY);
+    await page.getByTestId("confirm-ok").click();
+    await page.waitForSelector('body[data-ready="members"]');
+    assert.equal((await h.request("GET", `${base}/members/${String(added?.["id"])}`)).body["workspace_id"], ws["id"]);
+
+    await open(page, "webhooks");
+    await page.getByLabel("URL").fill("http://127.0.0.1:9/only-money");
+    await page.getByLabel("purchase.failed").check();
+    await page.getByLabel("auto_reload.failed").check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.waitForSelector('[data-testid="webhook-secret"]');
+    const endpoint = ((await h.request("GET", `${base}/webhook_endpoints`)).body["data"] as Json[]).find((e) => e["url"] === "http://127.0.0.1:9/only-money");
+    assert.deepEqual([...((endpoint?.["event_types"] as string[]) ?? [])].sort(), ["auto_reload.failed", "purchase.failed"]);
+    await page.getByRole("region", { name: "Webhook endpoints" }).getByText("auto_reload.failed, purchase.failed").or(page.getByRole("region", { name: "Webhook endpoints" }).getByText("purchase.failed, auto_reload.failed")).waitFor();
+    assert.equal((await h.request("DELETE", `${base}/webhook_endpoints/${String(endpoint?.["id"])}`)).status < 300, true);
+
+    await open(page, "credits");
+    const declined = ((await h.request("GET", `${base}/payment_methods`)).body["data"] as Json[]).find((m) => m["last4"] === "0002");
+    await page.getByRole("button", { name: "Remove card visa •••• 0002" }).click();
+    await page.getByRole("dialog", { name: "Remove visa •••• 0002?" }).waitFor();
+    await page.evaluate(CLEAR_READY);
+    await page.getByTestId("confirm-ok").click();
+    await page.waitForSelector('body[data-ready="credits"]');
+    assert.equal(((await h.request("GET", `${base}/payment_methods`)).body["data"] as Json[]).some((m) => m["id"] === declined?.["id"]), false, "the card is removed");
+    assert.equal(await page.getByRole("button", { name: "Remove card visa •••• 0002" }).count(), 0);
+  });
+
   test("operator console: platform-key sign-in; customers searched, each amount the API's; an organization's page; grant and void with a reason; a price book previewed (the API's figures) and published", async () => {
     const ctx = await browser.newContext({ viewport: DESKTOP });
     const page = watch.attach(await ctx.newPage());

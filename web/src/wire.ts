@@ -153,6 +153,7 @@ export interface PaymentMethod {
   readonly id: string;
   readonly brand: string;
   readonly last4: string;
+  readonly created_at: string;
   readonly detached_at: string | null;
 }
 

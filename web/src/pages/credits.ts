@@ -5,6 +5,7 @@
 
 import { api, ApiError, idempotencyKey } from "../api.js";
 import { IntentSlot } from "../intent.js";
+import { confirmChange } from "../confirm.js";
 import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, select, table, type Child } from "../dom.js";
 import { dollarsInput, parseDollars, pretty, serverNow, usd, when } from "../format.js";
@@ -170,6 +171,22 @@ function describeIntent(intent: string, bundles: Bundles): string {
   } catch {
     return "an amount";
   }
+}
+
+/** Removes a saved card (asks first: auto-reload charging it stops). */
+function removeCard(ctx: PageCtx, m: PaymentMethod, reload: AutoReload): HTMLElement {
+  const button = h("button", { type: "button", class: "link danger", "aria-label": `Remove card ${card(m)}` }, "Remove");
+  button.addEventListener("click", async () => {
+    const usedByReload = reload.enabled && reload.payment_method_id === m.id;
+    const ok = await confirmChange(`Remove ${card(m)}?`, usedByReload ? "Auto-reload charges this card: it stops (missing payment method) until you choose another card." : "It can no longer be charged; past payments and receipts keep it.", "Remove card");
+    if (!ok) return;
+    api("DELETE", `${ctx.base}/payment_methods/${encodeURIComponent(m.id)}`)
+      .then(() => ctx.reload())
+      .catch((err: unknown) => {
+        button.replaceWith(h("span", { class: "message error", role: "alert" }, errText(err)));
+      });
+  });
+  return button;
 }
 
 function addCard(ctx: PageCtx): HTMLElement {
@@ -512,7 +529,7 @@ export const creditsPage: Page = async (ctx, view) => {
       "div",
       { class: "grid two" },
       ...(ctx.canBill
-        ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Id"], live.map((m) => [card(m), h("span", { class: "mono" }, m.id)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
+        ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Added", ""], live.map((m) => [card(m), when(m.created_at), removeCard(ctx, m, reload)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
         : [requestCredits(ctx), myRequests(requests.data)]),
     ),
     autoReload(ctx, reload, attempts.data, live),
