@@ -486,6 +486,16 @@ describe("dashboard in Chromium", () => {
       await h.app.services.webhooks.dispatch();
       assert.ok(received.length > count, "the replay was delivered again");
       assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
+      // A test event, on request, to this endpoint only: received, signed, and in the delivery log.
+      const beforeTest = received.length;
+      await page.getByRole("button", { name: `Send a test event to ${hook}` }).click();
+      await page.getByText(`A webhook.test event is on its way to ${hook}`).waitFor();
+      await h.app.services.webhooks.dispatch();
+      assert.equal(received.length, beforeTest + 1, "exactly one test delivery");
+      assert.ok(received.at(-1)?.includes('"webhook.test"'), "the endpoint received the test event");
+      await page.waitForSelector('body[data-ready="webhooks"]');
+      await open(page, "webhooks");
+      await log.locator("tr", { hasText: "webhook.test" }).getByText("delivered").waitFor();
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }

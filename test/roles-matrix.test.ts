@@ -269,6 +269,10 @@ const MATRIX: Readonly<Record<string, Row>> = {
     allowed: OWNER_ADMIN,
     req: (c) => ({ method: "GET", path: `${O(c)}/webhook_endpoints/${c.ids.endpoint}/deliveries` }),
   },
+  "POST /v1/organizations/:org_id/webhook_endpoints/:endpoint_id/test": {
+    allowed: OWNER_ADMIN,
+    req: (c) => ({ method: "POST", path: `${O(c)}/webhook_endpoints/${c.ids.endpoint}/test` }),
+  },
   "POST /v1/organizations/:org_id/webhook_endpoints/:endpoint_id/deliveries/:delivery_id/replay": {
     allowed: OWNER_ADMIN,
     req: (c) => ({ method: "POST", path: `${O(c)}/webhook_endpoints/${c.ids.endpoint}/deliveries/${c.ids.delivery}/replay` }),

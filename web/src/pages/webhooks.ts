@@ -38,7 +38,21 @@ export const webhooksPage: Page = async (ctx, view) => {
         .then(() => ctx.reload())
         .catch((err: unknown) => msg.error(errText(err)));
     });
-    return [h("span", { class: "mono" }, e.url), e.event_types ? e.event_types.join(", ") : "All events", e.description || "—", when(e.created_at), del];
+    const test = h("button", { type: "button", class: "link", "aria-label": `Send a test event to ${e.url}` }, "Send test event");
+    test.addEventListener("click", () => {
+      msg.clear();
+      test.disabled = true;
+      api<Delivery>("POST", `${ctx.base}/webhook_endpoints/${e.id}/test`, undefined, { "idempotency-key": idempotencyKey() })
+        .then(() => {
+          msg.ok(`A webhook.test event is on its way to ${e.url}; its delivery appears in the log below.`);
+          setTimeout(ctx.reload, 1500);
+        })
+        .catch((err: unknown) => msg.error(errText(err)))
+        .finally(() => {
+          test.disabled = false;
+        });
+    });
+    return [h("span", { class: "mono" }, e.url), e.event_types ? e.event_types.join(", ") : "All events", e.description || "—", when(e.created_at), h("span", { class: "actions" }, test, del)];
   });
   view.append(section("Endpoints", secretBox, table(["URL", "Events", "Description", "Created", ""], rows, { empty: "No webhook endpoints.", label: "Webhook endpoints" }), msg, createForm(ctx)));
   endpoints.data.forEach((e, i) => view.append(deliveries(ctx, e, logs[i]?.data ?? [])));
