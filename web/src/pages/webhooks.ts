@@ -63,7 +63,7 @@ function createForm(ctx: PageCtx): HTMLElement {
   const url = h("input", { type: "url", name: "url", required: true, maxlength: 2048, placeholder: "https://example.com/hooks/usage-credits" });
   const description = h("input", { type: "text", name: "description", maxlength: 500 });
   // The event types come from the engine's own list (src/core/money-in-model.ts): none ticked = all events.
-  const types = EVENT_TYPES.map((t) => h("input", { type: "checkbox", name: "event_type", value: t }));
+  const types = EVENT_TYPES.filter((t) => t !== "webhook.test").map((t) => h("input", { type: "checkbox", name: "event_type", value: t }));
   const typesBox = h(
     "fieldset",
     { class: "event-types" },
