@@ -18,6 +18,7 @@ import { receiptRoutes } from "./receipt-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
 import { auditRoutes } from "./audit-routes.js";
+import { operatorKeyRoutes } from "./operator-key-routes.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
 import {
   presentAuthorized,
@@ -640,6 +641,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...operatorRoutes(),
     ...webhookRoutes(),
     ...auditRoutes(),
+    ...operatorKeyRoutes(),
     ...dashboardRoutes(),
     ...extra,
   ];

@@ -50,7 +50,7 @@ function signIn(): void {
     "form",
     { class: "signin card", novalidate: true },
     h("h1", {}, "Operator console"),
-    h("p", { class: "muted" }, "Sign in with the platform key (usage-credits platform-key create). It is kept in this tab only."),
+    h("p", { class: "muted" }, "Sign in with an operator (platform) key: usage-credits operator-keys create. It is kept in this tab only."),
     field("Platform key", key),
     msg,
     button,
