@@ -1,5 +1,7 @@
 // The composition root: the only place that picks adapters and wires the application together.
 
+import { Receipts } from "./app/receipts.js";
+import { Operator } from "./app/operator.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Admin } from "./app/admin.js";
@@ -126,7 +128,9 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   moneyIn.onReload((outcome) => metrics.reloads.inc({ outcome }));
   webhooks.onAttempt((outcome) => metrics.webhookDeliveries.inc({ outcome }));
   const sessions = new Sessions(store, clock, config.dashboard);
-  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle, sessions };
+  const receipts = new Receipts(store, clock, config.seller);
+  const operator = new Operator(store, admin, catalog, clock);
+  const services: Services = { store, engine, admin, catalog, clock, log, moneyIn, webhooks, metrics, lifecycle, sessions, receipts, operator };
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
   const upstream = overrides.upstream ?? openUpstream(config);
   const gateway = new Gateway(services, upstream, { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });

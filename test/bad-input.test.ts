@@ -296,6 +296,10 @@ const CASES: readonly Case[] = [
   { name: "member adds a webhook endpoint", method: "POST", path: (w) => `${A(w)}/webhook_endpoints`, key: "member", body: { url: "https://hooks.example.com/x" }, status: 403, code: "forbidden" },
   { name: "member deletes a webhook endpoint", method: "DELETE", path: (w) => `${A(w)}/webhook_endpoints/whe_00000000000000000000000000`, key: "member", status: 403, code: "forbidden" },
   { name: "delete an unknown webhook endpoint", method: "DELETE", path: (w) => `${A(w)}/webhook_endpoints/whe_00000000000000000000000000`, key: "owner", status: 404, code: "not_found" },
+  { name: "a test event to an unknown endpoint", method: "POST", path: (w) => `${A(w)}/webhook_endpoints/whe_00000000000000000000000000/test`, key: "owner", status: 404, code: "not_found" },
+  { name: "preview a price book with a negative rate", method: "POST", path: "/v1/price_books/preview", key: "platform", body: (w: World) => ({ ...w.priceBook, web_search_per_1000: "-10" }), status: 400, code: "invalid_request" },
+  { name: "preview a price book for a month that is not one", method: "POST", path: "/v1/price_books/preview?month=2026-13", key: "platform", body: (w: World) => w.priceBook, status: 400, code: "invalid_request" },
+  { name: "owner previews a price book (platform only)", method: "POST", path: "/v1/price_books/preview", key: "owner", body: (w: World) => w.priceBook, status: 403, code: "forbidden" },
   { name: "replay an unknown delivery", method: "POST", path: (w) => `${A(w)}/webhook_endpoints/whe_00000000000000000000000000/deliveries/whd_00000000000000000000000000/replay`, key: "owner", status: 404, code: "not_found" },
   // ------------------------------------------------------------ monthly SDK credits (test/sdk-credits.test.ts has the full story)
   { name: "member claims another member's SDK credit", method: "POST", path: (w) => `${A(w)}/members/${w.a.ownerId}/sdk_credits/claim`, key: "member", status: 403, code: "forbidden" },

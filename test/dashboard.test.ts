@@ -21,15 +21,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, describe, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { SandboxProvider } from "../src/adapters/payments/sandbox.js";
 import { sqliteBackend } from "./support/backends.js";
 import { setPassword } from "./support/dashboard.js";
 import { addMember, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
+import { amountAfter, pdfLines, printedAfter } from "./support/pdf-text.js";
+import { formatUsd } from "../src/core/money.js";
 
 const CHROMIUM = process.env["UC_CHROMIUM"] ?? "/usr/bin/chromium";
 const RENDER_DOCS = process.env["UC_SCREENSHOTS"] === "1";
 const SHOTS = RENDER_DOCS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : mkdtempSync(join(tmpdir(), "uc-screenshots-"));
 const PASSWORD = "dashboard test password";
-const PAGES = ["overview", "usage", "credits", "limits", "members", "webhooks"] as const;
+const PAGES = ["overview", "usage", "credits", "payments", "limits", "members", "webhooks"] as const;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const CARD = { ok: "4242424242424242", declined: "4000000000000002" } as const;
@@ -48,6 +51,10 @@ const UNLABELLED = `[...document.querySelectorAll("input, select, textarea, butt
 class Watch {
   readonly problems: string[] = [];
   private readonly expected: Array<{ path: string; status: number }> = [];
+  /** A request the test itself aborts (status 0), e.g. a reload while it is in flight. */
+  expectAborted(path: string): void {
+    this.expected.push({ path, status: 0 });
+  }
   expect(path: string, status: number): void {
     this.expected.push({ path, status });
   }
@@ -59,10 +66,11 @@ class Watch {
       if (m.type() !== "error") return;
       const status = /status of (\d{3})/.exec(m.text())?.[1];
       if (status && this.isExpected(m.location().url, Number(status))) return;
+      if (/net::ERR_(ABORTED|CONNECTION_RESET)|Failed to fetch/.test(m.text()) && this.isExpected(m.location().url, 0)) return;
       this.problems.push(`console error: ${m.text()} (${m.location().url})`);
     });
     page.on("pageerror", (e) => this.problems.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
+    page.on("requestfailed", (r) => this.isExpected(r.url(), 0) || this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
     page.on("response", (r) => {
       if (r.status() >= 400 && !this.isExpected(r.url(), r.status())) this.problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
     });
@@ -84,9 +92,10 @@ describe("dashboard in Chromium", () => {
   const watch = new Watch();
   let org: { orgId: string; ownerId: string; ownerKey: string; email: string };
   let member: { memberId: string; key: string; email: string };
+  let billing: { memberId: string; key: string; email: string };
 
   before(async () => {
-    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
+    h = await startHarness(await backend.createDatabase(), { USAGE_CREDITS_SIGNIN_MAX_FAILURES: "50", USAGE_CREDITS_SESSION_HOURS: "720", USAGE_CREDITS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true", USAGE_CREDITS_SELLER_NAME: "Example Compute Inc.", USAGE_CREDITS_SELLER_ADDRESS: "1 Market Street | San Francisco, CA 94105 | USA", USAGE_CREDITS_SELLER_EMAIL: "billing@example.test", USAGE_CREDITS_SELLER_TAX_ID: "US-EIN 12-3456789" });
     // A usage-based plan, so the gateway's requests are paid with usage credits (auto-reload, limits).
     const created = await h.request("POST", "/v1/organizations", {
       body: { name: "Acme Robotics", plan_id: "enterprise_usage", usage_credits_enabled: true, fast_mode_enabled: true, fast_mode_fallback: false, owner: { email: "owner@acme.test", name: "Ada Owner" } },
@@ -98,6 +107,9 @@ describe("dashboard in Chromium", () => {
     await setPassword(h, o.orgId, o.ownerId, PASSWORD);
     const m = await addMember(h, o.orgId, { role: "member", email: "dev@acme.test", name: "Dev" });
     member = { ...m, email: "dev@acme.test" };
+    const b = await addMember(h, o.orgId, { role: "billing", email: "finance@acme.test", name: "Fin" });
+    billing = { ...b, email: "finance@acme.test" };
+    await setPassword(h, o.orgId, b.memberId, PASSWORD);
     await h.request("POST", `/v1/organizations/${o.orgId}/workspaces`, { body: { name: "Research" } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
     owner = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
@@ -243,6 +255,101 @@ describe("dashboard in Chromium", () => {
     await page.getByText("auto reload succeeded").first().waitFor();
   });
 
+  test("re-clicking Add funds and reloading mid-purchase charges once (ledger and provider); the outcome stays until dismissed", async () => {
+    const page = ownerPage;
+    const provider = h.app.services.moneyIn.provider;
+    assert.ok(provider instanceof SandboxProvider);
+    const AMOUNT = 35 * USD;
+    const charged = () => provider.charges().filter((c) => c.metadata["org_id"] === org.orgId && c.amount === AMOUNT).length;
+    const granted = async () => ((await h.request("GET", `/v1/organizations/${org.orgId}/grants`)).body["data"] as Json[]).filter((g) => g["kind"] === "purchase" && g["amount"] === String(AMOUNT)).length;
+    const paid = async () => ((await h.request("GET", `/v1/organizations/${org.orgId}/purchases`)).body["data"] as Json[]).filter((p) => p["amount"] === String(AMOUNT)).length;
+    assert.deepEqual([charged(), await granted(), await paid()], [0, 0, 0]);
+    const start = await balance();
+
+    await open(page, "credits");
+    await page.getByLabel("A custom amount").check();
+    await page.getByLabel("Custom amount (USD)").fill("35");
+    await page.locator('select[name="payment_method"]').selectOption({ label: "visa •••• 4242" });
+    // The server takes the purchase and charges the card; its answer never reaches the page, which reloads.
+    let reached!: () => void;
+    const atServer = new Promise<void>((resolve) => (reached = resolve));
+    await page.route("**/purchases", async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      await route.fetch();
+      // The connection drops after the server answered: the page never learns the outcome.
+      await route.abort("connectionreset");
+      reached();
+    });
+    watch.expectAborted("/purchases");
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await atServer;
+    await page.unroute("**/purchases");
+    await reopen(page, "credits");
+    assert.equal(charged(), 1, "the card was charged once");
+    const notice = page.getByTestId("purchase-result");
+    assert.match(await notice.innerText(), /A purchase of \$35\.00 was sent at .* its answer did not arrive/);
+    assert.equal(await page.getByLabel("Custom amount (USD)").inputValue(), "35.00", "the form is restored to the same intent");
+
+    // An unsure user clicks twice (two submits before the first answer): same key, same payment.
+    const posts: string[] = [];
+    page.on("request", (r) => void (r.method() === "POST" && r.url().endsWith("/purchases") && posts.push(r.headers()["idempotency-key"] ?? "")));
+    await page.evaluate('const f = document.querySelector("form[aria-label=\'Add funds\']"); f.requestSubmit(); f.requestSubmit();');
+    await notice.getByText("Added $35.00 of usage credits (charged $35.00).").waitFor();
+    await page.waitForSelector('body[data-ready="credits"]');
+    // The outcome survives another reload, and a third click after it still charges nothing new.
+    await reopen(page, "credits");
+    await notice.getByText("Added $35.00 of usage credits (charged $35.00).").waitFor();
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await page.waitForSelector('body[data-ready="credits"]');
+    await h.app.services.moneyIn.idle();
+    assert.ok(posts.length >= 2, `the re-clicks were sent (${posts.length})`);
+    assert.equal(new Set(posts).size, 1, "every re-click carried the same Idempotency-Key");
+    assert.equal(charged(), 1, "the payment provider's record: one charge of $35.00");
+    assert.equal(await granted(), 1, "the ledger: one purchase grant of $35.00");
+    assert.equal(await paid(), 1, "one payment");
+    assert.equal((await balance()) - start, AMOUNT);
+
+    // Dismissed, the same amount is a new purchase (a new key): a second, deliberate charge.
+    await notice.getByRole("button", { name: "Dismiss" }).click();
+    assert.equal(await notice.isHidden(), true);
+    await page.getByLabel("Custom amount (USD)").fill("35");
+    await page.locator('select[name="payment_method"]').selectOption({ label: "visa •••• 4242" });
+    await page.getByRole("button", { name: "Add funds" }).click();
+    await notice.waitFor();
+    assert.equal(await notice.locator("p").innerText(), "Added $35.00 of usage credits (charged $35.00).");
+    await page.waitForSelector('body[data-ready="credits"]');
+    assert.equal(charged(), 2);
+    assert.equal(await granted(), 2);
+    await notice.getByRole("button", { name: "Dismiss" }).click();
+  });
+
+  test("role and permission changes ask first; Cancel changes nothing", async () => {
+    const page = ownerPage;
+    await open(page, "members");
+    const role = page.getByLabel(`Role of ${member.email}`);
+    await role.selectOption("admin");
+    const dialog = page.getByRole("dialog", { name: `Change the role of ${member.email}?` });
+    await dialog.getByText("becomes admin (was member)").waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await role.inputValue(), "member", "the control is put back");
+    const credits = page.getByLabel(`Usage credits for ${member.email}`);
+    await credits.uncheck();
+    await page.getByRole("dialog", { name: `Stop usage credits for ${member.email}?` }).getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await credits.isChecked(), true);
+    const m = (await h.request("GET", `/v1/organizations/${org.orgId}/members/${member.memberId}`)).body;
+    assert.equal(m["role"], "member");
+    assert.equal(m["usage_credits_enabled"], true);
+    // Confirmed, the change is made.
+    await role.selectOption("billing");
+    await page.getByTestId("confirm-ok").click();
+    await page.getByText(`Saved ${member.email}.`).waitFor();
+    assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/members/${member.memberId}`)).body["role"], "billing");
+    await role.selectOption("member");
+    await page.getByTestId("confirm-ok").click();
+    await page.getByText(`Saved ${member.email}.`).waitFor();
+    assert.equal((await h.request("GET", `/v1/organizations/${org.orgId}/members/${member.memberId}`)).body["role"], "member");
+  });
+
   test("a member limit set on the Limits page refuses the member's next request", async () => {
     const page = ownerPage;
     assert.equal((await gateway(member.key)).status, 200, "the member can spend before the limit");
@@ -251,6 +358,9 @@ describe("dashboard in Chromium", () => {
     await page.getByLabel("Member", { exact: true }).selectOption({ label: member.email });
     await page.getByLabel("Limit (USD)").fill("0");
     await page.getByRole("button", { name: "Save limit" }).click();
+    // A limit applies at once: the dialog says what will change, and nothing is sent before Confirm.
+    await page.getByRole("dialog", { name: `Set a monthly limit of $0.00 for ${member.email}?` }).waitFor();
+    await page.getByTestId("confirm-ok").click();
     await page.waitForSelector('body[data-ready="limits"]');
     const row = page.getByRole("region", { name: "Spending limits" }).locator("tr", { hasText: member.email });
     await row.waitFor();
@@ -339,6 +449,8 @@ describe("dashboard in Chromium", () => {
 
     // Fast mode per member, from the members table.
     await page.getByLabel(`Fast mode for ${member.email}`).uncheck();
+    await page.getByRole("dialog", { name: `Stop fast mode for ${member.email}?` }).waitFor();
+    await page.getByTestId("confirm-ok").click();
     await page.getByText(`Saved ${member.email}.`).waitFor();
     const fast = await h.request("POST", `/v1/organizations/${org.orgId}/usage_events`, { key: member.key, body: { event_id: "fast-off", model: "claude-opus-4-6", speed: "fast", amount: "1000" } });
     assert.equal((fast.body["error"] as Json | undefined)?.["code"], "fast_mode_disabled");
@@ -388,8 +500,88 @@ describe("dashboard in Chromium", () => {
       }
       assert.ok(received.length > count, "the replay was delivered again");
       assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0, "the secret is not shown again");
+      // A test event, on request, to this endpoint only: received, signed, and in the delivery log.
+      const beforeTest = received.length;
+      await page.getByRole("button", { name: `Send a test event to ${hook}` }).click();
+      await page.getByText(`A webhook.test event is on its way to ${hook}`).waitFor();
+      await h.app.services.webhooks.dispatch();
+      assert.equal(received.length, beforeTest + 1, "exactly one test delivery");
+      assert.ok(received.at(-1)?.includes('"webhook.test"'), "the endpoint received the test event");
+      await page.waitForSelector('body[data-ready="webhooks"]');
+      await open(page, "webhooks");
+      await log.locator("tr", { hasText: "webhook.test" }).getByText("delivered").waitFor();
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  test("payment history: paid, declined with the reason, each amount the API's; a receipt as HTML and PDF (read back) and the statement PDF; billing sees it, a plain member does not", async () => {
+    const page = ownerPage;
+    const payments = (await h.request("GET", `/v1/organizations/${org.orgId}/purchases`, { key: org.ownerKey })).body["data"] as Json[];
+    assert.ok(payments.some((p) => p["status"] === "failed") && payments.some((p) => p["status"] === "succeeded"));
+    await open(page, "payments");
+    const rows = page.getByRole("region", { name: "Payment history" }).locator("tbody tr");
+    assert.equal(await rows.count(), payments.length, "one row per payment");
+    // Every amount on the page is the API's figure for the same payment, in the same order.
+    for (const [i, p] of payments.entries()) {
+      const row = rows.nth(i);
+      assert.equal(await row.getByTestId("payment-amount").textContent(), formatUsd(Number(p["amount"])), `payment ${String(p["id"])}`);
+      assert.equal(await row.getByTestId("payment-amount").getAttribute("data-id"), p["id"]);
+      const status = (await row.getByTestId("payment-status").textContent()) ?? "";
+      if (p["status"] === "failed") assert.equal(status, `Declined: the card was declined by the bank (${String(p["failure_code"])})`);
+      else assert.equal(status, p["status"] === "succeeded" ? "Paid" : "Pending: waiting for the bank's answer");
+    }
+    const paidTotal = payments.filter((p) => p["status"] === "succeeded").reduce((s, p) => s + Number(p["amount"]), 0);
+    assert.equal(await text(page, '[data-testid="payments-total"]'), formatUsd(paidTotal));
+
+    // The newest paid one's receipt, as HTML, equals the API's receipt; its PDF, read back by pdf.js, too.
+    const newest = payments.find((p) => p["status"] === "succeeded") ?? {};
+    const receipt = (await h.request("GET", `/v1/organizations/${org.orgId}/purchases/${String(newest["id"])}/receipt`, { key: org.ownerKey })).body;
+    await rows.filter({ has: page.locator(`[data-id="${String(newest["id"])}"]`) }).getByRole("link", { name: /^Receipt for/ }).click();
+    await page.waitForSelector('body[data-ready="receipt"]');
+    assert.equal(await text(page, '[data-testid="receipt-number"]'), `Receipt ${String(receipt["number"])}`);
+    assert.equal(await text(page, '[data-testid="receipt-total"]'), formatUsd(Number(receipt["amount"])));
+    for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+      await page.setViewportSize(viewport);
+      const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+      assert.ok(overflow <= 0, `receipt at ${label} width overflows by ${overflow}px`);
+      await page.screenshot({ path: join(SHOTS, `receipt-${label}.png`), fullPage: true });
+    }
+    await page.setViewportSize(DESKTOP);
+    const [pdf] = await Promise.all([page.waitForEvent("download"), page.getByTestId("receipt-pdf").click()]);
+    const lines = (await pdfLines(readFileSync((await pdf.path()) ?? ""))).lines;
+    assert.ok(lines.includes(`Receipt ${String(receipt["number"])}`));
+    assert.equal(amountAfter(lines, "Total paid (USD)"), BigInt(String(receipt["amount"])));
+    const grants = (await h.request("GET", `/v1/organizations/${org.orgId}/grants`)).body["data"] as Json[];
+    assert.equal(String(grants.find((g) => g["id"] === newest["grant_id"])?.["amount"]), String(receipt["credit_amount"]), "the receipt's credits are the grant's in the ledger");
+
+    // The month's statement as a PDF from the Credits page: its closing balance is the page's and the API's.
+    await open(page, "credits");
+    const [statement] = await Promise.all([page.waitForEvent("download"), page.getByTestId("statement-pdf").click()]);
+    const st = (await pdfLines(readFileSync((await statement.path()) ?? ""))).lines;
+    const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+    const json = (await h.request("GET", `/v1/organizations/${org.orgId}/statements/${month}`)).body;
+    assert.equal(printedAfter(st, "Closing balance"), formatUsd(Number(json["closing_balance"])), "the PDF prints the API's closing balance");
+    assert.equal(json["closing_balance"], json["ledger_balance"], "which is the ledger's");
+    assert.equal(formatUsd(Number(json["closing_balance"])), await text(page, '[data-testid="statement-closing"]'));
+
+    // The Overview's alert for the declined purchase says how much and why.
+    await open(page, "overview");
+    await page.locator(".alerts li", { hasText: "purchase failed: $20.00, the card was declined by the bank (card_declined)" }).waitFor();
+
+    // A billing member has the page; a plain member has not (not in the nav, and a clear message).
+    for (const [who, email, has] of [["billing", billing.email, true], ["member", member.email, false]] as const) {
+      const ctx = await browser.newContext({ viewport: DESKTOP });
+      const p = watch.attach(await ctx.newPage());
+      try {
+        await signInWith(p, email);
+        assert.equal(await p.locator('nav a[data-page="payments"]').count(), has ? 1 : 0, `${who}: Payments in the nav`);
+        await open(p, "payments");
+        if (has) assert.equal(await p.getByRole("region", { name: "Payment history" }).locator("tbody tr").count(), payments.length);
+        else await p.getByText("The Payments page is not available for your role (member).").waitFor();
+      } finally {
+        await ctx.close();
+      }
     }
   });
 
@@ -445,6 +637,7 @@ describe("dashboard in Chromium", () => {
     await page.getByLabel("Member", { exact: true }).selectOption({ label: member.email });
     await page.getByLabel("Limit (USD)").fill("12.50");
     await page.getByRole("button", { name: "Save limit" }).click();
+    await page.getByTestId("confirm-ok").click();
     await page.getByRole("region", { name: "Spending limits" }).locator("tr", { hasText: member.email }).getByText("$12.50").first().waitFor();
     assert.ok(await page.locator('nav a[data-page="audit"]').isVisible(), "the owner has the Audit log in the nav");
 
@@ -501,6 +694,272 @@ describe("dashboard in Chromium", () => {
       await open(memberPage, "audit");
       await memberPage.getByText("The Audit log page is not available for your role (member).").waitFor();
       assert.deepEqual(asked, [], "the page does not ask for what the role cannot read");
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test("a plain member's own view: own usage, own SDK credit (claimed from the page), own credit requests and limits, each equal to the API's; every balance says what it includes; the two balances reconcile", async () => {
+    // On a plan with a monthly SDK credit per seat, with one request by the member.
+    assert.equal((await h.request("PATCH", `/v1/organizations/${org.orgId}`, { body: { plan_id: "pro" } })).status, 200);
+    assert.equal((await gateway(member.key)).status, 200);
+    const base = `/v1/organizations/${org.orgId}`;
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await signInWith(page, member.email);
+      const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+      const mine = (await h.request("GET", `${base}/usage?member_id=${member.memberId}&from=${month}-01T00:00:00Z`, { key: member.key })).body;
+      assert.equal(await text(page, '[data-testid="my-usage"]'), formatUsd(Number(mine["total_cost"])));
+      assert.equal(await text(page, '[data-testid="my-paid"]'), formatUsd(Number(mine["total_credit_cost"])));
+      assert.equal(await text(page, '[data-testid="my-plan-value"]'), formatUsd(Number(mine["total_cost"]) - Number(mine["total_credit_cost"])));
+      const summary = (await h.request("GET", `${base}/usage_summary`, { key: member.key })).body;
+      const credits = summary["usage_credits"] as Json;
+      assert.equal(await text(page, '[data-testid="balance"]'), formatUsd(Number(credits["balance"])));
+      assert.match(await text(page, '[data-testid="balance-includes"]'), /Members' monthly SDK credits are not in it/);
+      assert.equal(await page.getByTestId("org-month-spend").count(), 0, "no organization spend for a plain member");
+      const limitRows = page.getByRole("region", { name: "Spending limits" }).locator("tbody tr");
+      const limits = credits["limits"] as Json[];
+      assert.ok(limits.length >= 1, "the member's own limit applies");
+      for (const [i, l] of limits.entries()) assert.match((await limitRows.nth(i).textContent()) ?? "", new RegExp(`${formatUsd(Number(l["amount"])).replace("$", "\\$")}${formatUsd(Number(l["spent"])).replace("$", "\\$")}`));
+
+      // The monthly SDK credit, claimed from the page: what is left is the API's figure.
+      const before = (await h.request("GET", `${base}/members/${member.memberId}/sdk_credits`, { key: member.key })).body;
+      assert.equal(before["claimed"], false);
+      await page.getByRole("button", { name: `Claim ${formatUsd(Number(before["seat_amount"]))} of SDK credit` }).click();
+      await page.waitForSelector('body[data-ready="overview"] [data-testid="my-sdk-left"]');
+      const after = (await h.request("GET", `${base}/members/${member.memberId}/sdk_credits`, { key: member.key })).body;
+      assert.equal(after["claimed"], true);
+      const grant = (after["current_cycle"] as Json)["grant"] as Json;
+      assert.equal(await text(page, '[data-testid="my-sdk-left"]'), formatUsd(Number(grant["remaining"])));
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        await open(page, "overview");
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `member overview at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `member-overview-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      // Their own credit requests, as the API lists them; another member's are not theirs to read.
+      await open(page, "credits");
+      const requests = (await h.request("GET", `${base}/members/${member.memberId}/credit_requests`, { key: member.key })).body["data"] as Json[];
+      assert.ok(requests.length >= 1);
+      const reqRows = page.getByRole("region", { name: "Your credit requests" }).locator("tbody tr");
+      assert.equal(await reqRows.count(), requests.length);
+      for (const [i, r] of requests.entries()) assert.match((await reqRows.nth(i).textContent()) ?? "", new RegExp(`${formatUsd(Number(r["amount"])).replace("$", "\\$")}.*${String(r["status"])}`));
+      assert.equal((await h.request("GET", `${base}/members/${org.ownerId}/credit_requests`, { key: member.key })).status, 403);
+      await page.screenshot({ path: join(SHOTS, "member-credits-desktop.png"), fullPage: true });
+
+      // The Usage page: their own usage only, equal to the API's for the same 30 days.
+      await open(page, "usage");
+      await page.getByTestId("own-usage-note").waitFor();
+      const last30 = (await h.request("GET", `${base}/usage?member_id=${member.memberId}`, { key: member.key })).body;
+      assert.equal(await text(page, '[data-testid="usage-total"]'), formatUsd(Number(last30["total_cost"])));
+      assert.equal(await text(page, '[data-testid="usage-paid"]'), formatUsd(Number(last30["total_credit_cost"])));
+    } finally {
+      await ctx.close();
+    }
+
+    // The owner's Credits page: the balance at the top and the statement's closing balance, reconciled in words and figures.
+    await open(ownerPage, "credits");
+    const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+    const st = (await h.request("GET", `${base}/statements/${month}`)).body;
+    const bal = Number(((await h.request("GET", `${base}/usage_summary`, { key: org.ownerKey })).body["usage_credits"] as Json)["balance"]);
+    const sdkLeft = ((await h.request("GET", `${base}/grants`)).body["data"] as Json[]).filter((g) => g["kind"] === "monthly" && g["status"] === "active").reduce((t, g) => t + Number(g["remaining"]), 0);
+    assert.ok(sdkLeft > 0, "the member's SDK credit is in the statement, not in the balance");
+    const held = Number((st["closing"] as Json)["held"]);
+    assert.equal(Number(st["closing_balance"]), bal + sdkLeft + held, "closing = balance + SDK credits left + held");
+    assert.equal(
+      await text(ownerPage, '[data-testid="two-balances"]'),
+      `Closing balance so far ${formatUsd(Number(st["closing_balance"]))} = the balance above ${formatUsd(bal)} + members' monthly SDK credits left ${formatUsd(sdkLeft)} + held for requests in flight ${formatUsd(held)}.`,
+    );
+    assert.equal(await text(ownerPage, '[data-testid="balance"]'), formatUsd(bal));
+
+    // The transaction history: a request's hold and settle are one line; each line's signed change
+    // is the API's (customer-side entries), and the running balance walks back from the closing balance.
+    const txs = (await h.request("GET", `${base}/transactions?limit=50`)).body["data"] as Json[];
+    const change = (t: Json) => (t["entries"] as Json[]).filter((e) => /^(grant|hold|debt):/.test(String(e["account"]))).reduce((s, e) => s + Number(e["amount"]), 0);
+    const settled = new Set(txs.filter((t) => t["kind"] === "settle" || t["kind"] === "release").map((t) => t["ref"]));
+    const shown = txs.filter((t) => !(t["kind"] === "hold" && settled.has(t["ref"])));
+    assert.ok(shown.length < txs.length, "holds were merged into their settles");
+    const txRows = ownerPage.getByRole("region", { name: "Transactions" }).locator("tbody tr");
+    assert.equal(await txRows.count(), shown.length);
+    let running = Number(st["closing_balance"]);
+    let checked = 0;
+    for (const [i, t] of txs.entries()) {
+      if (t["kind"] === "hold" && settled.has(t["ref"])) {
+        running -= change(t);
+        continue;
+      }
+      const row = ownerPage.locator(`tr[data-tx="${String(t["id"])}"]`);
+      const c = change(t);
+      assert.equal(await row.getByTestId("tx-change").textContent(), c > 0 ? `+${formatUsd(c)}` : formatUsd(c), `change of ${String(t["kind"])} ${i}`);
+      assert.equal(await row.getByTestId("tx-balance").textContent(), formatUsd(running), `balance after ${String(t["kind"])} ${i}`);
+      running -= c;
+      checked++;
+    }
+    assert.equal(checked, shown.length);
+    const settleRow = ownerPage.locator('tr[data-kind="settle"]').first();
+    assert.match((await settleRow.textContent()) ?? "", /Request · claude-[a-z0-9-]+ · [a-z]+@acme\.test\$[\d.]+ held → charged \$[\d.]+-\$[\d.]+/);
+    await ownerPage.locator('tr[data-kind="grant"] a', { hasText: "(receipt)" }).first().waitFor();
+    await ownerPage.getByRole("region", { name: "Transactions" }).screenshot({ path: join(SHOTS, "transactions-desktop.png") });
+  });
+
+  test("the missing actions: add a member, create a workspace and move a member into it, a webhook endpoint for chosen event types, remove a card", async () => {
+    const page = ownerPage;
+    const base = `/v1/organizations/${org.orgId}`;
+    await open(page, "members");
+    await page.getByLabel("New member's email").fill("new.hire@acme.test");
+    await page.getByLabel("New member's name").fill("New Hire");
+    await page.getByLabel("Role", { exact: true }).selectOption("billing");
+    await page.getByRole("button", { name: "Add member" }).click();
+    await page.getByText("Added new.hire@acme.test as billing.").waitFor();
+    const added = ((await h.request("GET", `${base}/members`)).body["data"] as Json[]).find((m) => m["email"] === "new.hire@acme.test");
+    assert.equal(added?.["role"], "billing");
+    await page.waitForSelector('body[data-ready="members"]');
+
+    await page.getByLabel("New workspace").fill("Robotics lab");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.getByRole("cell", { name: "Robotics lab" }).waitFor();
+    const ws = ((await h.request("GET", `${base}/workspaces`)).body["data"] as Json[]).find((w) => w["name"] === "Robotics lab");
+    assert.ok(ws);
+    await page.getByLabel("Member to move").selectOption({ label: "new.hire@acme.test" });
+    await page.getByLabel("Move to workspace").selectOption({ label: "Robotics lab" });
+    await page.getByRole("button", { name: "Move member" }).click();
+    await page.evaluate(CLEAR_READY);
+    await page.getByTestId("confirm-ok").click();
+    await page.waitForSelector('body[data-ready="members"]');
+    assert.equal((await h.request("GET", `${base}/members/${String(added?.["id"])}`)).body["workspace_id"], ws["id"]);
+
+    await open(page, "webhooks");
+    await page.getByLabel("URL").fill("http://127.0.0.1:9/only-money");
+    await page.getByLabel("purchase.failed").check();
+    await page.getByLabel("auto_reload.failed").check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.waitForSelector('[data-testid="webhook-secret"]');
+    const endpoint = ((await h.request("GET", `${base}/webhook_endpoints`)).body["data"] as Json[]).find((e) => e["url"] === "http://127.0.0.1:9/only-money");
+    assert.deepEqual([...((endpoint?.["event_types"] as string[]) ?? [])].sort(), ["auto_reload.failed", "purchase.failed"]);
+    await page.getByRole("region", { name: "Webhook endpoints" }).getByText("auto_reload.failed, purchase.failed").or(page.getByRole("region", { name: "Webhook endpoints" }).getByText("purchase.failed, auto_reload.failed")).waitFor();
+    assert.equal((await h.request("DELETE", `${base}/webhook_endpoints/${String(endpoint?.["id"])}`)).status < 300, true);
+
+    await open(page, "credits");
+    const declined = ((await h.request("GET", `${base}/payment_methods`)).body["data"] as Json[]).find((m) => m["last4"] === "0002");
+    await page.getByRole("button", { name: "Remove card visa •••• 0002" }).click();
+    await page.getByRole("dialog", { name: "Remove visa •••• 0002?" }).waitFor();
+    await page.evaluate(CLEAR_READY);
+    await page.getByTestId("confirm-ok").click();
+    await page.waitForSelector('body[data-ready="credits"]');
+    assert.equal(((await h.request("GET", `${base}/payment_methods`)).body["data"] as Json[]).some((m) => m["id"] === declined?.["id"]), false, "the card is removed");
+    assert.equal(await page.getByRole("button", { name: "Remove card visa •••• 0002" }).count(), 0);
+  });
+
+  test("operator console: platform-key sign-in; customers searched, each amount the API's; an organization's page; grant and void with a reason; a price book previewed (the API's figures) and published", async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await page.goto(`${h.url}/dashboard/#/operator`);
+      await page.waitForSelector('body[data-ready="operator-signin"]');
+      watch.expect("/v1/operator/customers", 401);
+      await page.getByLabel("Platform key").fill("uck_not_a_platform_key_at_all");
+      await page.getByRole("button", { name: "Open the operator console" }).click();
+      await page.getByText("That is not a platform key.").waitFor();
+      await page.getByLabel("Platform key").fill(h.platformKey);
+      await page.getByRole("button", { name: "Open the operator console" }).click();
+      await page.waitForSelector('body[data-ready="operator-customers"]');
+
+      // Search: the rows are the API's customers, each amount the API's figure.
+      await page.getByLabel("Search customers").fill("acme");
+      await page.evaluate(CLEAR_READY);
+      await page.getByRole("button", { name: "Search" }).click();
+      await page.waitForSelector('body[data-ready="operator-customers"]');
+      const customers = (await h.request("GET", "/v1/operator/customers?q=acme")).body["data"] as Json[];
+      assert.ok(customers.some((c) => c["id"] === org.orgId));
+      assert.equal(await page.getByRole("region", { name: "Customers" }).locator("tbody tr").count(), customers.length);
+      for (const c of customers) {
+        assert.equal(await text(page, `[data-testid="customer-balance"][data-org="${String(c["id"])}"]`), formatUsd(Number(c["balance"])));
+        assert.equal(await text(page, `[data-testid="customer-debt"][data-org="${String(c["id"])}"]`), formatUsd(Number(c["debt"])));
+        assert.equal(await text(page, `[data-testid="customer-spend"][data-org="${String(c["id"])}"]`), formatUsd(Number(c["month_spend"])));
+      }
+      const own = (await h.request("GET", `/v1/organizations/${org.orgId}/usage_credits`)).body;
+      assert.equal(await text(page, `[data-testid="customer-balance"][data-org="${org.orgId}"]`), formatUsd(Number(own["balance"])), "the organization's own balance");
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator customers at ${label} width overflows by ${overflow}px`);
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        await page.screenshot({ path: join(SHOTS, `operator-customers-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      // The organization's page; a goodwill adjustment granted, then voided, each with a reason.
+      await page.getByRole("link", { name: "Acme Robotics" }).click();
+      await page.waitForSelector('body[data-ready="operator-org"]');
+      const balanceNow = async () => Number(((await h.request("GET", `/v1/organizations/${org.orgId}/usage_credits`)).body)["balance"]);
+      const start = await balanceNow();
+      assert.equal(await text(page, '[data-testid="org-balance"]'), formatUsd(start));
+      await page.getByLabel("Kind").selectOption("adjustment");
+      await page.getByLabel("Amount (USD)").fill("5");
+      await page.getByLabel("Reason", { exact: true }).fill("goodwill: slow responses on 2026-03-01");
+      await page.getByRole("button", { name: "Grant credits" }).click();
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("confirm-ok").click();
+      await page.waitForSelector('body[data-ready="operator-org"]');
+      assert.equal((await balanceNow()) - start, 5 * USD, "granted once");
+      assert.equal(await text(page, '[data-testid="org-balance"]'), formatUsd(start + 5 * USD));
+      const row = page.getByRole("region", { name: "Grants" }).locator("tr", { hasText: "goodwill: slow responses" });
+      await row.getByRole("button", { name: /^Void grant/ }).click();
+      await page.getByLabel("Reason (kept in the audit log)").fill("granted twice by mistake");
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("reason-ok").click();
+      await page.waitForSelector('body[data-ready="operator-org"]');
+      assert.equal(await balanceNow(), start, "the void took the remainder back");
+      const log = (await h.request("GET", `/v1/organizations/${org.orgId}/audit_log?action=grant.voided`)).body["data"] as Json[];
+      assert.equal((log[0]?.["after"] as Json)["reason"], "granted twice by mistake");
+      await page.getByRole("region", { name: "Audit log" }).getByText("reason: granted twice by mistake").waitFor();
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator organization at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `operator-org-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      // Price books: a new version previewed against this month's usage (the API's figures), then published.
+      await page.getByRole("link", { name: "Plans and price books" }).click();
+      await page.waitForSelector('body[data-ready="operator-price-books"]');
+      const before = ((await h.request("GET", "/v1/price_books")).body["data"] as Json[]).length;
+      const draft = JSON.parse(await page.getByLabel("Price book (JSON)").inputValue()) as Json;
+      const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+      const server = new Date(h.clock.now());
+      const next = new Date(Date.UTC(server.getUTCFullYear(), server.getUTCMonth() + 1, 1)).toISOString().replace(".000Z", "Z");
+      assert.equal(draft["effective_from"], next, "the draft takes effect on the 1st of the server's next month");
+      assert.equal(draft["version"], Number(((await h.request("GET", "/v1/price_books")).body["data"] as Json[]).at(-1)?.["version"]) + 1);
+      await page.getByLabel("Usage month to re-rate").fill(month);
+      assert.equal(await page.getByRole("button", { name: "Publish" }).isDisabled(), true, "nothing to publish before a preview");
+      await page.evaluate(CLEAR_READY);
+      await page.getByRole("button", { name: "Preview against usage" }).click();
+      await page.waitForSelector('body[data-ready="operator-price-books"] [data-testid="preview-proposed"]');
+      const preview = (await h.request("POST", `/v1/price_books/preview?month=${month}`, { body: draft })).body;
+      const totals = preview["totals"] as Json;
+      assert.ok(Number(totals["requests"]) > 0, "this month's usage was re-rated");
+      assert.equal(await text(page, '[data-testid="preview-proposed"]'), formatUsd(Number(totals["proposed"])));
+      assert.equal(await text(page, '[data-testid="preview-current"]'), formatUsd(Number(totals["current"])));
+      assert.equal(await page.getByRole("region", { name: "Price book preview" }).locator("tbody tr").count(), (preview["rows"] as Json[]).length);
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator price books at ${label} width overflows by ${overflow}px`);
+        await page.screenshot({ path: join(SHOTS, `operator-price-books-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+      await page.getByRole("button", { name: "Publish" }).click();
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("confirm-ok").click();
+      await page.waitForSelector('body[data-ready="operator-price-books"]');
+      assert.equal(((await h.request("GET", "/v1/price_books")).body["data"] as Json[]).length, before + 1, "published once");
+      await page.getByRole("region", { name: "Price books" }).getByText("Scheduled").waitFor();
     } finally {
       await ctx.close();
     }

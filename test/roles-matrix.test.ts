@@ -131,6 +131,8 @@ const MATRIX: Readonly<Record<string, Row>> = {
     req: (c) => ({ method: "POST", path: "/v1/organizations", body: { name: "New", plan_id: "pro", owner: { email: `new-${c.n}@matrix.test`, name: "N" } } }),
   },
   "GET /v1/organizations": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/organizations" }) },
+  "GET /v1/operator/customers": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/operator/customers?q=acme" }) },
+  "POST /v1/price_books/preview": { allowed: PLATFORM, req: () => ({ method: "POST", path: "/v1/price_books/preview", body: "set in build()" }) },
   // ---------------------------------------------------------------- operator keys
   "GET /v1/operator_keys": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/operator_keys" }) },
   "POST /v1/operator_keys": { allowed: PLATFORM, req: (c) => ({ method: "POST", path: "/v1/operator_keys", body: { name: `matrix ${c.n}` } }) },
@@ -249,6 +251,11 @@ const MATRIX: Readonly<Record<string, Row>> = {
   "POST /v1/organizations/:org_id/purchases": { allowed: BILLING, req: (c) => ({ method: "POST", path: `${O(c)}/purchases`, body: { amount: String(5 * USD), payment_method_id: c.ids.pm } }) },
   "GET /v1/organizations/:org_id/purchases": { allowed: BILLING, req: (c) => ({ method: "GET", path: `${O(c)}/purchases` }) },
   "GET /v1/organizations/:org_id/purchases/:payment_id": { allowed: BILLING, req: (c) => ({ method: "GET", path: `${O(c)}/purchases/${c.ids.payment}` }) },
+  "GET /v1/organizations/:org_id/members/:member_id/credit_requests": {
+    allowed: EVERY_ROLE,
+    req: (c) => ({ method: "GET", path: `${O(c)}/members/${c.self ?? c.ids.member}/credit_requests` }),
+  },
+  "GET /v1/organizations/:org_id/purchases/:payment_id/receipt": { allowed: BILLING, req: (c) => ({ method: "GET", path: `${O(c)}/purchases/${c.ids.payment}/receipt` }) },
   "POST /v1/organizations/:org_id/credit_requests": {
     allowed: EVERY_ROLE,
     req: (c) => ({ method: "POST", path: `${O(c)}/credit_requests`, body: forPlatform(c, { amount: String(5 * USD) }, { member_id: c.ids.member }) }),
@@ -293,6 +300,10 @@ const MATRIX: Readonly<Record<string, Row>> = {
   "GET /v1/organizations/:org_id/webhook_endpoints/:endpoint_id/deliveries": {
     allowed: OWNER_ADMIN,
     req: (c) => ({ method: "GET", path: `${O(c)}/webhook_endpoints/${c.ids.endpoint}/deliveries` }),
+  },
+  "POST /v1/organizations/:org_id/webhook_endpoints/:endpoint_id/test": {
+    allowed: OWNER_ADMIN,
+    req: (c) => ({ method: "POST", path: `${O(c)}/webhook_endpoints/${c.ids.endpoint}/test` }),
   },
   "POST /v1/organizations/:org_id/webhook_endpoints/:endpoint_id/deliveries/:delivery_id/replay": {
     allowed: OWNER_ADMIN,
@@ -340,6 +351,7 @@ for (const backend of backends()) {
       w.h.request(r.method, r.path, { key: extra.key ?? (caller === "none" ? null : w.keys[caller]), ...(r.body !== undefined ? { body: r.body } : {}) });
     const build = (route: AnyRoute, row: Row, caller: Caller, ids: Ids, num = ++n): Req => {
       const req = row.req({ ids, caller, self: w.selves[caller], n: num });
+      if (route.method === "POST" && route.path === "/v1/price_books/preview") return { ...req, body: { ...w.priceBook, version: Number(w.priceBook["version"]) + 1 } };
       return route.method === "POST" && route.path === "/v1/price_books" ? { ...req, body: { ...w.priceBook, version: Number(w.priceBook["version"]) + num, effective_from: new Date(w.h.clock.now() + 86_400_000).toISOString() } } : req;
     };
 

@@ -93,6 +93,12 @@ export class Catalog {
     return bookInForce(this.books, at);
   }
 
+  /** Every published book (fresh), for re-rating a past period in force-at-the-time order. */
+  async allBooks(): Promise<readonly PriceBook[]> {
+    await this.fresh();
+    return this.books;
+  }
+
   /** The book in force at `at` from the cache, without a refresh (inside a batch: no I/O). */
   bookAtCached(at: number): PriceBook | undefined {
     return bookInForce(this.books, at);

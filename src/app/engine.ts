@@ -280,7 +280,7 @@ export class Engine {
     });
   }
 
-  async voidGrant(orgId: string, grantId: string, idem?: Idempotency<Grant>): Promise<Outcome<Grant>> {
+  async voidGrant(orgId: string, grantId: string, idem?: Idempotency<Grant>, reason?: string): Promise<Outcome<Grant>> {
     return this.batcher.submit<Grant>({
       orgId,
       memberIds: [],
@@ -290,7 +290,7 @@ export class Engine {
         const before = books.grant(orgId, grantId);
         const snapshot = before ? { ...before } : null;
         const r = books.voidGrant(orgId, grantId, at);
-        if (r.ok) audit.record({ orgId, action: "grant.voided", targetType: "grant", targetId: grantId, before: snapshot, after: r.value });
+        if (r.ok) audit.record({ orgId, action: "grant.voided", targetType: "grant", targetId: grantId, before: snapshot, after: reason ? { ...r.value, reason } : r.value });
         return r;
       },
       ...(idem ? { idempotency: idem } : {}),

@@ -176,6 +176,41 @@ export class Webhooks {
   }
 
   /** Sends an event again: a new delivery of the same event (same webhook-id), attempted at once. */
+  /**
+   * A test event ("webhook.test") to one endpoint: an outbox row written already dispatched (so
+   * no other endpoint receives it) and one delivery, attempted at once like any other — signed,
+   * logged, retried on failure and replayable.
+   */
+  async sendTest(orgId: string, endpointId: string, idem?: Idempotency<WebhookDelivery>): Promise<Outcome<WebhookDelivery>> {
+    const out = await this.admin.write(idem, async (tx, now) => {
+      const e = await tx.webhooks.getEndpoint(endpointId);
+      if (!e || e.orgId !== orgId || e.deletedAt !== null) return fail<WebhookDelivery>("not_found", `No webhook endpoint ${endpointId}.`);
+      const event: OutboxEvent = { id: newId("event", now), orgId, type: "webhook.test", data: { endpoint_id: endpointId, message: "A test event: your endpoint receives and verifies usage-credits webhooks." }, createdAt: now };
+      await tx.moneyIn.insertEvents([event]);
+      await tx.webhooks.markDispatched(event.id, now);
+      const delivery: WebhookDelivery = {
+        id: newId("webhookDelivery", now),
+        orgId,
+        endpointId,
+        eventId: event.id,
+        eventType: event.type,
+        status: "pending",
+        attempts: 0,
+        nextAttemptAt: now,
+        lastStatus: null,
+        lastError: null,
+        lastAttemptAt: null,
+        deliveredAt: null,
+        replayOf: null,
+        createdAt: now,
+      };
+      await tx.webhooks.insertDeliveries([delivery]);
+      return ok(delivery);
+    });
+    if (out.kind === "fresh" && out.result.ok) this.kick();
+    return out;
+  }
+
   async replay(orgId: string, endpointId: string, deliveryId: string, idem?: Idempotency<WebhookDelivery>): Promise<Outcome<WebhookDelivery>> {
     const out = await this.admin.write(idem, async (tx, now) => {
       const d = await tx.webhooks.getDelivery(deliveryId);

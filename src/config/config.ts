@@ -6,6 +6,8 @@ import { GATEWAY_ENV_HELP, loadGatewayConfig, type GatewayConfig } from "./gatew
 import { loadWebhooksConfig, WEBHOOKS_ENV_HELP, type WebhooksConfig } from "./webhooks.js";
 import { loadSecurityConfig, SECURITY_ENV_HELP, type SecurityConfig } from "./security.js";
 import { DASHBOARD_ENV_HELP, loadDashboardConfig, type DashboardConfig } from "./dashboard.js";
+import { loadSellerConfig, SELLER_ENV_HELP } from "./seller.js";
+import type { SellerDetails } from "../core/receipts.js";
 
 export interface Config {
   /** development or production (app/bootstrap.ts); null: decided by the database (postgres:// → production). */
@@ -36,6 +38,8 @@ export interface Config {
   readonly security: SecurityConfig;
   /** Dashboard sessions and sign-in throttling (config/dashboard.ts). */
   readonly dashboard: DashboardConfig;
+  /** The seller's details on receipts and statement PDFs (config/seller.ts). */
+  readonly seller: SellerDetails;
 }
 
 export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
@@ -58,6 +62,7 @@ export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ...WEBHOOKS_ENV_HELP,
   ...SECURITY_ENV_HELP,
   ...DASHBOARD_ENV_HELP,
+  ...SELLER_ENV_HELP,
 ];
 
 
@@ -95,5 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     security: loadSecurityConfig(env),
     legacyResponseFields: envBool(env, "USAGE_CREDITS_LEGACY_RESPONSE_FIELDS", true),
     dashboard: loadDashboardConfig(env),
+    seller: loadSellerConfig(env),
   };
 }

@@ -124,6 +124,8 @@ export const EVENT_TYPES = [
   "spend_limit.threshold",
   "spend_limit.reached",
   "window.exhausted",
+  // Sent only on request ("Send a test event"), to the one endpoint asked for; never fanned out.
+  "webhook.test",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

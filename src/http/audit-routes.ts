@@ -36,7 +36,8 @@ const SHAPES: Readonly<Record<AuditTargetType, (v: never) => unknown>> = {
   workspace: (v: Workspace) => presentWorkspace(v),
   api_key: (v: ApiKeyRow) => presentKey(v),
   spend_limit: (v: SpendLimit) => presentLimit(v),
-  grant: (v: Grant) => presentGrant(v),
+  // A void by an operator keeps its reason beside the grant.
+  grant: (v: Grant & { reason?: string }) => ({ ...presentGrant(v), ...(typeof v.reason === "string" ? { reason: v.reason } : {}) }),
   payment_method: (v: PaymentMethod) => presentPaymentMethod(v),
   payment: (v: Payment) => presentPayment(v),
   credit_request: (v: CreditRequest) => presentCreditRequest(v),

@@ -3,6 +3,7 @@
 // document is generated from these schemas like every other route's.
 
 import { z } from "zod";
+import { allows } from "../app/auth.js";
 import type { MoneyIn } from "../app/money-in.js";
 import type { Idempotency } from "../app/batcher.js";
 import { domainError, type Result } from "../core/errors.js";
@@ -319,6 +320,24 @@ export function moneyRoutes(): AnyRoute[] {
       tag: "Money in",
       auth: "manage",
       handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listCreditRequests(orgOf(ctx))).map(presentCreditRequest) } }),
+    }),
+    route({
+      method: "GET",
+      path: `${ORG}/members/:member_id/credit_requests`,
+      summary: "One member's own credit requests, newest first: the member themselves, or an owner or admin.",
+      tag: "Money in",
+      auth: "read",
+      handler: async (ctx) => {
+        const memberId = ctx.params["member_id"] ?? "";
+        const p = ctx.principal;
+        if (p.kind === "member" && p.memberId !== memberId && !allows(p, orgOf(ctx), "manage")) {
+          throw new HttpError(domainError("forbidden", "Only the member themselves, an owner or an admin may list a member's credit requests."));
+        }
+        const member = await ctx.services.admin.read((tx) => tx.getMember(memberId));
+        if (!member || member.orgId !== orgOf(ctx)) throw new HttpError(domainError("not_found", `No member ${memberId}.`));
+        const all = await ctx.services.moneyIn.listCreditRequests(orgOf(ctx));
+        return { status: 200, body: { data: all.filter((r) => r.memberId === memberId).map(presentCreditRequest) } };
+      },
     }),
     route<z.infer<typeof ApproveCreditRequest>>({
       method: "POST",

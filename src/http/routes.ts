@@ -1,6 +1,6 @@
 // The API's route table: each route declares its permission and schemas, then calls one use case.
 
-import type { z } from "zod";
+import { z } from "zod";
 import type { Principal } from "../app/auth.js";
 import type { HoldActor } from "../core/books.js";
 import { domainError } from "../core/errors.js";
@@ -16,6 +16,8 @@ import { buildOpenApi } from "./openapi.js";
 import { moneyRoutes } from "./money-routes.js";
 import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
+import { receiptRoutes } from "./receipt-routes.js";
+import { operatorRoutes } from "./operator-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
 import { auditRoutes } from "./audit-routes.js";
 import { operatorKeyRoutes } from "./operator-key-routes.js";
@@ -42,6 +44,8 @@ import * as S from "./schemas.js";
 import { errorReply, HttpError, idempotencyCaller, route, type AnyRoute, type Ctx } from "./server.js";
 import { cursor, parseCursor } from "./paging.js";
 
+/** Why an operator voided a grant (kept in the audit log entry). */
+const VoidQuery = z.strictObject({ reason: z.string().max(500).optional() });
 const ORG = "/v1/organizations/:org_id";
 
 function toUsage(u: z.infer<typeof S.Usage>): CoreUsage {
@@ -446,11 +450,12 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     route({
       method: "POST",
       path: `${ORG}/grants/:grant_id/void`,
-      summary: "Void one grant: its remaining balance returns to its source (platform key).",
+      summary: "Void one grant: its remaining balance returns to its source (platform key). `?reason=` is kept in the audit log.",
       tag: "Usage credits",
       auth: "platform",
+      query: VoidQuery,
       handler: async (ctx) =>
-        ctx.reply(await ctx.services.engine.voidGrant(ctx.params["org_id"] ?? "", ctx.params["grant_id"] ?? "", ctx.idempotency(presentGrant)), presentGrant),
+        ctx.reply(await ctx.services.engine.voidGrant(ctx.params["org_id"] ?? "", ctx.params["grant_id"] ?? "", ctx.idempotency(presentGrant), (ctx.query as z.infer<typeof VoidQuery>).reason), presentGrant),
     }),
     route({
       method: "GET",
@@ -660,6 +665,8 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...moneyRoutes(),
     ...sdkCreditRoutes(),
     ...statementRoutes(),
+    ...receiptRoutes(),
+    ...operatorRoutes(),
     ...webhookRoutes(),
     ...auditRoutes(),
     ...operatorKeyRoutes(),

@@ -6,6 +6,8 @@
 // Every response carries the security headers; every request is one access-log line and one
 // sample of the request metrics; handlers run in the caller's actor context (the audit log's "who").
 
+import type { Receipts } from "../app/receipts.js";
+import type { Operator } from "../app/operator.js";
 import { createHash } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { z } from "zod";
@@ -46,6 +48,10 @@ export interface Services {
   /** `draining` turns true when shutdown starts: /readyz answers 503 and connections close after their response. */
   readonly lifecycle: { draining: boolean };
   readonly sessions: Sessions;
+  /** Receipts and statement PDFs, with the seller's details from configuration. */
+  readonly receipts: Receipts;
+  /** The operator console's use cases (customers, price-book preview). */
+  readonly operator: Operator;
 }
 
 export interface Reply {

@@ -4,13 +4,15 @@
 import { z } from "zod";
 import { Statements } from "../app/statements.js";
 import { statementCsv, type Statement } from "../core/statements.js";
+import { statementPdf } from "../core/receipts.js";
+import { pdfReply, wantsPdf } from "./receipt-routes.js";
 import { MONEY_FORMAT } from "./presenters.js";
 import { HttpError, route, type AnyRoute, type Reply } from "./server.js";
 
 const ORG = "/v1/organizations/:org_id";
 
 export const StatementQuery = z.strictObject({
-  format: z.enum(["json", "csv"]).optional().describe("json (default) or csv; `Accept: text/csv` also selects CSV."),
+  format: z.enum(["json", "csv", "pdf"]).optional().describe("json (default), csv or pdf; `Accept: text/csv` or `application/pdf` also selects it."),
 });
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -58,13 +60,18 @@ export function statementRoutes(): AnyRoute[] {
       method: "GET",
       path: `${ORG}/statements/:month`,
       summary:
-        "The organization's statement for a calendar month (UTC, YYYY-MM): opening balance, purchases, reloads, grants, usage (by model, surface and member), expiries, voids, closing balance — which equals the ledger (`reconciled`). JSON or CSV.",
+        "The organization's statement for a calendar month (UTC, YYYY-MM): opening balance, purchases, reloads, grants, usage (by model, surface and member), expiries, voids, closing balance — which equals the ledger (`reconciled`). JSON, CSV (`.csv`) or PDF (`.pdf`, with the seller's details).",
       tag: "Reporting",
       auth: "read",
       query: StatementQuery,
       handler: async (ctx): Promise<Reply> => {
         let month = ctx.params["month"] ?? "";
         let csv = ctx.query.format === "csv";
+        if (month.endsWith(".pdf") || (!month.endsWith(".csv") && wantsPdf(ctx.query.format, ctx.headers["accept"]))) {
+          const out = await ctx.services.receipts.statement(ctx.params["org_id"] ?? "", month.replace(/\.pdf$/, ""));
+          if (!out.ok) throw new HttpError(out.error);
+          return pdfReply(statementPdf(out.value.statement, out.value.orgName, ctx.services.receipts.seller), `statement-${out.value.statement.orgId}-${out.value.statement.month}.pdf`);
+        }
         if (month.endsWith(".csv")) {
           month = month.slice(0, -4);
           csv = ctx.query.format !== "json";

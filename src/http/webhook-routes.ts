@@ -130,6 +130,19 @@ export function webhookRoutes(): AnyRoute[] {
     }),
     route({
       method: "POST",
+      path: `${ENDPOINT}/test`,
+      summary: 'Send a test event ("webhook.test") to this endpoint only: a delivery like any other (signed, logged, retried, replayable), attempted at once.',
+      tag: "Webhooks",
+      auth: "manage",
+      success: 201,
+      handler: async (ctx) => {
+        const c = ctx as Ctx<unknown, unknown>;
+        const out = await ctx.services.webhooks.sendTest(orgOf(c), ctx.params["endpoint_id"] ?? "", ctx.idempotency(presentDelivery, 201));
+        return ctx.reply(out, presentDelivery, 201);
+      },
+    }),
+    route({
+      method: "POST",
       path: `${ENDPOINT}/deliveries/:delivery_id/replay`,
       summary: "Send a delivery's event again (same webhook-id, so receivers can deduplicate): a new delivery, attempted at once.",
       tag: "Webhooks",

@@ -33,6 +33,8 @@ export interface MoneyInTx {
   getPayment(id: string): Promise<Payment | undefined>;
   getPaymentByKey(idempotencyKey: string): Promise<Payment | undefined>;
   listPayments(orgId: string, limit: number): Promise<Payment[]>;
+  /** A succeeded payment's rank among all succeeded payments by (resolved_at, created_at, id): its receipt's sequence number. */
+  receiptSequence(paymentId: string): Promise<number | undefined>;
   /** pending → succeeded | failed; false if the payment was no longer pending (someone else resolved it). */
   resolvePayment(id: string, r: PaymentResolution): Promise<boolean>;
   /** Still pending: record the provider reference / another attempt and when to look again. */

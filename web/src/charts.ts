@@ -9,27 +9,65 @@ export interface Bar {
   readonly value: number;
   /** The exact text for this bar (tooltip and screen readers). */
   readonly text: string;
+  /** Split bars: the part paid with money (drawn solid); the rest is plan-included value (drawn light). */
+  readonly paid?: number;
 }
 
-/** Bars over time (one per day); the chart is described by a caption and per-bar titles. */
-export function columnChart(title: string, bars: readonly Bar[], total: string): HTMLElement {
+/** A "nice" top for the y axis: 1, 2 or 5 × a power of ten, at or above `max`. */
+function niceTop(max: number): number {
+  if (max <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(max));
+  for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
+  return 10 * p;
+}
+
+/**
+ * Bars over time (one per day) with a y axis (0, half, top, labelled by `axis`), date labels
+ * under up to six evenly spaced bars, a tooltip per bar, and — for money — each bar split into
+ * the part paid with usage credits and the plan-included rest, with a legend.
+ */
+export function columnChart(title: string, bars: readonly Bar[], total: string, options: { axis?: (v: number) => string; legend?: readonly [string, string] } = {}): HTMLElement {
   const W = 600;
-  const H = 180;
-  const pad = { l: 8, r: 8, t: 10, b: 24 };
-  const max = Math.max(1, ...bars.map((b) => b.value));
+  const H = 200;
+  const pad = { l: 64, r: 8, t: 12, b: 26 };
+  const top = niceTop(Math.max(0, ...bars.map((b) => b.value)));
+  const axis = options.axis ?? ((v: number) => String(v));
+  const plotH = H - pad.t - pad.b;
   const bw = (W - pad.l - pad.r) / Math.max(1, bars.length);
+  const y = (v: number): number => H - pad.b - (plotH * v) / top;
+  const every = Math.max(1, Math.ceil(bars.length / 6));
   const svg = s(
     "svg",
-    { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}: total ${total}`, class: "chart", preserveAspectRatio: "none" },
-    s("line", { x1: pad.l, y1: H - pad.b, x2: W - pad.r, y2: H - pad.b, class: "axis" }),
+    { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}: total ${total}`, class: "chart" },
+    ...[0, top / 2, top].map((v) => [
+      s("line", { x1: pad.l, y1: y(v), x2: W - pad.r, y2: y(v), class: v === 0 ? "axis" : "grid-line" }),
+      s("text", { x: pad.l - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, axis(v)),
+    ]),
     ...bars.map((b, i) => {
-      const bh = ((H - pad.t - pad.b) * b.value) / max;
-      return s("rect", { x: pad.l + i * bw + bw * 0.1, y: H - pad.b - bh, width: Math.max(1, bw * 0.8), height: bh, class: "bar" }, s("title", {}, `${b.label}: ${b.text}`));
+      const x = pad.l + i * bw + bw * 0.1;
+      const w = Math.max(1, bw * 0.8);
+      const tip = s("title", {}, `${b.label}: ${b.text}`);
+      if (b.paid === undefined) return s("rect", { x, y: y(b.value), width: w, height: y(0) - y(b.value), class: "bar" }, tip);
+      const paid = Math.min(b.paid, b.value);
+      return s(
+        "g",
+        { class: "stack" },
+        tip,
+        s("rect", { x, y: y(b.value), width: w, height: y(paid) - y(b.value), class: "bar plan" }),
+        s("rect", { x, y: y(paid), width: w, height: y(0) - y(paid), class: "bar" }),
+      );
     }),
-    bars.length > 0 ? s("text", { x: pad.l, y: H - 6, class: "tick" }, bars[0]?.label ?? "") : null,
-    bars.length > 1 ? s("text", { x: W - pad.r, y: H - 6, class: "tick", "text-anchor": "end" }, bars[bars.length - 1]?.label ?? "") : null,
+    // Date labels (MM-DD) under up to six bars; the last one ends at the right edge so it is never cut.
+    ...bars.map((b, i) => {
+      const last = i === bars.length - 1;
+      if (!(last || (i % every === 0 && i + every / 2 < bars.length - 1))) return null;
+      return s("text", { x: last ? W - pad.r : pad.l + i * bw + bw / 2, y: H - 8, class: "tick", "text-anchor": last ? "end" : "middle" }, b.label.slice(5));
+    }),
   );
-  return h("figure", { class: "chart-box" }, h("figcaption", {}, h("span", {}, title), h("strong", {}, total)), svg);
+  const legend = options.legend
+    ? h("p", { class: "legend" }, h("span", { class: "swatch paid" }), options.legend[0], " ", h("span", { class: "swatch plan" }), options.legend[1])
+    : null;
+  return h("figure", { class: "chart-box" }, h("figcaption", {}, h("span", {}, title), h("strong", {}, total)), svg, legend);
 }
 
 /** Horizontal bars, one per category, with the exact figure beside each. */

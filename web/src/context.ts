@@ -5,6 +5,8 @@ import type { Session } from "./wire.js";
 export interface PageCtx {
   readonly session: Session;
   readonly base: string;
+  /** What follows the page id in the address ("#/receipt/<payment id>"), "" when nothing. */
+  readonly param: string;
   /** May add funds, set auto-reload and spending limits (owner, admin, billing). */
   readonly canBill: boolean;
   /** May manage members, keys, webhooks and credit requests (owner, admin). */

@@ -13,18 +13,23 @@ import { limitsPage } from "./pages/limits.js";
 import { membersPage } from "./pages/members.js";
 import { webhooksPage } from "./pages/webhooks.js";
 import { auditPage } from "./pages/audit.js";
+import { paymentsPage, receiptPage } from "./pages/payments.js";
 import type { Session } from "./wire.js";
+import { operatorConsole } from "./operator/console.js";
 
 /** id, title, page, and the permission it needs (none: every member reads it, read-only where they cannot change it). */
 const PAGES: ReadonlyArray<readonly [string, string, Page, string?]> = [
   ["overview", "Overview", overviewPage],
   ["usage", "Usage", usagePage],
   ["credits", "Usage credits", creditsPage],
+  ["payments", "Payments", paymentsPage, "billing"],
   ["limits", "Limits", limitsPage],
   ["members", "Members and keys", membersPage],
   ["webhooks", "Webhooks", webhooksPage],
   ["audit", "Audit log", auditPage, "audit"],
 ];
+/** Pages reached by a link, not from the navigation: "#/<id>/<param>". */
+const LINKED: ReadonlyArray<readonly [string, string, Page, string?]> = [["receipt", "Receipt", receiptPage, "billing"]];
 const allowed = (session: Session, need: string | undefined): boolean => need === undefined || session.permissions.includes(need);
 
 const root = (): HTMLElement => document.getElementById("app") ?? document.body;
@@ -38,7 +43,17 @@ function signInView(): void {
   const password = h("input", { type: "password", name: "password", required: true, autocomplete: "current-password", maxlength: 256 });
   const msg = messageBox();
   const button = h("button", { type: "submit" }, "Sign in");
-  const form = h("form", { class: "signin card", novalidate: true }, h("h1", {}, "Usage credits"), h("p", { class: "muted" }, "Sign in with your organization account."), field("Email", email), field("Password", password), msg, button);
+  const form = h(
+    "form",
+    { class: "signin card", novalidate: true },
+    h("h1", {}, "Usage credits"),
+    h("p", { class: "muted" }, "Sign in with your organization account."),
+    field("Email", email),
+    field("Password", password),
+    msg,
+    button,
+    h("p", { class: "muted" }, h("a", { href: "#/operator" }, "Operator console")),
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.clear();
@@ -56,6 +71,9 @@ function signInView(): void {
       });
   });
   root().replaceChildren(h("main", { class: "signin-wrap", id: "main" }, form));
+  window.onhashchange = (): void => {
+    if (location.hash.startsWith("#/operator")) operatorConsole();
+  };
   ready("signin");
   email.focus();
 }
@@ -86,6 +104,8 @@ function shell(session: Session): { main: HTMLElement; nav: HTMLElement } {
 }
 
 async function boot(): Promise<void> {
+  // The operator console has its own sign-in (the platform key) and navigation.
+  if (location.hash.startsWith("#/operator")) return operatorConsole();
   let session: Session;
   try {
     const s = await api<Session | { signed_in: false }>("GET", "/v1/dashboard/session");
@@ -101,16 +121,17 @@ async function boot(): Promise<void> {
   const base = `/v1/organizations/${session.organization.id}`;
   let rendering = 0;
   const render = (): void => {
-    const id = location.hash.replace(/^#\/?/, "") || "overview";
-    const entry = PAGES.find(([p]) => p === id) ?? PAGES[0];
+    const [id = "", ...rest] = (location.hash.replace(/^#\/?/, "") || "overview").split("/");
+    const entry = PAGES.find(([p]) => p === id) ?? LINKED.find(([p]) => p === id) ?? PAGES[0];
     if (!entry) return;
     const [pageId, label, page, need] = entry;
+    const param = decodeURIComponent(rest.join("/"));
     const mine = ++rendering;
     delete document.body.dataset["ready"];
     document.title = `${label} · Usage credits`;
     for (const a of nav.querySelectorAll("a")) a.toggleAttribute("aria-current", a.dataset["page"] === pageId);
     for (const a of nav.querySelectorAll(`a[data-page="${pageId}"]`)) a.setAttribute("aria-current", "page");
-    const ctx: PageCtx = { session, base, canBill: session.permissions.includes("billing"), canManage: session.permissions.includes("manage"), reload: render };
+    const ctx: PageCtx = { session, base, param, canBill: session.permissions.includes("billing"), canManage: session.permissions.includes("manage"), reload: render };
     if (!allowed(session, need)) {
       // Opened by its address: say so plainly instead of asking the server for a certain 403.
       main.replaceChildren(h("div", { class: "page" }, h("h1", {}, label), h("p", { class: "message error", role: "alert" }, `The ${label} page is not available for your role (${session.member.role}).`)));
@@ -132,7 +153,10 @@ async function boot(): Promise<void> {
         ready(pageId);
       });
   };
-  window.onhashchange = render;
+  window.onhashchange = (): void => {
+    if (location.hash.startsWith("#/operator")) return operatorConsole();
+    render();
+  };
   render();
 }
 

@@ -118,18 +118,42 @@ export interface Attempt {
 
 export interface Payment {
   readonly id: string;
-  readonly purpose: string;
-  readonly status: string;
+  readonly purpose: "purchase" | "credit_request" | "auto_reload";
+  readonly status: "pending" | "succeeded" | "failed";
   readonly amount: string;
   readonly credit_amount: string;
+  readonly bundle_id: string | null;
+  readonly payment_method_id: string;
+  readonly grant_id: string | null;
   readonly failure_code: string | null;
+  readonly created_by: string | null;
   readonly created_at: string;
+  readonly resolved_at: string | null;
+}
+
+/** GET …/purchases/:id/receipt (src/http/receipt-routes.ts). */
+export interface Receipt {
+  readonly number: string;
+  readonly sequence: number;
+  readonly payment_id: string;
+  readonly issued_at: string;
+  readonly purpose: string;
+  readonly description: string;
+  readonly amount: string;
+  readonly credit_amount: string;
+  readonly discount: string;
+  readonly payment_method: string;
+  readonly provider_ref: string | null;
+  readonly grant_id: string | null;
+  readonly customer: { readonly org_id: string; readonly name: string };
+  readonly seller: { readonly name: string; readonly address: string[]; readonly email: string; readonly tax_id: string };
 }
 
 export interface PaymentMethod {
   readonly id: string;
   readonly brand: string;
   readonly last4: string;
+  readonly created_at: string;
   readonly detached_at: string | null;
 }
 
@@ -155,6 +179,9 @@ export interface CreditRequest {
   readonly amount: string;
   readonly note: string;
   readonly status: string;
+  readonly decided_by: string | null;
+  readonly decided_at: string | null;
+  readonly payment_id: string | null;
   readonly created_at: string;
 }
 
@@ -213,6 +240,8 @@ export interface Statement {
   readonly month: string;
   readonly opening_balance: string;
   readonly closing_balance: string;
+  readonly closing: StatementBalances;
+  readonly ledger_balance: string;
   readonly lines: Array<{ readonly category: string; readonly amount: string; readonly transactions: number }>;
   readonly usage: { readonly total: string };
   readonly reconciled: boolean;
@@ -249,4 +278,50 @@ export interface AuditEntry {
   readonly before: Record<string, unknown> | null;
   readonly after: Record<string, unknown> | null;
   readonly request_id: string | null;
+}
+
+/** GET …/members/:id/sdk_credits (src/http/sdk-credit-routes.ts). */
+export interface SdkCredit {
+  readonly member_id: string;
+  readonly claimed: boolean;
+  readonly claimed_at: string | null;
+  readonly seat_amount: string;
+  readonly surfaces: string[];
+  readonly pooled: boolean;
+  readonly cycle: { readonly month: string; readonly starts_at: string; readonly ends_at: string };
+  readonly current_cycle: { readonly pooled: boolean; readonly amount: string; readonly grant_id: string | null; readonly grant: Grant | null } | null;
+}
+
+/** GET …/usage (settled usage records and their totals). */
+export interface UsageRecords {
+  readonly data: Array<{ readonly id: string; readonly hold_id: string | null; readonly member_id: string; readonly model: string; readonly cost: string; readonly credit_cost: string; readonly created_at: string }>;
+  readonly total_cost: string;
+  readonly total_credit_cost: string;
+}
+
+export interface StatementBalances {
+  readonly grants: string;
+  readonly held: string;
+  readonly debt: string;
+}
+
+/** GET /v1/operator/customers (src/http/operator-routes.ts). */
+export interface Customer extends Org {
+  readonly balance: string;
+  readonly month_spend: string;
+}
+
+/** POST /v1/price_books/preview (src/http/operator-routes.ts). */
+export interface PreviewLine {
+  readonly requests: number;
+  readonly recorded: string;
+  readonly current: string;
+  readonly proposed: string;
+  readonly difference: string;
+  readonly unrated: number;
+}
+export interface PricePreview {
+  readonly month: string;
+  readonly rows: Array<PreviewLine & { readonly model: string }>;
+  readonly totals: PreviewLine;
 }

@@ -165,6 +165,15 @@ export class SqlMoneyInTx implements MoneyInTx {
   async listPayments(orgId: string, limit: number): Promise<Payment[]> {
     return (await this.q.all("SELECT * FROM payments WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", [orgId, limit])).map(paymentFrom);
   }
+  async receiptSequence(paymentId: string): Promise<number | undefined> {
+    const rows = await this.q.all(
+      `SELECT COUNT(*) AS seq FROM payments p, (SELECT resolved_at AS r, created_at AS c, id AS i FROM payments WHERE id = ? AND status = 'succeeded') t
+        WHERE p.status = 'succeeded' AND (p.resolved_at < t.r OR (p.resolved_at = t.r AND (p.created_at < t.c OR (p.created_at = t.c AND p.id <= t.i))))`,
+      [paymentId],
+    );
+    const seq = n(rows[0]?.["seq"] ?? 0);
+    return seq > 0 ? seq : undefined;
+  }
   async resolvePayment(id: string, r: PaymentResolution): Promise<boolean> {
     const changed = await this.q.run(
       "UPDATE payments SET status = ?, provider_ref = COALESCE(?, provider_ref), failure_code = ?, grant_id = ?, updated_at = ?, resolved_at = ? WHERE id = ? AND status = 'pending'",

@@ -4,10 +4,13 @@
 // paged) and monthly statements. Members without billing rights see it read-only and may request credits.
 
 import { api, ApiError, idempotencyKey } from "../api.js";
+import { IntentSlot } from "../intent.js";
+import { confirmChange } from "../confirm.js";
 import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, select, table, type Child } from "../dom.js";
 import { dollarsInput, parseDollars, pretty, serverNow, usd, when } from "../format.js";
-import type { Attempt, AutoReload, Bundles, Grant, List, Payment, PaymentMethod, Statement, Summary, Transaction } from "../wire.js";
+import type { Attempt, AutoReload, Bundles, CreditRequest, Grant, List, Member, Payment, PaymentMethod, Statement, Summary, Transaction, UsageRecords } from "../wire.js";
+import { BALANCE_INCLUDES } from "./overview.js";
 
 const KINDS = ["grant", "hold", "settle", "release", "void", "expire", "debt_repayment"] as const;
 const errText = (err: unknown): string => (err instanceof ApiError || err instanceof Error ? err.message : String(err));
@@ -65,11 +68,53 @@ function addFunds(ctx: PageCtx, bundles: Bundles, methods: PaymentMethod[]): HTM
   form.addEventListener("input", refresh);
   form.addEventListener("change", refresh);
   refresh();
+  // One Idempotency-Key per purchase intent, kept across re-clicks and reloads (intent.ts).
+  const slot = new IntentSlot(`purchase:${ctx.session.organization.id}`);
+  const result = h("div", { class: "result", "data-testid": "purchase-result", hidden: true });
+  const showResult = (): void => {
+    const s = slot.current();
+    if (!s) {
+      result.hidden = true;
+      result.replaceChildren();
+      return;
+    }
+    const dismiss = h("button", { type: "button", class: "secondary" }, "Dismiss");
+    dismiss.addEventListener("click", () => {
+      slot.dismiss();
+      showResult();
+    });
+    result.hidden = false;
+    if (s.result) {
+      result.className = `result message ${s.result.kind}`;
+      result.replaceChildren(h("p", { role: "status" }, s.result.text), dismiss);
+    } else {
+      const what = describeIntent(s.intent, bundles);
+      result.className = "result message pending";
+      result.replaceChildren(
+        h("p", { role: "status" }, `A purchase of ${what} was sent at ${when(s.started_at)} and its answer did not arrive. Press "Add funds" again to learn its outcome: it is sent with the same key and cannot charge twice.`),
+        dismiss,
+      );
+      restoreIntent(s.intent);
+    }
+  };
+  const restoreIntent = (intent: string): void => {
+    try {
+      const b = JSON.parse(intent) as { amount?: string; bundle_id?: string; payment_method_id?: string; confirm?: boolean };
+      const radio = form.querySelector<HTMLInputElement>(`input[name="what"][value="${b.bundle_id ?? "custom"}"]`);
+      if (radio) radio.checked = true;
+      if (b.amount !== undefined) amount.value = dollarsInput(b.amount);
+      if (b.payment_method_id && methods.some((m) => m.id === b.payment_method_id)) method.value = b.payment_method_id;
+      confirmBox.checked = b.confirm === true;
+      refresh();
+    } catch {
+      // not ours: ignore
+    }
+  };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.clear();
     const c = choice();
-    const body: Record<string, unknown> = { payment_method_id: method.value };
+    const body: Record<string, unknown> = {};
     if (methods.length === 0 || !method.value) return msg.error("Add a card first, then choose it as the payment method.");
     if (c === "custom") {
       const micros = parseDollars(amount.value);
@@ -81,24 +126,67 @@ function addFunds(ctx: PageCtx, bundles: Bundles, methods: PaymentMethod[]): HTM
     } else {
       body["bundle_id"] = c;
     }
+    body["payment_method_id"] = method.value;
     const total = charge() ?? 0;
     if (total > Number(bundles.confirm_above)) {
       if (!confirmBox.checked) return msg.error(`Tick the box to confirm a charge of ${usd(total)}.`);
       body["confirm"] = true;
     }
+    const intent = JSON.stringify(body);
+    const open = slot.current();
+    if (open && open.result === null && open.intent !== intent) {
+      return msg.error(`The purchase of ${describeIntent(open.intent, bundles)} has no known outcome yet: send it again (same amount and card) or dismiss it before buying something else.`);
+    }
+    const key = slot.keyFor(intent);
     button.disabled = true;
-    api<Payment>("POST", `${ctx.base}/purchases`, body, { "idempotency-key": idempotencyKey() })
+    api<Payment>("POST", `${ctx.base}/purchases`, body, { "idempotency-key": key })
       .then((p) => {
-        if (p.status === "pending") msg.ok(`Your payment of ${usd(p.amount)} is pending; the usage credits arrive when it succeeds.`);
-        else msg.ok(`Added ${usd(p.credit_amount)} of usage credits (charged ${usd(p.amount)}).`);
-        setTimeout(ctx.reload, 1200);
+        const text = p.status === "pending" ? `Your payment of ${usd(p.amount)} is pending; the usage credits arrive when it succeeds.` : `Added ${usd(p.credit_amount)} of usage credits (charged ${usd(p.amount)}).`;
+        slot.settle(intent, { kind: "ok", text });
+        // The page reloads its figures; the outcome stays on screen until dismissed.
+        ctx.reload();
       })
-      .catch((err: unknown) => msg.error(errText(err)))
+      .catch((err: unknown) => {
+        // No answer (network): the outcome is unknown, the key is kept for the retry.
+        if (err instanceof ApiError && err.status === 0) return msg.error(errText(err));
+        slot.settle(intent, { kind: "error", text: errText(err) });
+        showResult();
+      })
       .finally(() => {
         button.disabled = false;
       });
   });
+  showResult();
+  form.insertBefore(result, msg);
   return section("Add funds", form);
+}
+
+/** "$25.00 with the card", "the 2,000 bundle" — what a stored purchase intent buys. */
+function describeIntent(intent: string, bundles: Bundles): string {
+  try {
+    const b = JSON.parse(intent) as { amount?: string; bundle_id?: string };
+    if (b.amount !== undefined) return usd(b.amount);
+    const bundle = bundles.data.find((x) => x.id === b.bundle_id);
+    return bundle ? `${usd(bundle.price)} (bundle of ${usd(bundle.credit_amount)})` : "a bundle";
+  } catch {
+    return "an amount";
+  }
+}
+
+/** Removes a saved card (asks first: auto-reload charging it stops). */
+function removeCard(ctx: PageCtx, m: PaymentMethod, reload: AutoReload): HTMLElement {
+  const button = h("button", { type: "button", class: "link danger", "aria-label": `Remove card ${card(m)}` }, "Remove");
+  button.addEventListener("click", async () => {
+    const usedByReload = reload.enabled && reload.payment_method_id === m.id;
+    const ok = await confirmChange(`Remove ${card(m)}?`, usedByReload ? "Auto-reload charges this card: it stops (missing payment method) until you choose another card." : "It can no longer be charged; past payments and receipts keep it.", "Remove card");
+    if (!ok) return;
+    api("DELETE", `${ctx.base}/payment_methods/${encodeURIComponent(m.id)}`)
+      .then(() => ctx.reload())
+      .catch((err: unknown) => {
+        button.replaceWith(h("span", { class: "message error", role: "alert" }, errText(err)));
+      });
+  });
+  return button;
 }
 
 function addCard(ctx: PageCtx): HTMLElement {
@@ -132,6 +220,12 @@ function requestCredits(ctx: PageCtx): HTMLElement {
       .catch((err: unknown) => msg.error(errText(err)));
   });
   return section("Request usage credits", h("p", { class: "muted" }, "Your role cannot add funds. Ask an owner or admin for usage credits:"), form);
+}
+
+/** The signed-in member's own credit requests and what became of them. */
+function myRequests(requests: readonly CreditRequest[]): HTMLElement {
+  const rows = requests.map((r) => [when(r.created_at), usd(r.amount), r.note || "—", pretty(r.status), r.decided_at ? when(r.decided_at) : "—"]);
+  return section("Your credit requests", table(["Asked", "Amount", "Note", "Status", "Decided"], rows, { empty: "You have not asked for usage credits.", label: "Your credit requests" }));
 }
 
 function autoReload(ctx: PageCtx, s: AutoReload, attempts: Attempt[], methods: PaymentMethod[]): HTMLElement {
@@ -213,39 +307,119 @@ function autoReload(ctx: PageCtx, s: AutoReload, attempts: Attempt[], methods: P
   return section("Auto-reload", status, form, h("h3", {}, "Last attempts"), history);
 }
 
-function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
+/** A transaction's change of the customer's balance: the sum of its entries on customer-side accounts. */
+export const customerChange = (t: Transaction): bigint =>
+  t.entries.reduce((sum, e) => (/^(grant|hold|debt):/.test(e.account) ? sum + BigInt(e.amount) : sum), 0n);
+const positiveOn = (t: Transaction, prefix: string): bigint => t.entries.reduce((sum, e) => (e.account.startsWith(prefix) && BigInt(e.amount) > 0n ? sum + BigInt(e.amount) : sum), 0n);
+const PAID_BY: Record<Payment["purpose"], string> = { purchase: "Purchase", credit_request: "Approved credit request", auto_reload: "Auto-reload" };
+const signed = (v: bigint): string => (v > 0n ? `+${usd(String(v))}` : usd(String(v)));
+
+interface TxContext {
+  /** grant id → the payment that bought it (its receipt). */
+  readonly receiptOf: ReadonlyMap<string, Payment>;
+  readonly emailOf: ReadonlyMap<string, string>;
+  readonly grantById: ReadonlyMap<string, Grant>;
+  /** hold id → the request's model and member (from usage records). */
+  readonly requestOf: ReadonlyMap<string, { model: string; member: string }>;
+  /** The customer-side balance now (the current statement's closing balance), for the running balance. */
+  readonly balanceNow: Promise<bigint | null>;
+}
+
+/**
+ * The transaction history, readable: a request's hold and settle are one line with the final
+ * charge (a hold alone is a request still in flight), amounts are signed changes of the balance,
+ * a running balance follows each line (newest first, unfiltered), and references are links or
+ * names — a purchase links to its receipt, a grant shows its source, a request its model.
+ */
+function transactions(ctx: PageCtx, tc: TxContext): { el: HTMLElement; first: Promise<void> } {
   const kind = select("kind", [["", "All kinds"], ...KINDS.map((k) => [k, pretty(k)] as const)]);
   const body = h("tbody", {});
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load older");
   const msg = messageBox();
   let cursor: string | null = null;
-  const amountOf = (t: Transaction): bigint => t.entries.reduce((sum, e) => (BigInt(e.amount) > 0n ? sum + BigInt(e.amount) : sum), 0n);
-  const account = (t: Transaction): string => {
-    const a = t.entries.map((e) => e.account.split(":")[0]).filter((x, i, all) => all.indexOf(x) === i);
-    return a.join(" → ");
+  let running: bigint | null = null;
+  const resolved = new Set<string>();
+  const heldBy = new Map<string, HTMLElement>();
+  const inFlight = new Map<string, { row: HTMLElement; held: string }>();
+  // Member ids in grant descriptions ("Monthly SDK credit … for mem_…") read as the member's email.
+  const grantName = (g: Grant): string => `${g.kind === "monthly" ? "monthly SDK credit" : pretty(g.kind)}${g.description ? ` · ${g.description.replace(/\bmem_[a-z0-9]+\b/g, (id) => tc.emailOf.get(id) ?? id)}` : ""}`;
+  const what = (t: Transaction): Child => {
+    switch (t.kind) {
+      case "grant": {
+        const pay = tc.receiptOf.get(t.ref);
+        const g = tc.grantById.get(t.ref);
+        if (pay) return h("a", { href: `#/receipt/${encodeURIComponent(pay.id)}` }, `${PAID_BY[pay.purpose]} (receipt)`);
+        return g ? `Grant: ${grantName(g)}` : "Grant";
+      }
+      case "settle":
+      case "hold":
+      case "release": {
+        const r = tc.requestOf.get(t.ref);
+        const name = r ? `Request · ${r.model}${r.member ? ` · ${r.member}` : ""}` : "Request";
+        return t.kind === "settle" ? name : t.kind === "hold" ? `${name} (in flight)` : `${name} (released, not charged)`;
+      }
+      case "void":
+      case "expire": {
+        const g = tc.grantById.get(t.ref);
+        return `${t.kind === "void" ? "Voided" : "Expired"}: ${g ? grantName(g) : "a grant"}`;
+      }
+      default:
+        return pretty(t.kind);
+    }
+  };
+  const detail = (t: Transaction): string => {
+    if (t.kind === "settle") return `charged ${usd(String(positiveOn(t, "revenue:")))}`;
+    if (t.kind === "hold") return `${usd(String(positiveOn(t, "hold:")))} held`;
+    return "";
   };
   const page = async (reset: boolean): Promise<void> => {
     msg.clear();
     if (reset) {
       body.replaceChildren();
       cursor = null;
+      resolved.clear();
+      heldBy.clear();
+      inFlight.clear();
+      running = kind.value === "" ? await tc.balanceNow : null;
     }
     const q = new URLSearchParams({ limit: "50" });
     if (kind.value) q.set("kind", kind.value);
     if (cursor) q.set("before", cursor);
     const r = await api<List<Transaction>>("GET", `${ctx.base}/transactions?${q.toString()}`);
     for (const t of r.data) {
-      body.append(
-        h(
-          "tr",
-          {},
-          h("td", { "data-label": "When" }, when(t.created_at)),
-          h("td", { "data-label": "Kind" }, pretty(t.kind)),
-          h("td", { "data-label": "Reference", class: "mono" }, t.ref),
-          h("td", { "data-label": "Accounts" }, account(t)),
-          h("td", { "data-label": "Amount" }, usd(String(amountOf(t)))),
-        ),
+      const change = customerChange(t);
+      const after = running;
+      if (running !== null) running -= change;
+      if (t.kind === "hold" && resolved.has(t.ref)) {
+        // The settle (or release) of this hold is already a line: it takes the amount held.
+        const row = heldBy.get(t.ref);
+        const cell = row?.querySelector('[data-label="Details"]');
+        if (cell) cell.textContent = `${usd(String(positiveOn(t, "hold:")))} held → ${cell.textContent ?? ""}`;
+        continue;
+      }
+      const row = h(
+        "tr",
+        { "data-tx": t.id, "data-kind": t.kind },
+        h("td", { "data-label": "When" }, when(t.created_at)),
+        h("td", { "data-label": "What" }, what(t)),
+        h("td", { "data-label": "Details" }, detail(t)),
+        h("td", { "data-label": "Change", class: `num ${change < 0n ? "neg" : change > 0n ? "pos" : ""}`, "data-testid": "tx-change" }, signed(change)),
+        h("td", { "data-label": "Balance after", class: "num", "data-testid": "tx-balance" }, after === null ? "—" : usd(String(after))),
       );
+      if (t.kind === "settle" || t.kind === "release") {
+        resolved.add(t.ref);
+        heldBy.set(t.ref, row);
+        // Its hold may already be a line (same millisecond, listed first): fold it into this one.
+        const hold = inFlight.get(t.ref);
+        if (hold) {
+          inFlight.delete(t.ref);
+          hold.row.remove();
+          const cell = row.querySelector('[data-label="Details"]');
+          if (cell) cell.textContent = `${hold.held} held → ${cell.textContent ?? ""}`;
+        }
+      }
+      if (t.kind === "hold") inFlight.set(t.ref, { row, held: usd(String(positiveOn(t, "hold:"))) });
+      body.append(row);
     }
     if (reset && r.data.length === 0) body.append(h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No transactions.")));
     cursor = r.next_cursor ?? null;
@@ -253,12 +427,36 @@ function transactions(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
   };
   kind.addEventListener("change", () => void page(true).catch((err: unknown) => msg.error(errText(err))));
   more.addEventListener("click", () => void page(false).catch((err: unknown) => msg.error(errText(err))));
-  const t = h("table", {}, h("thead", {}, h("tr", {}, ...["When", "Kind", "Reference", "Accounts", "Amount"].map((c) => h("th", { scope: "col" }, c)))), body);
-  const el = section("Transaction history", h("div", { class: "controls" }, field("Kind", kind)), h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Transactions" }, t), more, msg);
+  const t = h("table", {}, h("thead", {}, h("tr", {}, ...["When", "What", "Details", "Change", "Balance after"].map((c) => h("th", { scope: "col" }, c)))), body);
+  const el = section(
+    "Transaction history",
+    h("p", { class: "hint" }, "Each line is one change of the organization's balance, newest first. A request's hold and settle are one line with the final charge. The balance after each line counts every grant, members' monthly SDK credits and amounts held included (the statement's closing balance)."),
+    h("div", { class: "controls" }, field("Kind", kind)),
+    h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Transactions" }, t),
+    more,
+    msg,
+  );
   return { el, first: page(true) };
 }
 
-function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
+/**
+ * Why the statement's closing balance differs from the balance at the top: it counts every grant
+ * account — members' monthly SDK credits and amounts held for requests in flight included.
+ */
+function twoBalances(s: Statement, balance: string, grants: readonly Grant[]): HTMLElement {
+  const sdkLeft = grants.filter((g) => g.kind === "monthly" && g.status === "active").reduce((t, g) => t + BigInt(g.remaining), 0n);
+  const held = BigInt(s.closing.held);
+  const other = BigInt(s.closing_balance) - BigInt(balance) - sdkLeft - held;
+  return h(
+    "p",
+    { class: "hint", "data-testid": "two-balances" },
+    `Closing balance so far ${usd(s.closing_balance)} = the balance above ${usd(balance)} + members' monthly SDK credits left ${usd(String(sdkLeft))} + held for requests in flight ${usd(String(held))}`,
+    other !== 0n ? ` + expired credits not yet swept ${usd(String(other))}` : "",
+    ".",
+  );
+}
+
+function statements(ctx: PageCtx, balance: string, grants: readonly Grant[]): { el: HTMLElement; first: Promise<void> } {
   const now = new Date(serverNow());
   const months: string[] = [];
   for (let i = 0; i < 12; i++) {
@@ -279,7 +477,14 @@ function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
             label: `Statement ${s.month}`,
           }),
           h("p", { class: "muted" }, s.reconciled ? "Reconciled with the ledger." : "Not reconciled with the ledger.", s.complete ? "" : " The month is not over yet."),
-          h("a", { href: `${ctx.base}/statements/${s.month}.csv`, download: `statement-${s.month}.csv`, class: "button secondary", "data-testid": "statement-csv" }, `Download ${s.month} statement (CSV)`),
+          ...(s.month === months[0] ? [twoBalances(s, balance, grants)] : []),
+          h(
+            "p",
+            { class: "actions" },
+            h("a", { href: `${ctx.base}/statements/${s.month}.csv`, download: `statement-${s.month}.csv`, class: "button secondary", "data-testid": "statement-csv" }, `Download ${s.month} statement (CSV)`),
+            h("a", { href: `${ctx.base}/statements/${s.month}.pdf`, download: `statement-${s.month}.pdf`, class: "button secondary", "data-testid": "statement-pdf" }, "PDF"),
+            h("a", { href: `${ctx.base}/statements/${s.month}`, target: "_blank", rel: "noopener", class: "button secondary" }, "JSON"),
+          ),
         );
       })
       .catch((err: unknown) => msg.error(errText(err)));
@@ -289,29 +494,43 @@ function statements(ctx: PageCtx): { el: HTMLElement; first: Promise<void> } {
 }
 
 export const creditsPage: Page = async (ctx, view) => {
-  const [summary, grants, reload, attempts, bundles, methods] = await Promise.all([
+  const [summary, grants, reload, attempts, bundles, methods, requests, payments, usage, members] = await Promise.all([
     api<Summary>("GET", `${ctx.base}/usage_summary`),
     api<List<Grant>>("GET", `${ctx.base}/grants`),
     api<AutoReload>("GET", `${ctx.base}/auto_reload`),
     api<List<Attempt>>("GET", `${ctx.base}/auto_reload/attempts?limit=10`),
     api<Bundles>("GET", "/v1/bundles"),
     ctx.canBill ? api<List<PaymentMethod>>("GET", `${ctx.base}/payment_methods`) : Promise.resolve({ data: [] as PaymentMethod[] }),
+    api<List<CreditRequest>>("GET", `${ctx.base}/members/${ctx.session.member.id}/credit_requests`),
+    ctx.canBill ? api<List<Payment>>("GET", `${ctx.base}/purchases?limit=500`) : Promise.resolve({ data: [] as Payment[] }),
+    api<UsageRecords>("GET", `${ctx.base}/usage${ctx.canBill ? "" : `?member_id=${ctx.session.member.id}`}`),
+    api<List<Member>>("GET", `${ctx.base}/members`),
   ]);
   const live = methods.data.filter((m) => m.detached_at === null);
   const grantRows = grants.data
     .slice()
     .reverse()
     .map((g) => [pretty(g.kind), g.description || "—", usd(g.amount), usd(g.remaining), g.expires_at ? when(g.expires_at) : "Never", pretty(g.status)]);
-  const tx = transactions(ctx);
-  const st = statements(ctx);
+  const receiptOf = new Map(payments.data.filter((p) => p.grant_id !== null).map((p) => [p.grant_id ?? "", p]));
+  const emailOf = new Map(members.data.map((m) => [m.id, m.email]));
+  const requestOf = new Map(usage.data.filter((u) => u.hold_id).map((u) => [u.hold_id ?? "", { model: u.model, member: emailOf.get(u.member_id) ?? "" }]));
+  const month = new Date(serverNow()).toISOString().slice(0, 7);
+  const balanceNow = api<Statement>("GET", `${ctx.base}/statements/${month}`).then((st) => BigInt(st.closing_balance));
+  const tx = transactions(ctx, { receiptOf, emailOf, grantById: new Map(grants.data.map((g) => [g.id, g])), requestOf, balanceNow });
+  const st = statements(ctx, summary.usage_credits.balance, grants.data);
   view.append(
-    section("Balance", h("p", { class: "big", "data-testid": "balance" }, usd(summary.usage_credits.balance)), h("p", { class: "muted" }, `Spent this month: ${usd(summary.usage_credits.used_credits)}`)),
+    section(
+      "Balance",
+      h("p", { class: "big", "data-testid": "balance" }, usd(summary.usage_credits.balance)),
+      h("p", { class: "hint", "data-testid": "balance-includes" }, BALANCE_INCLUDES),
+      ctx.canBill ? h("p", { class: "muted" }, `Organization's spend paid with usage credits this month: ${usd(summary.usage_credits.used_credits)}`) : null,
+    ),
     h(
       "div",
       { class: "grid two" },
       ...(ctx.canBill
-        ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Id"], live.map((m) => [card(m), h("span", { class: "mono" }, m.id)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
-        : [requestCredits(ctx)]),
+        ? [addFunds(ctx, bundles, live), section("Payment methods", table(["Card", "Added", ""], live.map((m) => [card(m), when(m.created_at), removeCard(ctx, m, reload)]), { empty: "No saved card.", label: "Payment methods" }), addCard(ctx))]
+        : [requestCredits(ctx), myRequests(requests.data)]),
     ),
     autoReload(ctx, reload, attempts.data, live),
     section("Grants", table(["Source", "Description", "Amount", "Remaining", "Expires", "Status"], grantRows, { empty: "No usage credits granted yet.", label: "Grants" })),

@@ -2,6 +2,7 @@
 // each has spent this period and what it would block now. Setting and removing needs billing rights.
 
 import { api, ApiError } from "../api.js";
+import { confirmChange } from "../confirm.js";
 import type { Page } from "../context.js";
 import { field, h, messageBox, section, select, table } from "../dom.js";
 import { parseDollars, usd, when } from "../format.js";
@@ -42,7 +43,8 @@ export const limitsPage: Page = async (ctx, view) => {
   const rows = limits.data.map((l) => {
     const st = status.get(l.id);
     const remove = h("button", { type: "button", class: "link danger", "aria-label": `Remove the ${l.period} limit of ${target(l)}` }, "Remove");
-    remove.addEventListener("click", () => {
+    remove.addEventListener("click", async () => {
+      if (!(await confirmChange(`Remove the ${l.period} limit of ${target(l)}?`, `The limit of ${l.amount === null ? "unlimited" : usd(l.amount)} stops applying at once; only other limits and the balance bound spending.`, "Remove limit"))) return;
       api("DELETE", `${ctx.base}/spend_limits/${l.id}`)
         .then(() => ctx.reload())
         .catch((err: unknown) => msg.error(errText(err)));
@@ -99,9 +101,19 @@ function limitForm(base: string, members: Member[], workspaces: Workspace[], rel
       if (m === null) return msg.error("Enter the limit in dollars, e.g. 100, or tick Unlimited.");
       value = String(m);
     }
+    const who = scope.value === "organization" ? "the organization" : scope.value === "workspace" ? (workspace.selectedOptions[0]?.textContent ?? "the workspace") : (member.selectedOptions[0]?.textContent ?? "the member");
+    const shown = value === null ? "unlimited" : usd(value);
+    void confirmChange(`Set a ${period.value} limit of ${shown} for ${who}?`, `It replaces any ${period.value} limit ${who} has and applies from the next request.`, "Save limit").then((yes) => {
+      if (!yes) return;
+      send();
+    });
+  });
+  const send = (): void => {
+    const scopeId = scope.value === "member" ? member.value : scope.value === "workspace" ? workspace.value : undefined;
+    const value = unlimited.checked ? null : String(parseDollars(amount.value));
     api("POST", `${base}/spend_limits`, { scope: scope.value, ...(scopeId ? { scope_id: scopeId } : {}), period: period.value, amount: value })
       .then(() => reload())
       .catch((err: unknown) => msg.error(errText(err)));
-  });
+  };
   return form;
 }

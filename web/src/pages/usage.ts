@@ -77,7 +77,12 @@ function daysBetween(fromIso: string, toIso: string): string[] {
 
 let state: { days: string; from: string; to: string; by: Dim } = { days: "30", from: "", to: "", by: "day" };
 
+/** 1500 → "1.5k", 2000000 → "2M" (an axis label; display only). */
+const compact = (v: number): string => (v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : String(v));
+
 export const usagePage: Page = async (ctx, view) => {
+  const own = !ctx.canBill;
+  if (own) view.append(h("p", { class: "muted", "data-testid": "own-usage-note" }, `Your own usage only: the organization's figures are for owners, admins and billing members (your role: ${ctx.session.member.role}).`));
   const members = await api<List<Member>>("GET", `${ctx.base}/members`);
   const emailOf = new Map(members.data.map((m) => [m.id, m.email]));
 
@@ -109,14 +114,18 @@ export const usagePage: Page = async (ctx, view) => {
       query = `days=${range.value}`;
     }
     state = { days: range.value, from: from.value, to: to.value, by: by.value as Dim };
-    const b = await api<Breakdown>("GET", `${ctx.base}/usage/breakdown?${query}`);
+    const all = await api<Breakdown>("GET", `${ctx.base}/usage/breakdown?${query}`);
+    // A member without billing rights sees their own usage, not the organization's.
+    const b = own ? { ...all, data: all.data.filter((c) => c.member_id === ctx.session.member.id) } : all;
     const dim = state.by;
     const keyOf: Record<Dim, (c: UsageCell) => string> = { day: (c) => c.day, model: (c) => c.model, surface: (c) => c.surface, member: (c) => c.member_id, speed: (c) => c.speed };
     const byDay = new Map(group(b.data, keyOf.day).map((r) => [r.key, r]));
     const days = daysBetween(b.from, b.to);
     const spendBars: Bar[] = days.map((d) => {
       const r = byDay.get(d);
-      return { label: d, value: Number(r?.cost ?? 0n), text: usd(String(r?.cost ?? 0n)) };
+      const cost = r?.cost ?? 0n;
+      const paid = r?.credit ?? 0n;
+      return { label: d, value: Number(cost), paid: Number(paid), text: `${usd(String(cost))} (${usd(String(paid))} paid with usage credits, ${usd(String(cost - paid))} covered by the plan)` };
     });
     const tokenBars: Bar[] = days.map((d) => {
       const r = byDay.get(d);
@@ -129,19 +138,20 @@ export const usagePage: Page = async (ctx, view) => {
         .map((r) => ({ label: label(d, r.key), value: Number(r.cost), text: usd(String(r.cost)) }));
     const rows = group(b.data, keyOf[dim]).sort((x, y) => (dim === "day" ? x.key.localeCompare(y.key) : y.cost > x.cost ? 1 : y.cost < x.cost ? -1 : 0));
     const t = total(rows);
-    if (String(t.cost) !== b.totals.cost) throw new Error("The usage table does not add up to the server's total; reload the page.");
+    if (!own && String(t.cost) !== b.totals.cost) throw new Error("The usage table does not add up to the server's total; reload the page.");
     shown = { rows, total: t, dim, from: b.from, to: b.to };
     const dimName = DIMS.find(([d]) => d === dim)?.[1] ?? dim;
     out.replaceChildren(
       h(
         "div",
         { class: "totals" },
-        h("div", {}, h("span", { class: "muted" }, "Spend"), h("strong", { "data-testid": "usage-total" }, usd(String(t.cost)))),
-        h("div", {}, h("span", { class: "muted" }, "Paid with usage credits"), h("strong", {}, usd(String(t.credit)))),
+        h("div", {}, h("span", { class: "muted" }, own ? "Your usage at API prices" : "Usage at API prices"), h("strong", { "data-testid": "usage-total" }, usd(String(t.cost)))),
+        h("div", {}, h("span", { class: "muted" }, "Paid with usage credits"), h("strong", { "data-testid": "usage-paid" }, usd(String(t.credit)))),
+        h("div", {}, h("span", { class: "muted" }, "Covered by plan and SDK credits"), h("strong", { "data-testid": "usage-plan-value" }, usd(String(t.cost - t.credit)))),
         h("div", {}, h("span", { class: "muted" }, "Requests"), h("strong", {}, int(t.requests))),
         h("div", {}, h("span", { class: "muted" }, "Tokens (in / out)"), h("strong", {}, `${int(t.input)} / ${int(t.output)}`)),
       ),
-      h("div", { class: "grid charts" }, columnChart("Spend by day", spendBars, usd(String(t.cost))), columnChart("Tokens by day", tokenBars, `${int(t.input + t.output)} tokens`)),
+      h("div", { class: "grid charts" }, columnChart("Usage by day (API prices)", spendBars, usd(String(t.cost)), { axis: (v) => usd(String(Math.round(v))), legend: ["Paid with usage credits", "Covered by plan and SDK credits"] }), columnChart("Tokens by day", tokenBars, `${int(t.input + t.output)} tokens`, { axis: (v) => compact(v) })),
       h("div", { class: "grid charts" }, barList("Spend by model", bars("model")), barList("Spend by surface", bars("surface")), barList("Spend by member", bars("member")), barList("Spend by speed (standard vs fast)", bars("speed"))),
       section(
         `Usage by ${dimName.toLowerCase()}`,

@@ -6,6 +6,7 @@ import type { Page, PageCtx } from "../context.js";
 import { field, h, messageBox, section, table } from "../dom.js";
 import { pretty, when } from "../format.js";
 import type { Delivery, List, WebhookEndpoint } from "../wire.js";
+import { EVENT_TYPES } from "../../../src/core/money-in-model.js";
 
 const errText = (err: unknown): string => (err instanceof ApiError || err instanceof Error ? err.message : String(err));
 
@@ -37,7 +38,21 @@ export const webhooksPage: Page = async (ctx, view) => {
         .then(() => ctx.reload())
         .catch((err: unknown) => msg.error(errText(err)));
     });
-    return [h("span", { class: "mono" }, e.url), e.event_types ? e.event_types.join(", ") : "All events", e.description || "—", when(e.created_at), del];
+    const test = h("button", { type: "button", class: "link", "aria-label": `Send a test event to ${e.url}` }, "Send test event");
+    test.addEventListener("click", () => {
+      msg.clear();
+      test.disabled = true;
+      api<Delivery>("POST", `${ctx.base}/webhook_endpoints/${e.id}/test`, undefined, { "idempotency-key": idempotencyKey() })
+        .then(() => {
+          msg.ok(`A webhook.test event is on its way to ${e.url}; its delivery appears in the log below.`);
+          setTimeout(ctx.reload, 1500);
+        })
+        .catch((err: unknown) => msg.error(errText(err)))
+        .finally(() => {
+          test.disabled = false;
+        });
+    });
+    return [h("span", { class: "mono" }, e.url), e.event_types ? e.event_types.join(", ") : "All events", e.description || "—", when(e.created_at), h("span", { class: "actions" }, test, del)];
   });
   view.append(section("Endpoints", secretBox, table(["URL", "Events", "Description", "Created", ""], rows, { empty: "No webhook endpoints.", label: "Webhook endpoints" }), msg, createForm(ctx)));
   endpoints.data.forEach((e, i) => view.append(deliveries(ctx, e, logs[i]?.data ?? [])));
@@ -47,12 +62,21 @@ function createForm(ctx: PageCtx): HTMLElement {
   const msg = messageBox();
   const url = h("input", { type: "url", name: "url", required: true, maxlength: 2048, placeholder: "https://example.com/hooks/usage-credits" });
   const description = h("input", { type: "text", name: "description", maxlength: 500 });
-  const form = h("form", { novalidate: true, "aria-label": "Add a webhook endpoint" }, h("h3", {}, "Add an endpoint"), field("URL", url, "https:// (http:// only to a loopback host)."), field("Description (optional)", description), msg, h("button", { type: "submit" }, "Add endpoint"));
+  // The event types come from the engine's own list (src/core/money-in-model.ts): none ticked = all events.
+  const types = EVENT_TYPES.filter((t) => t !== "webhook.test").map((t) => h("input", { type: "checkbox", name: "event_type", value: t }));
+  const typesBox = h(
+    "fieldset",
+    { class: "event-types" },
+    h("legend", {}, "Events to send (none ticked: every event)"),
+    ...types.map((box) => h("label", { class: "choice" }, box, ` ${box.value}`)),
+  );
+  const form = h("form", { novalidate: true, "aria-label": "Add a webhook endpoint" }, h("h3", {}, "Add an endpoint"), field("URL", url, "https:// (http:// only to a loopback host)."), field("Description (optional)", description), typesBox, msg, h("button", { type: "submit" }, "Add endpoint"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     msg.clear();
     if (!/^https?:\/\/\S+$/.test(url.value.trim())) return msg.error("Enter the endpoint's URL, starting with https://.");
-    api<WebhookEndpoint>("POST", `${ctx.base}/webhook_endpoints`, { url: url.value.trim(), description: description.value }, { "idempotency-key": idempotencyKey() })
+    const chosen = types.filter((b) => b.checked).map((b) => b.value);
+    api<WebhookEndpoint>("POST", `${ctx.base}/webhook_endpoints`, { url: url.value.trim(), description: description.value, ...(chosen.length > 0 ? { event_types: chosen } : {}) }, { "idempotency-key": idempotencyKey() })
       .then((w) => {
         created = w;
         ctx.reload();
