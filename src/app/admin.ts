@@ -38,7 +38,7 @@ export interface UsageSummary {
   readonly windows: WindowStatus[];
   readonly balance: Micros;
   readonly org: Organization;
-  readonly limits: Array<{ limit: SpendLimit; spent: Micros; headroom: Micros; resetsAt: number }>;
+  readonly limits: Array<{ limit: SpendLimit; spent: Micros; held: Micros; headroom: Micros; resetsAt: number }>;
   readonly monthSpent: Micros;
 }
 
@@ -271,7 +271,7 @@ export class Admin {
   /** Sets the limit for (scope, scope id, period); one per combination, replaced in place. */
   async setLimit(
     orgId: string,
-    input: { scope: LimitScope; scopeId: string | null; period: LimitPeriod; amount: Micros | null },
+    input: { scope: LimitScope; scopeId: string | null; period: LimitPeriod; amount: Micros | null; stopUsage?: boolean },
     idem?: Idempotency<SpendLimit>,
   ): Promise<Outcome<SpendLimit>> {
     return this.write(idem, async (tx, now, audit) => {
@@ -295,7 +295,7 @@ export class Admin {
         }
       }
       const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
-      const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount };
+      const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount, stopUsage: input.stopUsage ?? true };
       await tx.upsertLimit(limit, now);
       audit.record({ orgId, action: "spend_limit.set", targetType: "spend_limit", targetId: limit.id, before: existing ?? null, after: limit });
       return { ok: true, value: limit };

@@ -123,6 +123,7 @@ export const EVENT_TYPES = [
   "credits.depleted",
   "spend_limit.threshold",
   "spend_limit.reached",
+  "spend_limit.exceeded",
   "window.exhausted",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -441,7 +441,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     route<z.infer<typeof S.SetLimit>>({
       method: "POST",
       path: `${ORG}/spend_limits`,
-      summary: "Set the spending limit of a scope and period (replaces the existing one). amount null = unlimited.",
+      summary: "Set the spending limit of a scope and period (replaces the existing one). amount null = unlimited; stop_usage false = an alert-only budget.",
       tag: "Spending limits",
       auth: "billing",
       body: S.SetLimit,
@@ -450,7 +450,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         const scope = (b.scope === "user" ? "member" : b.scope) as LimitScope;
         const out = await ctx.services.admin.setLimit(
           ctx.params["org_id"] ?? "",
-          { scope, scopeId: b.scope_id, period: b.period as LimitPeriod, amount: b.amount === null ? null : Number(b.amount) },
+          { scope, scopeId: b.scope_id, period: b.period as LimitPeriod, amount: b.amount === null ? null : Number(b.amount), stopUsage: b.stop_usage },
           ctx.idempotency(presentLimit),
         );
         return ctx.reply(out, presentLimit);

@@ -104,6 +104,10 @@ export const SetLimit = z.strictObject({
   scope_id: z.string().max(64).nullable().default(null),
   period: z.enum(LIMIT_PERIODS as [string, ...string[]]).default("monthly"),
   amount: Micros.nullable().describe("Micro-dollars per period, or null for explicitly unlimited."),
+  stop_usage: z
+    .boolean()
+    .default(true)
+    .describe("true (default): a hard limit, requests that would pass it are refused. false: an alert-only budget that counts spend and sends the 50/75/90/100 % and exceeded alerts but never refuses; a hard limit still applies wherever one does."),
 });
 
 export const Authorize = z

@@ -127,10 +127,11 @@ const limitFrom = (r: Row): SpendLimit => ({
   scopeId: s(r["scope_id"]),
   period: s(r["period"]) as LimitPeriod,
   amount: nOrNull(r["amount"]),
+  stopUsage: n(r["stop_usage"]) !== 0,
 });
 
-export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "created_at", "updated_at"];
-export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, at, at];
+export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "stop_usage", "created_at", "updated_at"];
+export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, l.stopUsage ? 1 : 0, at, at];
 
 const usageFrom = (r: Row): UsageRecord => ({
   id: s(r["id"]),
@@ -241,7 +242,9 @@ class SqlStoreTx implements StoreTx {
       held: n(r["held"]),
     }));
     const scopeKeys = ["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)];
-    const fromDay = earliestPeriodDay(scope.now);
+    // A day more than the earliest period start: a pending hold (it lives a day at most) authorized
+    // the day before a period started still takes that period's headroom (money-rules.md).
+    const fromDay = earliestPeriodDay(scope.now) - 1;
     // Only scopes that have a limit are ever read; their rows from the earliest period start on.
     const limited = new Set(limits.map((l) => (l.scope === "organization" ? "org" : l.scopeId)));
     const keys = [...new Set(scopeKeys)].filter((k) => scope.allSpend === true || limited.has(k));
