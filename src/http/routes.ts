@@ -8,7 +8,7 @@ import type { LimitPeriod, LimitScope } from "../core/limits.js";
 import type { Role } from "../core/model.js";
 import type { PlanDef, SeatDef, SeatTier, Surface } from "../core/plans.js";
 import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
-import type { Speed, Usage as CoreUsage } from "../core/rating.js";
+import { cacheWrites, type Speed, type Usage as CoreUsage } from "../core/rating.js";
 import { aliasRoutes } from "./aliases.js";
 import { buildOpenApi } from "./openapi.js";
 import { moneyRoutes } from "./money-routes.js";
@@ -42,11 +42,13 @@ import { cursor, parseCursor } from "./paging.js";
 const ORG = "/v1/organizations/:org_id";
 
 function toUsage(u: z.infer<typeof S.Usage>): CoreUsage {
+  // The gateway's rule exactly (rating.ts cacheWrites): a total beyond the breakdown is never dropped.
+  const { fiveMinutes, oneHour } = cacheWrites(u.cache_creation_input_tokens, u.cache_creation);
   return {
     input_tokens: u.input_tokens,
     output_tokens: u.output_tokens,
-    cache_creation_5m_input_tokens: u.cache_creation ? u.cache_creation.ephemeral_5m_input_tokens : (u.cache_creation_input_tokens ?? 0),
-    cache_creation_1h_input_tokens: u.cache_creation ? u.cache_creation.ephemeral_1h_input_tokens : 0,
+    cache_creation_5m_input_tokens: fiveMinutes,
+    cache_creation_1h_input_tokens: oneHour,
     cache_read_input_tokens: u.cache_read_input_tokens,
     web_search_requests: u.server_tool_use?.web_search_requests ?? 0,
   };

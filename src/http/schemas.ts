@@ -40,7 +40,7 @@ export const Usage = z
     cache_read_input_tokens: Tokens.default(0),
     server_tool_use: z.object({ web_search_requests: Tokens.default(0) }).optional(),
   })
-  .describe("Token usage in the Messages API shape. Without a cache_creation breakdown, cache_creation_input_tokens count as 5-minute cache writes.");
+  .describe("Token usage in the Messages API shape. Cache writes: 1-hour writes are cache_creation.ephemeral_1h_input_tokens; 5-minute writes are the larger of cache_creation.ephemeral_5m_input_tokens and cache_creation_input_tokens minus the 1-hour writes (without a breakdown, every cache write is a 5-minute write).");
 
 const exactlyOne = (a: string, b: string) => (v: Record<string, unknown>) => (v[a] === undefined) !== (v[b] === undefined);
 
