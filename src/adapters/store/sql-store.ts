@@ -249,10 +249,16 @@ class SqlStoreTx implements StoreTx {
     const limited = new Set(limits.map((l) => (l.scope === "organization" ? "org" : l.scopeId)));
     const keys = [...new Set(scopeKeys)].filter((k) => scope.allSpend === true || limited.has(k));
     // org_id leads the primary key: without it this would scan every organization's counters.
+    // allSpend (read models, alerts): every scope of the organization, so a member's or workspace's
+    // limit is counted even when that member was not loaded.
     const spendDays: SpendDay[] = (
-      keys.length === 0 || orgIds.length === 0
+      orgIds.length === 0
         ? []
-        : await q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay])
+        : scope.allSpend === true
+          ? await q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND day >= ?`, [...orgIds, fromDay])
+          : keys.length === 0
+            ? []
+            : await q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay])
     )
       .filter((r) => orgs.has(s(r["org_id"])))
       .map((r) => ({ orgId: s(r["org_id"]), scopeKey: s(r["scope_key"]), day: n(r["day"]), spent: n(r["spent"]), held: n(r["held"]) }));
