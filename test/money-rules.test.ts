@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { DEFAULT_PRICE_BOOK } from "../src/core/default-price-book.js";
 import { HOUR_MS } from "../src/core/plans.js";
 import { backends } from "./support/backends.js";
 import { addMember, createOrg, grant, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
@@ -249,6 +250,25 @@ for (const backend of backends()) {
       const line = async (month: string) => ((await h.request("GET", `${base(orgId)}/statements/${month}`)).body["lines"] as Json[]).find((l) => l["category"] === "expiries")?.["amount"];
       assert.equal(await line("2026-05"), "0", "May's statement: no breakage");
       assert.equal(await line("2026-06"), String(-15 * USD), "June's statement: the $15 left of May's credit");
+    });
+
+    test("R10: a new price book replaces the old one whole: a model it omits is unknown_model from its effective_from; a hold taken before settles at the old prices", async () => {
+      const { orgId, ownerKey } = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
+      await grant(h, orgId, { amount: String(10 * USD) });
+      const from = h.clock.now() + HOUR_MS;
+      const book = { ...DEFAULT_PRICE_BOOK, id: "pb_opus_only", version: 1, effective_from: new Date(from).toISOString(), models: DEFAULT_PRICE_BOOK.models.filter((m) => m.id.includes("opus")) };
+      const published = await h.request("POST", "/v1/price_books", { body: book });
+      assert.equal(published.status, 201, JSON.stringify(published.body));
+      const haiku = { model: "claude-haiku-4-5", estimated_usage: { input_tokens: 1_000_000, output_tokens: 0 }, ttl_seconds: 7200 };
+      const before = await authorize(orgId, ownerKey, haiku);
+      assert.equal(before.status, 201);
+      h.clock.set(from);
+      const after = await authorize(orgId, ownerKey, haiku);
+      assert.equal(after.status, 400);
+      assert.equal(errorOf(after)["code"], "unknown_model");
+      const settled = await h.request("POST", `${base(orgId)}/holds/${holdId(before)}/settle`, { key: ownerKey, body: { usage: { input_tokens: 1_000_000, output_tokens: 0 } } });
+      assert.equal(settled.status, 200, JSON.stringify(settled.body));
+      assert.equal(settled.body["charged"], String(1 * USD), "Haiku 4.5 input at $1/MTok, the book in force at the hold");
     });
   });
 }
