@@ -7,8 +7,11 @@
 //   1. premium capabilities (fast mode) and credit-only surfaces skip the plan;
 //   2. plan windows pay if every applicable window still has room;
 //   3. included surface credits (monthly SDK credits) and 4. usage credits, drawn together in
-//      burn order (grants.ts), usage credits only if enabled and within every spending limit;
-//   5. otherwise refuse, saying which window or limit and when it resets.
+//      burn order (grants.ts), usage credits only if enabled and within every hard spending limit;
+//      no grant at all while the organization is in debt;
+//   5. otherwise refuse, saying which window or limit and when it resets: the window whenever the
+//      plan would have paid had it had room, else the credits' reason.
+// Every rule, with its example and its tests: docs/money-rules.md.
 //
 // A plan window admits a request while it has room (used + held < quota) and the whole request
 // counts against it, so the last request of a window may overshoot its quota (quotas are plan
