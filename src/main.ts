@@ -2,21 +2,29 @@
 // `usage-credits`: serve the API, initialise a database, administer it, verify the ledger.
 
 import { createApp, openDriver } from "./app.js";
-import { ensureDemo, type DemoCredentials } from "./app/demo.js";
+import type { DemoCredentials } from "./app/demo.js";
 import { actingAs } from "./app/audit.js";
 import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
-import { CliError, COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
+import { CliError, COMMANDS as BASE_COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
+import { OPERATOR_KEY_COMMANDS } from "./cli/operator-key-commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
 import type { Services } from "./http/server.js";
 import { jsonLogger } from "./ports/logger.js";
-import { dirname } from "node:path";
+import { runBackup } from "./cli/backup.js";
+import { DatabaseMissing } from "./adapters/store/postgres-create.js";
+import { firstStart, MODE_HELP, MODE_OPTIONS, modeFlag, prepareDatabase } from "./cli/first-start.js";
 import { parseArgs } from "node:util";
+
+const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
 
 const SERVE_HELP = `usage-credits serve [options]
 
-Starts the API server and the dashboard (/dashboard/). On an empty database it creates a demo
-organization and prints its API key and the owner's dashboard sign-in.
+Starts the API server and the dashboard (/dashboard/). In development mode (the default on SQLite)
+an empty database gets a demo organization, and its API key and the owner's dashboard sign-in are
+printed. In production mode (the default for postgres://) a missing PostgreSQL database is created
+when the role may, there is no demo, and the database's first operator key is printed once; later
+starts print no secret and say how to get a key (docs/operations.md).
 On SIGTERM or SIGINT it drains: /readyz answers 503, no new connections are accepted, in-flight
 requests and queued batches finish (within USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS), then it exits 0.
 
@@ -24,17 +32,26 @@ Options:
   --port <n>                  port (default 8787, or USAGE_CREDITS_PORT)
   --host <addr>               address (default 127.0.0.1, or USAGE_CREDITS_HOST)
   --database <url>            sqlite:<file> or postgres://… (default sqlite:./data/usage-credits.db)
-  --no-demo                   do not create the demo organization on an empty database
+${MODE_HELP}
   -h, --help                  show this help
 
 Environment:
 ${ENV_HELP.map(([k, d, h]) => `  ${k.padEnd(Math.max(...ENV_HELP.map(([name]) => name.length)) + 2)}${h} (default ${d})`).join("\n")}
 `;
 
-const INIT_HELP = `usage-credits init [--database <url>] [--json]
+const INIT_HELP = `usage-credits init [--database <url>] [--json] [--demo]
 
-Creates or upgrades the schema, seeds the default plans and price book, and on an empty database
-creates the demo organization and an operator (platform) key, printing their secrets once.
+Bootstraps a database for production: creates the PostgreSQL database if it is missing and the role
+may (otherwise prints the exact createdb command to run), creates or upgrades the schema, seeds the
+default plans and price book, and creates the database's first operator (platform) key, printing its
+secret once. No demo data unless --demo. Running it again changes nothing and prints no secret.
+More operator keys: usage-credits operator-keys --help. Guide: docs/operations.md.
+
+Options:
+  --database <url>            sqlite:<file> or postgres://… (default from USAGE_CREDITS_DATABASE_URL)
+  --demo                      also create the demo organization (only if there is no organization yet)
+  --json                      print JSON: {"mode","database_created","operator_key","demo"}
+  -h, --help                  show this help
 `;
 
 const MIGRATE_HELP = `usage-credits migrate [--database <url>] [--json]
@@ -50,15 +67,11 @@ Usage: usage-credits <command> [options]     (every command takes --help)
 
 Commands:
   ${"serve".padEnd(width)}start the API server (npm start)
-  ${"init".padEnd(width)}create the schema, default plans and price book, and a demo organization
+  ${"init".padEnd(width)}create the database and schema and print the first operator key (production bootstrap)
   ${"migrate".padEnd(width)}apply pending schema migrations
+  ${"backup".padEnd(width)}copy a live SQLite database to a file, consistently (online backup)
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
 `;
-}
-
-/** Demo credentials live beside the SQLite file they belong to; never for PostgreSQL. */
-function demoDir(config: Config): string | null {
-  return config.databaseUrl.startsWith("sqlite:") ? dirname(config.databaseUrl.slice("sqlite:".length)) : null;
 }
 
 /** The CLI uses the same composition root as the server (it just never listens). */
@@ -84,15 +97,17 @@ function demoBanner(url: string, creds: DemoCredentials | null, created: boolean
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: "string" }, host: { type: "string" }, database: { type: "string" }, "no-demo": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: { port: { type: "string" }, host: { type: "string" }, database: { type: "string" }, ...MODE_OPTIONS, help: { type: "boolean", short: "h" } },
     strict: true,
   });
   if (values.help) return void process.stdout.write(SERVE_HELP);
-  const config = loadConfig(process.env, { port: values.port, host: values.host, database: values.database });
+  const config = loadConfig(process.env, { port: values.port, host: values.host, database: values.database, mode: modeFlag(values) });
+  await prepareDatabase(config);
   const app = await createApp(config);
-  const demo = values["no-demo"] ? { created: false, credentials: null } : await ensureDemo(app.services.admin, app.services.engine, app.services.sessions, { dataDir: demoDir(config) });
+  const { boot, lines } = await firstStart(app.services, config, values);
+  const demo = boot.demo;
   const url = await app.listen();
-  process.stdout.write(`${demoBanner(url, demo.credentials, demo.created)}\n`);
+  process.stdout.write(`${[demoBanner(url, demo.credentials, demo.created), ...lines].join("\n")}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -135,20 +150,34 @@ export async function main(input: string[]): Promise<number> {
     await serve(argv.slice(1));
     return -1; // keep running
   }
+  if (first === "backup") return runBackup(argv.slice(1));
   if (first === "init" || first === "migrate") {
-    const { values } = parseArgs({ args: argv.slice(1), options: { database: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true });
+    const { values } = parseArgs({
+      args: argv.slice(1),
+      options: { database: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...(first === "init" ? { demo: MODE_OPTIONS.demo } : {}) },
+      strict: true,
+    });
     if (values.help) return void process.stdout.write(first === "init" ? INIT_HELP : MIGRATE_HELP), 0;
-    const config = loadConfig(process.env, { database: values.database });
+    // init is the production bootstrap: never the demo unless --demo asks for it.
+    const config = loadConfig(process.env, { database: values.database, ...(first === "init" ? { mode: "production" } : {}) });
     if (first === "migrate") {
       const driver = openDriver(config);
       const r = await migrate(driver).finally(() => driver.close());
       process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `schema at version ${r.to} (was ${r.from})\n`);
       return 0;
     }
+    const databaseCreated = await prepareDatabase(config);
     const { s, close } = await services(config);
     try {
-      const demo = await ensureDemo(s.admin, s.engine, s.sessions, { dataDir: demoDir(config) });
-      process.stdout.write(values.json ? `${JSON.stringify(demo)}\n` : demo.created ? `${demoBanner("(not serving)", demo.credentials, true)}\n` : "database already initialised\n");
+      const { boot, lines } = await actingAs({ actor: { type: "cli", id: null, memberId: null }, requestId: null }, () => firstStart(s, config, { demo: values["demo"] === true, database: values.database }));
+      const json = { mode: boot.mode, database_created: databaseCreated, operator_key: boot.operatorKey ? { id: boot.operatorKey.key.id, secret: boot.operatorKey.secret } : null, active_operator_keys: boot.activeOperatorKeys, demo: boot.demo };
+      const text = [
+        ...(databaseCreated ? ["created the PostgreSQL database"] : []),
+        `schema ready; ${boot.operatorKey ? "created the first operator key" : "database already initialised"}`,
+        ...(boot.demo.created ? [demoBanner("(not serving)", boot.demo.credentials, true)] : []),
+        ...lines.map((l) => l.trimStart()),
+      ];
+      process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text.join("\n")}\n`);
     } finally {
       await close();
     }
@@ -205,6 +234,11 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof DatabaseMissing) {
+      process.stderr.write(`usage-credits: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     if (err instanceof SchemaTooNew) {
       // A stable code and status (3) so deploy scripts can tell "roll the server forward" apart.
       process.stderr.write(`usage-credits: error ${err.code}: ${err.message}\n`);

@@ -11,9 +11,12 @@ import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { LATEST_VERSION } from "../src/adapters/store/migrations.js";
-import { COMMANDS } from "../src/cli/commands.js";
+import { COMMANDS as BASE_COMMANDS } from "../src/cli/commands.js";
+import { OPERATOR_KEY_COMMANDS } from "../src/cli/operator-key-commands.js";
 import { backends } from "./support/backends.js";
 import { generateLegacyExport } from "../bench/legacy-export.js";
+
+const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
 
 // The compiled test is dist/test/cli.test.js: the repository root is two levels up.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -89,9 +92,10 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 describe("help", () => {
   const builtins: Array<{ name: string; options: string[] }> = [
-    { name: "serve", options: ["--port", "--host", "--database", "--no-demo", "--help"] },
-    { name: "init", options: ["--database", "--json"] },
+    { name: "serve", options: ["--port", "--host", "--database", "--production", "--development", "--demo", "--no-demo", "--help"] },
+    { name: "init", options: ["--database", "--json", "--demo"] },
     { name: "migrate", options: ["--database", "--json"] },
+    { name: "backup", options: ["--to", "--database", "--json", "--help"] },
   ];
 
   test("the main help exits 0 and lists every command; no command at all prints it and exits 1", async () => {
@@ -99,14 +103,14 @@ describe("help", () => {
       const r = await cli([flag], work);
       assert.equal(r.code, 0, show(r));
       assert.match(r.stdout, /usage-credits <command>/);
-      for (const name of ["serve", "init", "migrate", ...COMMANDS.map((c) => c.name)]) assert.ok(r.stdout.includes(`  ${name} `), `main help lacks ${name}\n${r.stdout}`);
+      for (const name of ["serve", "init", "migrate", "backup", ...COMMANDS.map((c) => c.name)]) assert.ok(r.stdout.includes(`  ${name} `), `main help lacks ${name}\n${r.stdout}`);
     }
     const bare = await cli([], work);
     assert.equal(bare.code, 1, show(bare));
     assert.match(bare.stdout, /usage-credits <command>/);
   });
 
-  test("serve, init and migrate --help exit 0 and name every option", async () => {
+  test("serve, init, migrate and backup --help exit 0 and name every option", async () => {
     await pooled(
       builtins.map((b) => async () => {
         const r = await cli([b.name, "--help"], work);
@@ -219,17 +223,18 @@ for (const backend of backends()) {
       assert.deepEqual(await okJson(["migrate", ...D()], work), { from: LATEST_VERSION, to: LATEST_VERSION });
     });
 
-    test("init creates the demo organization once, with its secrets", async () => {
-      const first = await okJson<{ created: boolean; credentials: Record<string, string> }>(["init", ...D()], work);
-      assert.equal(first.created, true);
-      const c = first.credentials;
+    test("init --demo creates the demo organization once, with its secrets", async () => {
+      const first = await okJson<{ demo: { created: boolean; credentials: Record<string, string> }; operator_key: unknown }>(["init", "--demo", ...D()], work);
+      assert.equal(first.demo.created, true);
+      assert.equal(first.operator_key, null, "the demo's operator key is the database's first one");
+      const c = first.demo.credentials;
       assert.match(c["org_id"] ?? "", /^org_/);
       assert.match(c["member_id"] ?? "", /^mem_/);
       assert.match(c["api_key"] ?? "", /^uck_/);
       assert.match(c["platform_key"] ?? "", /^uck_/);
       orgId = c["org_id"]!;
       ownerId = c["member_id"]!;
-      const again = await cli(["init", ...D()], work);
+      const again = await cli(["init", "--demo", ...D()], work);
       assert.equal(again.code, 0, show(again));
       assert.match(again.stdout, /already initialised/);
 

@@ -126,6 +126,20 @@ const MATRIX: Readonly<Record<string, Row>> = {
     req: (c) => ({ method: "POST", path: "/v1/organizations", body: { name: "New", plan_id: "pro", owner: { email: `new-${c.n}@matrix.test`, name: "N" } } }),
   },
   "GET /v1/organizations": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/organizations" }) },
+  // ---------------------------------------------------------------- operator keys
+  "GET /v1/operator_keys": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/operator_keys" }) },
+  "POST /v1/operator_keys": { allowed: PLATFORM, req: (c) => ({ method: "POST", path: "/v1/operator_keys", body: { name: `matrix ${c.n}` } }) },
+  "POST /v1/operator_keys/:key_id/rotate": {
+    allowed: PLATFORM,
+    req: (c) => ({ method: "POST", path: `/v1/operator_keys/${c.ids.key}/rotate` }),
+    fresh: async (w) => ({ key: idOf(await ok(w, "POST", "/v1/operator_keys", { name: "to rotate" })) }),
+  },
+  "POST /v1/operator_keys/:key_id/revoke": {
+    allowed: PLATFORM,
+    req: (c) => ({ method: "POST", path: `/v1/operator_keys/${c.ids.key}/revoke` }),
+    fresh: async (w) => ({ key: idOf(await ok(w, "POST", "/v1/operator_keys", { name: "doomed" })) }),
+  },
+  "GET /v1/audit_log": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/audit_log?limit=5" }) },
   // ---------------------------------------------------------------- gateway
   "POST /v1/messages": { allowed: MEMBER_KEYS, req: () => ({ method: "POST", path: "/v1/messages", body: { ...MESSAGE, max_tokens: 16 } }) },
   "POST /v1/messages/count_tokens": { allowed: MEMBER_KEYS, req: () => ({ method: "POST", path: "/v1/messages/count_tokens", body: MESSAGE }) },

@@ -8,6 +8,8 @@ import { loadSecurityConfig, SECURITY_ENV_HELP, type SecurityConfig } from "./se
 import { DASHBOARD_ENV_HELP, loadDashboardConfig, type DashboardConfig } from "./dashboard.js";
 
 export interface Config {
+  /** development or production (app/bootstrap.ts); null: decided by the database (postgres:// → production). */
+  readonly mode: "development" | "production" | null;
   /** "sqlite:<file>" (embedded default) or a postgres:// URL. */
   readonly databaseUrl: string;
   readonly host: string;
@@ -38,6 +40,7 @@ export interface Config {
 
 export const ENV_HELP: ReadonlyArray<[string, string, string]> = [
   ["USAGE_CREDITS_DATABASE_URL", "sqlite:./data/usage-credits.db", "sqlite:<file> or postgres://user@host:5432/db"],
+  ["USAGE_CREDITS_MODE", "by database", "development (demo organization on an empty SQLite file) or production (no demo; one operator key printed once); default production for postgres://, development for sqlite:"],
   ["USAGE_CREDITS_HOST", "127.0.0.1", "address to listen on"],
   ["USAGE_CREDITS_PORT", "8787", "port to listen on (0 = any free port)"],
   ["USAGE_CREDITS_HOLD_TTL_SECONDS", "600", "default time a hold lives before it is released"],
@@ -71,7 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
   if (flags["port"] !== undefined) merged["USAGE_CREDITS_PORT"] = flags["port"];
   const log = env["USAGE_CREDITS_LOG"] ?? "info";
   if (log !== "info" && log !== "error") throw new Error(`USAGE_CREDITS_LOG must be info or error, got ${JSON.stringify(log)}`);
+  const mode = flags["mode"] ?? env["USAGE_CREDITS_MODE"] ?? null;
+  if (mode !== null && mode !== "development" && mode !== "production") throw new Error(`USAGE_CREDITS_MODE must be development or production, got ${JSON.stringify(mode)}`);
   return {
+    mode,
     databaseUrl: flags["database"] ?? env["USAGE_CREDITS_DATABASE_URL"] ?? `sqlite:${dataDir}/usage-credits.db`,
     host: flags["host"] ?? env["USAGE_CREDITS_HOST"] ?? "127.0.0.1",
     port: envInt(merged, "USAGE_CREDITS_PORT", 8787, 0, 65535),

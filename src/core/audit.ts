@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   "workspace.created",
   "api_key.created",
   "api_key.revoked",
+  "operator_key.created",
+  "operator_key.revoked",
   "spend_limit.set",
   "spend_limit.deleted",
   "grant.created",
@@ -61,6 +63,13 @@ export interface AuditActor {
   readonly id: string | null;
   readonly memberId: string | null;
 }
+
+/**
+ * The audit scope of changes to the platform itself (operator keys), which belong to no
+ * organization: entries are stored under this id in place of an organization's (ids of
+ * organizations all start with `org_`, so it can name none of them).
+ */
+export const PLATFORM_AUDIT_SCOPE = "platform";
 
 export const SYSTEM_ACTOR: AuditActor = { type: "system", id: null, memberId: null };
 

@@ -3,7 +3,7 @@
 // in the same wire shapes as the objects' own endpoints (money as strings of micro-dollars).
 
 import { z } from "zod";
-import { AUDIT_ACTIONS, AUDIT_TARGETS, type AuditEntry, type AuditTargetType } from "../core/audit.js";
+import { AUDIT_ACTIONS, AUDIT_TARGETS, PLATFORM_AUDIT_SCOPE, type AuditEntry, type AuditTargetType } from "../core/audit.js";
 import type { Grant } from "../core/grants.js";
 import type { SpendLimit } from "../core/limits.js";
 import type { AutoReloadSettings, CreditRequest, Payment, PaymentMethod } from "../core/money-in-model.js";
@@ -54,7 +54,7 @@ function shape(type: AuditTargetType, snapshot: unknown): unknown {
 export const presentAuditEntry = (e: AuditEntry) => ({
   id: e.id,
   type: "audit_entry",
-  org_id: e.orgId,
+  org_id: e.orgId === PLATFORM_AUDIT_SCOPE ? null : e.orgId, // the platform's own entries belong to no organization
   at: iso(e.at),
   actor: { type: e.actor.type, id: e.actor.id, member_id: e.actor.memberId },
   action: e.action,

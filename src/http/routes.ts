@@ -16,6 +16,7 @@ import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
 import { auditRoutes } from "./audit-routes.js";
+import { operatorKeyRoutes } from "./operator-key-routes.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
 import {
   presentAuthorized,
@@ -635,6 +636,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...statementRoutes(),
     ...webhookRoutes(),
     ...auditRoutes(),
+    ...operatorKeyRoutes(),
     ...dashboardRoutes(),
     ...extra,
   ];

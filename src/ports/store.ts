@@ -113,6 +113,11 @@ export interface StoreTx {
   insertApiKey(k: ApiKeyRow): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(orgId: string): Promise<ApiKeyRow[]>;
+  /**
+   * The operators' (platform) keys, revoked ones included. `serialize`: hold a lock until the
+   * transaction ends so two instances bootstrapping one database at once create one first key.
+   */
+  listPlatformKeys(serialize?: boolean): Promise<ApiKeyRow[]>;
   revokeApiKey(id: string, at: number): Promise<void>;
 
   // ---- catalog

@@ -36,6 +36,8 @@ export interface Ack {
   readonly id: string;
   /** For settles: the amount charged, as answered. */
   readonly charged?: string;
+  /** When the answer arrived (epoch ms, this machine's clock): what a backup must hold depends on it. */
+  readonly at: number;
 }
 
 export interface LoadCounts {
@@ -235,7 +237,7 @@ export class MixedLoad {
     if (kind !== "ack") return;
     const hold = res.body["hold"] as Json | undefined;
     const id = op === "purchase" ? String(res.body["id"]) : String(hold?.["id"]);
-    this.record({ op, orgId, key: idem, path, body, status: res.status, id, ...(op === "settle" ? { charged: String(res.body["charged"]) } : {}) });
+    this.record({ op, orgId, key: idem, path, body, status: res.status, id, at: Date.now(), ...(op === "settle" ? { charged: String(res.body["charged"]) } : {}) });
     if (op === "authorize") this.open.push({ orgId, key: apiKey, id, amount: Number(hold?.["amount"]) });
     if (this.open.length > 500) this.open.splice(0, this.open.length - 500); // the rest expire: the sweep's work
   }

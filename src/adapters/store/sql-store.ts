@@ -366,6 +366,12 @@ class SqlStoreTx implements StoreTx {
   async listApiKeys(orgId: string): Promise<ApiKeyRow[]> {
     return (await this.q.all("SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(keyFrom);
   }
+  async listPlatformKeys(serialize = false): Promise<ApiKeyRow[]> {
+    // SQLite's BEGIN IMMEDIATE already excludes other writers; on PostgreSQL the newest schema
+    // version's row is the one lock every bootstrapper takes (it exists once migrations ran).
+    if (serialize && this.rowLocks) await this.q.all("SELECT version FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations) FOR UPDATE");
+    return (await this.q.all("SELECT * FROM api_keys WHERE org_id IS NULL ORDER BY created_at, id")).map(keyFrom);
+  }
   async revokeApiKey(id: string, at: number): Promise<void> {
     await this.q.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [at, id]);
   }
