@@ -304,6 +304,11 @@ for (const backend of backends()) {
       assert.equal(limits.length, 1, `the second set replaces the first: ${JSON.stringify(limits)}`);
       assert.equal(limits[0]?.["amount"], null);
       assert.match(await ok(["limits", "list", "--org", orgId, ...D()], work), /organization\s+\S+\s+monthly\s+unlimited/);
+      // An alert-only budget (docs/money-rules.md R6): counts and alerts, never refuses.
+      const budget = await okJson(["limits", "set", "--org", orgId, "--scope", "organization", "--period", "daily", "--amount", "2", "--alert-only", ...D()], work);
+      assert.equal(budget["stop_usage"], false);
+      assert.equal(unlimited["stop_usage"], true, "a limit stops usage unless --alert-only");
+      assert.match(await ok(["limits", "list", "--org", orgId, ...D()], work), /daily\s+\$2\.00\s+no \(alert-only\)/);
 
       const summary = await okJson<Record<string, Record<string, unknown>>>(["usage", "summary", "--org", orgId, "--member", ownerId, ...D()], work);
       assert.ok(summary["five_hour"], JSON.stringify(summary));

@@ -51,7 +51,9 @@ async function limitScenario(h: Harness, urls: string[]) {
   assert.equal(count(statuses, 429), REQUESTS - 50, "the rest refused with spend_limit_reached (429)");
   const s = await h.request("GET", `/v1/organizations/${orgId}/usage_summary`, { key: ownerKey });
   const limits = (s.body["usage_credits"] as Record<string, unknown>)["limits"] as Array<Record<string, unknown>>;
-  assert.equal(limits[0]?.["spent"], String(50 * EACH), "held spend equals the limit exactly, never more");
+  // Pending holds are `held`, settled spend is `spent` (docs/money-rules.md R4): together exactly the limit.
+  assert.equal(limits[0]?.["held"], String(50 * EACH), "held spend equals the limit exactly, never more");
+  assert.equal(limits[0]?.["spent"], "0", "nothing settled yet");
   assert.deepEqual((await verifyLedger(h)).violations, []);
 }
 

@@ -127,7 +127,8 @@ for (const mode of MODES) {
         assert.equal(now.balance, before.balance, "the plan paid: no usage credits moved");
 
         // Pro session quota: $5 of API value.
-        assert.ok(Math.abs(Number(response.headers.get("anthropic-ratelimit-unified-5h-utilization")) - charged / (5 * USD)) < 1e-4);
+        // The header is the usage summary's floored percent over 100 (docs/money-rules.md "Utilization").
+        assert.equal(response.headers.get("anthropic-ratelimit-unified-5h-utilization"), String(Math.floor((before.fiveHour + charged) * 100 / (5 * USD)) / 100));
         assert.ok(response.headers.get("anthropic-ratelimit-unified-7d-utilization") !== null);
         assert.ok(Number(response.headers.get("anthropic-ratelimit-unified-5h-reset")) > 0);
         assert.equal(response.headers.get("anthropic-ratelimit-unified-status"), "allowed");

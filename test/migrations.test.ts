@@ -109,12 +109,14 @@ for (const backend of backends()) {
       for (let v = 1; v < LATEST_VERSION; v++) await d.transaction(async (q) => {
         for (const s of fixture(v)) await q.run(s);
       });
-      // Make the latest migration fail half-way: the name of a table or index it creates is taken
-      // (tables and indexes share one namespace on both engines).
+      // Make the latest migration fail half-way: the table or index it creates, or the column it adds,
+      // is taken (tables and indexes share one namespace on both engines).
       const latest = MIGRATIONS.find((m) => m.version === LATEST_VERSION);
-      const created = /CREATE (?:TABLE|INDEX) (\w+)/.exec(latest?.statements.join("\n") ?? "")?.[1];
-      assert.ok(created, "the latest migration creates a table or an index");
-      await d.transaction((q) => q.run(`CREATE TABLE ${created} (x INTEGER)`));
+      const text = latest?.statements.join("\n") ?? "";
+      const created = /CREATE (?:TABLE|INDEX) (\w+)/.exec(text)?.[1];
+      const added = /ALTER TABLE (\w+) ADD COLUMN (\w+)/.exec(text);
+      assert.ok(created ?? added, "the latest migration creates a table or an index, or adds a column");
+      await d.transaction((q) => q.run(created ? `CREATE TABLE ${created} (x INTEGER)` : `ALTER TABLE ${added?.[1] ?? ""} ADD COLUMN ${added?.[2] ?? ""} INTEGER`));
       await assert.rejects(migrate(d));
       const v = await d.transaction((q) => q.all("SELECT MAX(version) AS v FROM schema_migrations"));
       assert.equal(Number(v[0]?.["v"]), LATEST_VERSION - 1);

@@ -311,7 +311,7 @@ export class Admin {
   /** Sets the limit for (scope, scope id, period); one per combination, replaced in place. */
   async setLimit(
     orgId: string,
-    input: { scope: LimitScope; scopeId: string | null; period: LimitPeriod; amount: Micros | null },
+    input: { scope: LimitScope; scopeId: string | null; period: LimitPeriod; amount: Micros | null; stopUsage?: boolean },
     idem?: Idempotency<SpendLimit>,
   ): Promise<Outcome<SpendLimit>> {
     return this.write(idem, async (tx, now, audit) => {
@@ -335,7 +335,7 @@ export class Admin {
         }
       }
       const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
-      const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount };
+      const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount, stopUsage: input.stopUsage ?? true };
       await tx.upsertLimit(limit, now);
       audit.record({ orgId, action: "spend_limit.set", targetType: "spend_limit", targetId: limit.id, before: existing ?? null, after: limit });
       return { ok: true, value: limit };

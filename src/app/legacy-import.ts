@@ -313,7 +313,7 @@ export class LegacyImporter {
         }
       : null;
     const limit: SpendLimit | null = a.monthlyLimit
-      ? { id: newId("spendLimit", now), orgId, scope: "organization", scopeId: orgId, period: "monthly", amount: a.monthlyLimit.amount }
+      ? { id: newId("spendLimit", now), orgId, scope: "organization", scopeId: orgId, period: "monthly", amount: a.monthlyLimit.amount, stopUsage: true }
       : null;
     return {
       account: a,

@@ -481,21 +481,24 @@ export class Webhooks {
       if (limit.orgId !== orgId || limit.amount === null || limit.amount <= 0) continue;
       const period = periodBounds(limit.period, now);
       const scopeKey = limit.scope === "organization" ? "org" : limit.scopeId;
+      // Counted as the books count (money-rules.md): charges on the day they settle, pending holds
+      // whatever day they were authorized on. Alert-only budgets (stop_usage false) alert alike.
       let spent = 0;
       let held = 0;
       for (const d of snap.spendDays) {
-        if (d.orgId === orgId && d.scopeKey === scopeKey && d.day >= dayOf(period.start)) {
-          spent += d.spent;
-          held += d.held;
-        }
+        if (d.orgId !== orgId || d.scopeKey !== scopeKey) continue;
+        if (d.day >= dayOf(period.start)) spent += d.spent;
+        held += d.held;
       }
-      const base = { limit_id: limit.id, scope: limit.scope, scope_id: limit.scopeId, period: limit.period, amount: String(limit.amount), spent: String(spent), resets_at: iso(period.end) };
+      const base = { limit_id: limit.id, scope: limit.scope, scope_id: limit.scopeId, period: limit.period, amount: String(limit.amount), stop_usage: limit.stopUsage, spent: String(spent), resets_at: iso(period.end) };
       // Lowest mark first: a settle that crosses several marks sends one event per mark, in order.
       for (const mark of SPEND_THRESHOLDS) {
         if (spent * 100 < limit.amount * mark) break;
         if (await claim(`spend_limit.threshold:${limit.id}`, period.start, mark)) emit("spend_limit.threshold", { ...base, threshold_percent: mark });
       }
       if (spent + held >= limit.amount && (await claim(`spend_limit.reached:${limit.id}`, period.start, 0))) emit("spend_limit.reached", { ...base, held: String(held) });
+      // "And over": spend past the amount, which only an alert-only budget allows (or debt, beyond a hold).
+      if (spent > limit.amount && (await claim(`spend_limit.exceeded:${limit.id}`, period.start, 0))) emit("spend_limit.exceeded", { ...base, over: String(spent - limit.amount) });
     }
     return events;
   }

@@ -269,7 +269,7 @@ export const COMMANDS: readonly Command[] = [
       const ls = await s.admin.read((tx) => tx.listLimits(str(o, "org")));
       return {
         json: ls.map(presentLimit),
-        text: table([["ID", "SCOPE", "SCOPE ID", "PERIOD", "AMOUNT"], ...ls.map((l) => [l.id, l.scope, l.scopeId, l.period, l.amount === null ? "unlimited" : formatUsd(l.amount)])]),
+        text: table([["ID", "SCOPE", "SCOPE ID", "PERIOD", "AMOUNT", "STOPS USAGE"], ...ls.map((l) => [l.id, l.scope, l.scopeId, l.period, l.amount === null ? "unlimited" : formatUsd(l.amount), l.stopUsage ? "yes" : "no (alert-only)"])]),
       };
     },
   },
@@ -282,6 +282,7 @@ export const COMMANDS: readonly Command[] = [
       "scope-id": { type: "string", help: "workspace or member id (not for organization)" },
       period: { type: "string", help: `one of ${LIMIT_PERIODS.join(", ")} (default monthly)` },
       amount: { type: "string", help: "USD per period, or `unlimited`", required: true },
+      "alert-only": { type: "boolean", help: "an alert-only budget: count spend and send threshold alerts, never refuse (stop usage off)" },
     },
     run: async (s, o) => {
       const amountText = str(o, "amount");
@@ -291,9 +292,10 @@ export const COMMANDS: readonly Command[] = [
           scopeId: opt(o, "scope-id") ?? null,
           period: oneOf<LimitPeriod>(opt(o, "period") ?? "monthly", LIMIT_PERIODS, "period"),
           amount: amountText === "unlimited" ? null : usd(amountText, "amount"),
+          stopUsage: o["alert-only"] !== true,
         }),
       );
-      return { json: presentLimit(l), text: `${l.id}: ${l.scope} ${l.period} limit ${l.amount === null ? "unlimited" : formatUsd(l.amount)}` };
+      return { json: presentLimit(l), text: `${l.id}: ${l.scope} ${l.period} ${l.stopUsage ? "limit" : "alert-only budget"} ${l.amount === null ? "unlimited" : formatUsd(l.amount)}` };
     },
   },
   {

@@ -7,8 +7,11 @@
 //   1. premium capabilities (fast mode) and credit-only surfaces skip the plan;
 //   2. plan windows pay if every applicable window still has room;
 //   3. included surface credits (monthly SDK credits) and 4. usage credits, drawn together in
-//      burn order (grants.ts), usage credits only if enabled and within every spending limit;
-//   5. otherwise refuse, saying which window or limit and when it resets.
+//      burn order (grants.ts), usage credits only if enabled and within every hard spending limit;
+//      no grant at all while the organization is in debt;
+//   5. otherwise refuse, saying which window or limit and when it resets: the window whenever the
+//      plan would have paid had it had room, else the credits' reason.
+// Every rule, with its example and its tests: docs/money-rules.md.
 //
 // A plan window admits a request while it has room (used + held < quota) and the whole request
 // counts against it, so the last request of a window may overshoot its quota (quotas are plan
@@ -223,8 +226,8 @@ export class Books {
       const scopeKey = this.scopeKeyFor(limit, member);
       if (scopeKey === undefined) continue;
       const { start, end } = periodBounds(limit.period, now);
-      const spent = this.spentSince(org.id, scopeKey, dayOf(start));
-      out.push({ limit, spent, headroom: limit.amount - spent, resetsAt: end });
+      const { spent, held } = this.spentSince(org.id, scopeKey, dayOf(start));
+      out.push({ limit, spent, held, headroom: limit.amount - spent - held, resetsAt: end });
     }
     return out;
   }
@@ -240,12 +243,20 @@ export class Books {
     }
   }
 
-  private spentSince(orgId: string, scopeKey: string, fromDay: number): Micros {
-    let total = 0;
+  /**
+   * Settled spend from `fromDay` on, and every pending hold of the scope whatever day it was
+   * authorized on: a hold taken before the period started settles in this period, so it takes
+   * this period's headroom too (holds live at most a day: the store loads a day more).
+   */
+  private spentSince(orgId: string, scopeKey: string, fromDay: number): { spent: Micros; held: Micros } {
+    let spent = 0;
+    let held = 0;
     for (const d of this.spendDays.values()) {
-      if (d.orgId === orgId && d.scopeKey === scopeKey && d.day >= fromDay) total += d.spent + d.held;
+      if (d.orgId !== orgId || d.scopeKey !== scopeKey) continue;
+      if (d.day >= fromDay) spent += d.spent;
+      held += d.held;
     }
-    return total;
+    return { spent, held };
   }
 
   // ---------------------------------------------------------------- authorize
@@ -309,61 +320,31 @@ export class Books {
       }
     }
 
-    // 3–4. Credits: included surface credits and usage credits, in burn order.
+    // 3–4. Credits: included surface credits and usage credits, in burn order. Debt blocks every
+    // grant, included ones too (money-rules.md "Debt"): the next grant repays it first.
     const creditsAllowed = org.usageCreditsEnabled && member.usageCreditsEnabled;
-    const usable = this.spendableGrants(org.id, member.id, req.surface, now).filter(
-      (g) => isIncluded(g) || (creditsAllowed && org.debt === 0),
-    );
+    const usable = org.debt > 0 ? [] : this.spendableGrants(org.id, member.id, req.surface, now).filter((g) => isIncluded(g) || creditsAllowed);
     // Admission is the same for every estimate: a $0 hold faces the checks a 1 µ$ one would
     // (credits disabled, debt, a spent limit), or it would open a hold that a settle could grow.
     const need = Math.max(req.estimate, 1);
     const probe = drawInOrder(usable, need);
-    const { unpaid } = probe;
-    const windowDetails = exhausted ? windowDetail(exhausted) : undefined;
-    if (unpaid > 0) {
-      if (!creditsAllowed) {
-        if (exhausted) {
-          return refuse(domainError("window_exhausted", `You've hit your ${windowName(exhausted.key)} limit.`, windowDetails));
-        }
+    const creditRefusal = this.creditRefusal(org, member, need, probe.unpaid, probe.draws, now);
+    if (creditRefusal) {
+      // Precedence (money-rules.md "Which refusal wins"): when the plan would have paid had its
+      // window had room, the answer is the window and its reset, whatever stopped the credits;
+      // why the credits could not pay rides along in details.credits.
+      if (exhausted) {
         return refuse(
-          domainError("usage_credits_disabled", "Usage credits are not enabled for this member or organization.", {
-            org_enabled: org.usageCreditsEnabled,
-            member_enabled: member.usageCreditsEnabled,
-            ...(windowDetails ?? {}),
+          domainError("window_exhausted", `You've hit your ${windowName(exhausted.key)} limit.`, {
+            ...windowDetail(exhausted),
+            credits: { code: creditRefusal.code, message: creditRefusal.message, ...(creditRefusal.details ?? {}) },
           }),
         );
       }
-      return refuse(
-        domainError("insufficient_credits", "Your credit balance is too low to cover this request.", {
-          required: need,
-          available: need - unpaid,
-          debt: org.debt,
-          ...(windowDetails ?? {}),
-        }),
-      );
+      return refuse(creditRefusal);
     }
-    const limitedNeed = this.limitedPart(probe.draws);
     const draws = need === req.estimate ? probe.draws : drawInOrder(usable, req.estimate).draws;
     const limitedAmount = this.limitedPart(draws);
-    if (limitedNeed > 0) {
-      const blocking = this.headrooms(org, member, now)
-        .filter((h) => h.headroom < limitedNeed)
-        .sort((a, b) => a.headroom - b.headroom)[0];
-      if (blocking) {
-        return refuse(
-          domainError("spend_limit_reached", `The ${blocking.limit.period} ${blocking.limit.scope} spending limit has been reached.`, {
-            limit_id: blocking.limit.id,
-            scope: blocking.limit.scope,
-            period: blocking.limit.period,
-            amount: String(blocking.limit.amount),
-            spent: blocking.spent,
-            headroom: Math.max(0, blocking.headroom),
-            required: limitedNeed,
-            resets_at: new Date(blocking.resetsAt).toISOString(),
-          }),
-        );
-      }
-    }
 
     const entries: LedgerEntry[] = [];
     for (const d of draws) {
@@ -376,6 +357,45 @@ export class Books {
     const hold: Hold = { ...base, payer: "credits", draws, limitedAmount, windows: [] };
     this.addHold(hold);
     return { ok: true, value: hold };
+  }
+
+  /**
+   * Why credits cannot pay `estimate` (undefined: they can). Checked in this order: debt (it blocks
+   * every grant), usage credits switched off, balance, then the hard spending limits (alert-only
+   * budgets never refuse) on the usage-credit part.
+   * Every amount in details is a string of digits, like every amount on the wire.
+   */
+  private creditRefusal(org: Organization, member: Member, estimate: Micros, unpaid: Micros, draws: readonly Draw[], now: number): DomainError | undefined {
+    const creditsAllowed = org.usageCreditsEnabled && member.usageCreditsEnabled;
+    if (unpaid > 0) {
+      if (!creditsAllowed && org.debt === 0) {
+        return domainError("usage_credits_disabled", "Usage credits are not enabled for this member or organization.", {
+          org_enabled: org.usageCreditsEnabled,
+          member_enabled: member.usageCreditsEnabled,
+        });
+      }
+      return domainError("insufficient_credits", org.debt > 0 ? "Your credit balance is negative (debt); add funds to repay it before using credits again." : "Your credit balance is too low to cover this request.", {
+        required: String(estimate),
+        available: String(estimate - unpaid),
+        debt: String(org.debt),
+      });
+    }
+    const limitedAmount = this.limitedPart(draws);
+    if (limitedAmount === 0) return undefined;
+    const blocking = this.headrooms(org, member, now)
+      .filter((h) => h.limit.stopUsage && h.headroom < limitedAmount)
+      .sort((a, b) => a.headroom - b.headroom || a.resetsAt - b.resetsAt)[0];
+    if (!blocking) return undefined;
+    return domainError("spend_limit_reached", `The ${blocking.limit.period} ${blocking.limit.scope} spending limit has been reached.`, {
+      limit_id: blocking.limit.id,
+      scope: blocking.limit.scope,
+      period: blocking.limit.period,
+      amount: String(blocking.limit.amount),
+      spent: String(blocking.spent),
+      headroom: String(Math.max(0, blocking.headroom)),
+      required: String(limitedAmount),
+      resets_at: new Date(blocking.resetsAt).toISOString(),
+    });
   }
 
   // ---------------------------------------------------------------- settle / release
@@ -425,12 +445,14 @@ export class Books {
       }
       entries.push({ account: ACCOUNTS.hold(hold.id), amount: -hold.amount });
       if (charged > 0) entries.push({ account: ACCOUNTS.usageRevenue, amount: charged });
-      // The hold's reservation becomes spend before any excess is weighed against the limits.
+      // The hold's reservation becomes spend before any excess is weighed against the limits. The
+      // hold leaves the day it was authorized on; the charge counts on the day it settles
+      // (money-rules.md "Which period a charge counts in"), the day its ledger posting carries.
       this.addSpend(member, hold.day, "held", -hold.limitedAmount);
-      this.addSpend(member, hold.day, "spent", limitedCharged);
+      this.addSpend(member, dayOf(now), "spent", limitedCharged);
       if (left > 0) {
         const excess = this.chargeExcess(hold, member, left, now, entries, actor?.kind !== "gateway");
-        this.addSpend(member, hold.day, "spent", excess.limited);
+        this.addSpend(member, dayOf(now), "spent", excess.limited);
         limitedCharged += excess.limited;
         debt = excess.debt;
         unbilled = excess.unbilled;
@@ -517,8 +539,9 @@ export class Books {
     // The same usability rule as authorize: usage credits that are switched off (or behind debt) are
     // never drawn; what nothing may pay becomes debt.
     const org = this.mustOrg(hold.orgId);
+    // Debt blocks every grant, included ones too, as in authorize.
     const creditsAllowed = org.usageCreditsEnabled && member.usageCreditsEnabled && org.debt === 0;
-    const grants = this.spendableGrants(hold.orgId, member.id, hold.surface, now).filter((g) => isIncluded(g) || creditsAllowed);
+    const grants = org.debt > 0 ? [] : this.spendableGrants(hold.orgId, member.id, hold.surface, now).filter((g) => isIncluded(g) || creditsAllowed);
     let draws: Draw[];
     let unpaid: Micros;
     let unbilled = 0;
@@ -527,7 +550,8 @@ export class Books {
     } else {
       const included = drawInOrder(grants.filter(isIncluded), amount);
       let room = creditsAllowed ? included.unpaid : 0;
-      for (const h of this.headrooms(org, member, now)) room = Math.min(room, Math.max(0, h.headroom));
+      // Hard limits bound it; an alert-only budget never does (money-rules.md R6).
+      for (const h of this.headrooms(org, member, now)) if (h.limit.stopUsage) room = Math.min(room, Math.max(0, h.headroom));
       const credits = drawInOrder(grants.filter((g) => !isIncluded(g)), room);
       draws = [...included.draws, ...credits.draws];
       unpaid = credits.unpaid;
@@ -632,8 +656,9 @@ export class Books {
   // ---------------------------------------------------------------- grants
 
   /**
-   * A new grant. Usage-credit grants repay outstanding debt first (the debt is "repaid first by the
-   * next purchase"); included (monthly) credits do not.
+   * A new grant. Every grant repays outstanding debt first, whatever its kind (monthly SDK credits
+   * included) or restriction (one member, some surfaces): debt is the organization's and blocks
+   * every grant until repaid, so a grant that did not repay it could not be spent anyway.
    */
   addGrant(grant: Grant, now: number): Grant {
     const org = this.mustOrg(grant.orgId);
@@ -643,7 +668,7 @@ export class Books {
       { account: ACCOUNTS.funding(grant.kind), amount: -grant.amount },
       { account: ACCOUNTS.grant(grant.id), amount: grant.amount },
     ]);
-    if (!isIncluded(grant) && org.debt > 0 && grant.remaining > 0) {
+    if (org.debt > 0 && grant.remaining > 0) {
       const repay = Math.min(org.debt, grant.remaining);
       grant.remaining -= repay;
       org.debt -= repay;

@@ -1,6 +1,7 @@
 // Spending limits: scopes organization / workspace / member, calendar periods in UTC
 // (daily; weekly from Monday 00:00; monthly from the 1st). amount null = explicitly unlimited.
-// Several limits apply to one request; the lowest remaining headroom wins.
+// Several limits apply to one request; the lowest remaining headroom wins. Alert-only budgets
+// (stopUsage false) count and alert but never refuse. The rules: docs/money-rules.md.
 
 import { DAY_MS } from "./plans.js";
 import type { Micros } from "./money.js";
@@ -18,6 +19,12 @@ export interface SpendLimit {
   readonly scopeId: string;
   readonly period: LimitPeriod;
   readonly amount: Micros | null;
+  /**
+   * true: a hard limit, a request that would take spend past it is refused. false: an alert-only
+   * budget ("stop usage when the budget is reached" switched off, as Copilot and Vercel offer):
+   * it counts spend and sends the threshold alerts but never refuses.
+   */
+  readonly stopUsage: boolean;
 }
 
 /** Day number since the epoch (UTC). Spend is counted per scope and day; periods sum days. */
@@ -50,7 +57,11 @@ export function earliestPeriodDay(now: number): number {
 
 export interface Headroom {
   readonly limit: SpendLimit;
+  /** Settled spend in the period (charges count on the day they settle). */
   readonly spent: Micros;
+  /** Pending holds of the scope, whatever day they were authorized on. */
+  readonly held: Micros;
+  /** amount − spent − held (negative once an alert-only budget is passed). */
   readonly headroom: Micros;
   readonly resetsAt: number;
 }

@@ -123,6 +123,7 @@ export const EVENT_TYPES = [
   "credits.depleted",
   "spend_limit.threshold",
   "spend_limit.reached",
+  "spend_limit.exceeded",
   "window.exhausted",
   // Sent only on request ("Send a test event"), to the one endpoint asked for; never fanned out.
   "webhook.test",

@@ -22,6 +22,18 @@ export const ZERO_USAGE: Usage = {
   web_search_requests: 0,
 };
 
+/**
+ * Cache writes from the wire's two forms (docs/money-rules.md "Cache writes"): the breakdown
+ * `cache_creation{ephemeral_5m, ephemeral_1h}` says which rate applies, the total
+ * `cache_creation_input_tokens` says how many there were. 1-hour writes are the breakdown's; 5-minute
+ * writes are the larger of the breakdown's and the total minus the 1-hour ones, so a total the
+ * breakdown does not explain is charged at the 5-minute rate, never dropped (never charged short).
+ */
+export function cacheWrites(total: number | undefined, breakdown: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number } | undefined): { fiveMinutes: number; oneHour: number } {
+  const oneHour = breakdown?.ephemeral_1h_input_tokens ?? 0;
+  return { fiveMinutes: Math.max(breakdown?.ephemeral_5m_input_tokens ?? 0, (total ?? 0) - oneHour), oneHour };
+}
+
 export type Speed = "standard" | "fast";
 
 export interface RatingOptions {

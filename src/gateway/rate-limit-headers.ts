@@ -3,8 +3,8 @@
 // or refusal, with the same numbers `usage_summary` reports:
 //
 //   -status                  allowed | allowed_warning (a window ≥ 90 % used) | rejected (a window is full)
-//   -5h-utilization, -7d-…   (used + held) / quota as a 0–1 fraction: what is in flight counts, a
-//                            stream's own hold included (the summary's percent is the same quantity)
+//   -5h-utilization, -7d-…   the summary's utilization ÷ 100: floor((used + held) × 100 ÷ quota), so
+//                            what is in flight counts, a stream's own hold included (money-rules.md R7)
 //   -5h-reset, -7d-reset     epoch seconds, once the window has started (the summary's resets_at)
 //   -representative-claim    the window that binds: the most used one (five_hour, seven_day, …)
 //   -reset                   that window's reset
@@ -19,6 +19,7 @@
 
 import type { Standing } from "../app/engine.js";
 import type { ErrorCode } from "../core/errors.js";
+import { utilization } from "../core/plans.js";
 
 const PREFIX = "anthropic-ratelimit-unified";
 const WINDOWS: ReadonlyArray<readonly [key: string, name: string]> = [
@@ -35,7 +36,7 @@ export function overageDisabledReason(s: Standing, refused?: ErrorCode): Overage
   if (!s.org.usageCreditsEnabled) return "org_level_disabled";
   if (!s.member.usageCreditsEnabled) return "member_level_disabled";
   if (refused === "insufficient_credits" || s.balance <= 0) return "out_of_credits";
-  if (refused === "spend_limit_reached" || s.limits.some((l) => l.headroom <= 0)) return "spend_limit_reached";
+  if (refused === "spend_limit_reached" || s.limits.some((l) => l.limit.stopUsage && l.headroom <= 0)) return "spend_limit_reached";
   return undefined;
 }
 
@@ -59,7 +60,7 @@ export function rateLimitHeaders(s: Standing, context: HeaderContext = {}): Reco
   for (const [key, name] of WINDOWS) {
     const w = s.windows.find((x) => x.key === key);
     if (!w) continue; // the plan has no such window (e.g. no session window on the top tier)
-    headers[`${PREFIX}-${name}-utilization`] = w.idle ? "0" : fraction(w.used + w.held, w.quota);
+    headers[`${PREFIX}-${name}-utilization`] = String((w.idle ? 0 : utilization(w.used + w.held, w.quota)) / 100);
     if (!w.idle) headers[`${PREFIX}-${name}-reset`] = epochSeconds(w.resetsAt);
   }
   headers[`${PREFIX}-status`] = full || context.refused === "window_exhausted" ? "rejected" : claim && claim.used >= WARNING_FRACTION ? "allowed_warning" : "allowed";
@@ -80,9 +81,4 @@ export function rateLimitHeaders(s: Standing, context: HeaderContext = {}): Reco
 
 function epochSeconds(ms: number): string {
   return String(Math.ceil(ms / 1000));
-}
-
-function fraction(used: number, quota: number): string {
-  if (quota <= 0) return "1";
-  return String(Math.round(Math.min(1, Math.max(0, used / quota)) * 10_000) / 10_000);
 }

@@ -8,7 +8,7 @@
 
 import { z } from "zod";
 import { MAX_USAGE_COUNT } from "../core/price-book.js";
-import type { Usage } from "../core/rating.js";
+import { cacheWrites, type Usage } from "../core/rating.js";
 
 const Block = z.looseObject({ type: z.string().min(1) });
 const Content = z.union([z.string(), z.array(Block)]);
@@ -101,8 +101,7 @@ export function mergeUsage(prev: VendorUsage | undefined, next: VendorUsage): Ve
  * is never charged short.
  */
 export function toCoreUsage(u: VendorUsage): Usage {
-  const oneHour = u.cache_creation?.ephemeral_1h_input_tokens ?? 0;
-  const fiveMinutes = Math.max(u.cache_creation?.ephemeral_5m_input_tokens ?? 0, (u.cache_creation_input_tokens ?? 0) - oneHour);
+  const { fiveMinutes, oneHour } = cacheWrites(u.cache_creation_input_tokens, u.cache_creation);
   return {
     input_tokens: u.input_tokens ?? 0,
     output_tokens: u.output_tokens ?? 0,

@@ -82,6 +82,7 @@ export const presentLimit = (l: SpendLimit) => ({
   scope_id: l.scopeId,
   period: l.period,
   amount: l.amount === null ? null : money(l.amount),
+  stop_usage: l.stopUsage,
   ...MONEY_FORMAT,
 });
 
@@ -133,8 +134,10 @@ const presentWindow = (w: WindowStatus) => ({
 /** The vendor's usage summary: one key per window, plus the usage-credits block. */
 export function presentSummary(s: UsageSummary) {
   const windows = Object.fromEntries(s.windows.map((w) => [w.key, presentWindow(w)]));
-  const monthly = s.limits.filter((l) => l.limit.period === "monthly").sort((a, b) => a.headroom - b.headroom)[0];
-  const reached = s.limits.some((l) => l.headroom <= 0);
+  // Only hard limits stop usage; alert-only budgets are listed beside them (stop_usage false).
+  const hard = s.limits.filter((l) => l.limit.stopUsage);
+  const monthly = hard.filter((l) => l.limit.period === "monthly").sort((a, b) => a.headroom - b.headroom)[0];
+  const reached = hard.some((l) => l.headroom <= 0);
   const disabledReason = !s.org.usageCreditsEnabled ? "org_level_disabled" : !s.member.usageCreditsEnabled ? "member_level_disabled" : s.balance <= 0 ? "out_of_credits" : null;
   return {
     member_id: s.member.id,
@@ -151,7 +154,9 @@ export function presentSummary(s: UsageSummary) {
       limits: s.limits.map((l) => ({
         ...presentLimit(l.limit),
         spent: money(l.spent),
+        held: money(l.held),
         headroom: money(Math.max(0, l.headroom)),
+        utilization: l.limit.amount === null ? 0 : utilization(l.spent, l.limit.amount),
         resets_at: iso(l.resetsAt),
       })),
     },

@@ -10,7 +10,7 @@ import type { LimitPeriod, LimitScope } from "../core/limits.js";
 import type { Role } from "../core/model.js";
 import type { PlanDef, SeatDef, SeatTier, Surface } from "../core/plans.js";
 import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
-import type { Speed, Usage as CoreUsage } from "../core/rating.js";
+import { cacheWrites, type Speed, type Usage as CoreUsage } from "../core/rating.js";
 import { aliasRoutes } from "./aliases.js";
 import { buildOpenApi } from "./openapi.js";
 import { moneyRoutes } from "./money-routes.js";
@@ -49,11 +49,13 @@ const VoidQuery = z.strictObject({ reason: z.string().max(500).optional() });
 const ORG = "/v1/organizations/:org_id";
 
 function toUsage(u: z.infer<typeof S.Usage>): CoreUsage {
+  // The gateway's rule exactly (rating.ts cacheWrites): a total beyond the breakdown is never dropped.
+  const { fiveMinutes, oneHour } = cacheWrites(u.cache_creation_input_tokens, u.cache_creation);
   return {
     input_tokens: u.input_tokens,
     output_tokens: u.output_tokens,
-    cache_creation_5m_input_tokens: u.cache_creation ? u.cache_creation.ephemeral_5m_input_tokens : (u.cache_creation_input_tokens ?? 0),
-    cache_creation_1h_input_tokens: u.cache_creation ? u.cache_creation.ephemeral_1h_input_tokens : 0,
+    cache_creation_5m_input_tokens: fiveMinutes,
+    cache_creation_1h_input_tokens: oneHour,
     cache_read_input_tokens: u.cache_read_input_tokens,
     web_search_requests: u.server_tool_use?.web_search_requests ?? 0,
   };
@@ -468,7 +470,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     route<z.infer<typeof S.SetLimit>>({
       method: "POST",
       path: `${ORG}/spend_limits`,
-      summary: "Set the spending limit of a scope and period (replaces the existing one). amount null = unlimited.",
+      summary: "Set the spending limit of a scope and period (replaces the existing one). amount null = unlimited; stop_usage false = an alert-only budget.",
       tag: "Spending limits",
       auth: "billing",
       body: S.SetLimit,
@@ -477,7 +479,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
         const scope = (b.scope === "user" ? "member" : b.scope) as LimitScope;
         const out = await ctx.services.admin.setLimit(
           ctx.params["org_id"] ?? "",
-          { scope, scopeId: b.scope_id, period: b.period as LimitPeriod, amount: b.amount === null ? null : Number(b.amount) },
+          { scope, scopeId: b.scope_id, period: b.period as LimitPeriod, amount: b.amount === null ? null : Number(b.amount), stopUsage: b.stop_usage },
           ctx.idempotency(presentLimit),
         );
         return ctx.reply(out, presentLimit);

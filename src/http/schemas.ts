@@ -42,7 +42,7 @@ export const Usage = z
     cache_read_input_tokens: Tokens.default(0),
     server_tool_use: z.object({ web_search_requests: Tokens.default(0) }).optional(),
   })
-  .describe("Token usage in the Messages API shape. Without a cache_creation breakdown, cache_creation_input_tokens count as 5-minute cache writes.");
+  .describe("Token usage in the Messages API shape. Cache writes: 1-hour writes are cache_creation.ephemeral_1h_input_tokens; 5-minute writes are the larger of cache_creation.ephemeral_5m_input_tokens and cache_creation_input_tokens minus the 1-hour writes (without a breakdown, every cache write is a 5-minute write).");
 
 const exactlyOne = (a: string, b: string) => (v: Record<string, unknown>) => (v[a] === undefined) !== (v[b] === undefined);
 
@@ -106,6 +106,10 @@ export const SetLimit = z.strictObject({
   scope_id: z.string().max(64).nullable().default(null),
   period: z.enum(LIMIT_PERIODS as [string, ...string[]]).default("monthly"),
   amount: Micros.nullable().describe("Micro-dollars per period, or null for explicitly unlimited."),
+  stop_usage: z
+    .boolean()
+    .default(true)
+    .describe("true (default): a hard limit, requests that would pass it are refused. false: an alert-only budget that counts spend and sends the 50/75/90/100 % and exceeded alerts but never refuses; a hard limit still applies wherever one does."),
 });
 
 export const Authorize = z

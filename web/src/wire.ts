@@ -49,6 +49,7 @@ export interface LimitStatus {
   readonly scope_id: string;
   readonly period: string;
   readonly amount: string | null;
+  readonly stop_usage: boolean;
   readonly spent: string;
   readonly headroom: string;
   readonly resets_at: string | null;
@@ -92,6 +93,8 @@ export interface Limit {
   readonly scope_id: string;
   readonly period: "daily" | "weekly" | "monthly";
   readonly amount: string | null;
+  /** false: an alert-only budget (counts and alerts, never refuses). */
+  readonly stop_usage: boolean;
 }
 
 export interface AutoReload {

@@ -274,6 +274,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX holds_org_due ON holds(org_id, expires_at) WHERE status = 'pending'`,
     ],
   },
+  {
+    version: 10,
+    name: "alert-only budgets: a spending limit may count and alert without ever refusing (stop_usage off)",
+    statements: [
+      // 1: a hard limit (refuses beyond it), as every limit before this version; 0: alert-only.
+      `ALTER TABLE spend_limits ADD COLUMN stop_usage INTEGER NOT NULL DEFAULT 1`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

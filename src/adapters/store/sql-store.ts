@@ -130,10 +130,11 @@ const limitFrom = (r: Row): SpendLimit => ({
   scopeId: s(r["scope_id"]),
   period: s(r["period"]) as LimitPeriod,
   amount: nOrNull(r["amount"]),
+  stopUsage: n(r["stop_usage"]) !== 0,
 });
 
-export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "created_at", "updated_at"];
-export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, at, at];
+export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "stop_usage", "created_at", "updated_at"];
+export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, l.stopUsage ? 1 : 0, at, at];
 
 const usageFrom = (r: Row): UsageRecord => ({
   id: s(r["id"]),
@@ -264,16 +265,24 @@ class SqlStoreTx implements StoreTx {
     const grants = new Map([...grantRows, ...extra].map(grantFrom).filter((g) => orgs.has(g.orgId)).map((g) => [g.id, g]));
     const limits = limitRows.map(limitFrom);
     const scopeKeys = ["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)];
-    const fromDay = earliestPeriodDay(scope.now);
+    // A day more than the earliest period start: a pending hold (it lives a day at most) authorized
+    // the day before a period started still takes that period's headroom (money-rules.md).
+    const fromDay = earliestPeriodDay(scope.now) - 1;
     // Only scopes that have a limit are ever read; their rows from the earliest period start on.
     const limited = new Set(limits.map((l) => (l.scope === "organization" ? "org" : l.scopeId)));
-    const keys = [...new Set(scopeKeys)].filter((k) => scope.allSpend === true || limited.has(k));
+    const keys = [...new Set(scopeKeys)].filter((k) => limited.has(k));
     const [windowRows, spendRows] = await Promise.all([
       inList(q, (l) => `SELECT * FROM window_usage WHERE member_id IN (${l})`, [...members.keys()]),
       // org_id leads the primary key: without it this would scan every organization's counters.
-      keys.length === 0 || orgIds.length === 0
+      // allSpend (read models, alerts): every scope of the organization, so a member's or workspace's
+      // limit is counted even when that member was not loaded.
+      orgIds.length === 0
         ? Promise.resolve([])
-        : q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay]),
+        : scope.allSpend === true
+          ? q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND day >= ?`, [...orgIds, fromDay])
+          : keys.length === 0
+            ? Promise.resolve([])
+            : q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay]),
     ]);
     const windows: WindowUsage[] = windowRows.map((r) => ({
       memberId: s(r["member_id"]),

@@ -34,6 +34,7 @@ export const limitsPage: Page = async (ctx, view) => {
   const target = (l: Limit): string => (l.scope === "organization" ? ctx.session.organization.name : l.scope === "workspace" ? (wsName.get(l.scope_id) ?? l.scope_id) : (emailOf.get(l.scope_id) ?? l.scope_id));
   const blocks = (l: Limit, st: LimitStatus | undefined): string => {
     if (l.amount === null) return "Nothing (unlimited)";
+    if (!l.stop_usage) return `Nothing: alert-only budget${st ? ` (${usd(st.spent)} of ${usd(l.amount)} spent; alerts at 50, 75, 90, 100 % and over)` : ""}`;
     if (!st) return "Unknown (no member in scope yet)";
     const who = l.scope === "organization" ? "everyone" : l.scope === "workspace" ? "the workspace's members" : "this member";
     if (BigInt(st.headroom) <= 0n) return `Blocks ${who} now: usage-credit requests are refused until ${when(st.resets_at)}`;
@@ -68,6 +69,7 @@ function limitForm(base: string, members: Member[], workspaces: Workspace[], rel
   const period = select("period", [["monthly", "Monthly"], ["weekly", "Weekly"], ["daily", "Daily"]], "monthly");
   const amount = h("input", { type: "text", inputmode: "decimal", name: "limit_amount", placeholder: "100.00", autocomplete: "off" });
   const unlimited = h("input", { type: "checkbox", name: "unlimited" });
+  const alertOnly = h("input", { type: "checkbox", name: "alert_only" });
   const memberField = field("Member", member);
   const workspaceField = field("Workspace", workspace);
   const sync = (): void => {
@@ -87,6 +89,7 @@ function limitForm(base: string, members: Member[], workspaces: Workspace[], rel
     field("Period", period),
     field("Limit (USD)", amount, "Replaces the scope's existing limit for this period."),
     h("label", { class: "choice" }, unlimited, " Unlimited"),
+    h("label", { class: "choice" }, alertOnly, " Alert only (never stop usage; send alerts at 50, 75, 90, 100 % and over)"),
     msg,
     h("button", { type: "submit" }, "Save limit"),
   );
@@ -111,7 +114,7 @@ function limitForm(base: string, members: Member[], workspaces: Workspace[], rel
   const send = (): void => {
     const scopeId = scope.value === "member" ? member.value : scope.value === "workspace" ? workspace.value : undefined;
     const value = unlimited.checked ? null : String(parseDollars(amount.value));
-    api("POST", `${base}/spend_limits`, { scope: scope.value, ...(scopeId ? { scope_id: scopeId } : {}), period: period.value, amount: value })
+    api("POST", `${base}/spend_limits`, { scope: scope.value, ...(scopeId ? { scope_id: scopeId } : {}), period: period.value, amount: value, stop_usage: !alertOnly.checked })
       .then(() => reload())
       .catch((err: unknown) => msg.error(errText(err)));
   };

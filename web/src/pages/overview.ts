@@ -18,6 +18,7 @@ const ALERTS = new Set([
   "purchase.failed",
   "spend_limit.threshold",
   "spend_limit.reached",
+  "spend_limit.exceeded",
   "window.exhausted",
   "credit_request.created",
 ]);
