@@ -300,13 +300,18 @@ async function currentVersion(q: Queryable): Promise<number> {
   return Number(rows[0]?.["v"] ?? 0);
 }
 
+const SCHEMA_MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
 /** Applies pending migrations (serialized across processes: advisory lock on PostgreSQL, write lock on SQLite). */
 export async function migrate(driver: SqlDriver, target = LATEST_VERSION): Promise<{ from: number; to: number }> {
-  await driver.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
   let from = 0;
   let to = 0;
   await driver.transaction(async (q) => {
+    // The lock comes first, even before the bookkeeping table is made: two instances starting at
+    // once on a new PostgreSQL database would otherwise race on CREATE TABLE IF NOT EXISTS (one gets
+    // a unique violation on pg_type) and one of them would fail to start.
     if (driver.migrationLock) await q.all(driver.migrationLock);
+    await q.run(SCHEMA_MIGRATIONS_TABLE);
     from = await currentVersion(q);
     if (from > LATEST_VERSION) throw new SchemaTooNew(from, LATEST_VERSION);
     to = from;
@@ -321,6 +326,9 @@ export async function migrate(driver: SqlDriver, target = LATEST_VERSION): Promi
 }
 
 export async function schemaVersion(driver: SqlDriver): Promise<number> {
-  await driver.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-  return driver.transaction(currentVersion);
+  return driver.transaction(async (q) => {
+    if (driver.migrationLock) await q.all(driver.migrationLock);
+    await q.run(SCHEMA_MIGRATIONS_TABLE);
+    return currentVersion(q);
+  });
 }
