@@ -462,9 +462,15 @@ export class Books {
     }
     const billed = actual - unbilled;
     this.resolve(hold, "settled", billed, now);
+    this.recordUsage(hold, billed, creditCost, tokens, now);
+    return { ok: true, value: { hold, charged: billed, released: Math.max(0, hold.amount - actual), debt, unbilled } };
+  }
+
+  /** The usage record of a hold's charge (`cost`; of it, `creditCost` paid by usage credits). */
+  private recordUsage(hold: Hold, cost: Micros, creditCost: Micros, tokens: Tokens, now: number): void {
     this.usage.push({
       id: this.newId("usageEvent"),
-      orgId,
+      orgId: hold.orgId,
       memberId: hold.memberId,
       workspaceId: hold.workspaceId,
       holdId: hold.id,
@@ -472,13 +478,12 @@ export class Books {
       model: hold.model,
       speed: hold.speed,
       payer: hold.payer,
-      cost: billed,
+      cost,
       creditCost,
       inputTokens: tokens.input,
       outputTokens: tokens.output,
       at: now,
     });
-    return { ok: true, value: { hold, charged: billed, released: Math.max(0, hold.amount - actual), debt, unbilled } };
   }
 
   /**
@@ -505,22 +510,7 @@ export class Books {
       this.post(hold.orgId, "relayed_charge", hold.id, now, entries);
       this.addSpend(member, dayOf(now), "spent", excess.limited);
     }
-    this.usage.push({
-      id: this.newId("usageEvent"),
-      orgId: hold.orgId,
-      memberId: hold.memberId,
-      workspaceId: hold.workspaceId,
-      holdId: hold.id,
-      surface: hold.surface,
-      model: hold.model,
-      speed: hold.speed,
-      payer: hold.payer,
-      cost: actual,
-      creditCost: excess.limited,
-      inputTokens: tokens.input,
-      outputTokens: tokens.output,
-      at: now,
-    });
+    this.recordUsage(hold, actual, excess.limited, tokens, now);
     return { ok: true, value: { hold, charged: actual, released: 0, debt: excess.debt, unbilled: 0 } };
   }
 
