@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Books, type AuthorizeRequest } from "./books.js";
+import { Books, NO_TOKENS, type AuthorizeRequest } from "./books.js";
 import { DEFAULT_PRICE_BOOK } from "./default-price-book.js";
 import type { DomainError } from "./errors.js";
 import type { Grant } from "./grants.js";
@@ -230,11 +230,25 @@ describe("R3: debt is repaid first by every new grant, and blocks every grant un
     const h = w.authorize(100_000, T0, { surface: "sdk" });
     assert.ok(h.ok);
     w.org.debt = 1;
-    const s = w.books.settle("org_1", h.value.id, 300_000, T0 + 1);
+    // The gateway's settle: it relayed the usage, so the excess is owed (R16).
+    const s = w.books.settle("org_1", h.value.id, 300_000, T0 + 1, NO_TOKENS, { kind: "gateway" });
     assert.ok(s.ok);
     assert.equal(s.value.debt, 200_000);
     assert.equal(w.org.debt, 200_001);
     assert.equal(monthly.remaining, 5 * USD - 100_000, "only the hold's own draw was taken from the monthly credit");
+  });
+  test("R16: an API settle beyond its hold while the organization is in debt adds nothing: the excess is unbilled", () => {
+    const w = world({ plan: NO_WINDOWS });
+    w.grant(5 * USD, T0, { kind: "monthly", priority: 0, surfaces: ["sdk"] });
+    const h = w.authorize(100_000, T0, { surface: "sdk" });
+    assert.ok(h.ok);
+    w.org.debt = 1;
+    const s = w.books.settle("org_1", h.value.id, 300_000, T0 + 1);
+    assert.ok(s.ok);
+    assert.equal(s.value.debt, 0);
+    assert.equal(s.value.unbilled, 200_000);
+    assert.equal(s.value.charged, 100_000);
+    assert.equal(w.org.debt, 1);
   });
 });
 
@@ -387,14 +401,15 @@ describe("R10: a new price book replaces the old one whole", () => {
   const APR = Date.UTC(2026, 3, 1);
   const onlyOpus: PriceBook = { ...base, id: "apr", version: 1, effectiveFrom: APR, models: base.models.filter((m) => m.id.includes("opus")) };
   const books = [{ ...base, effectiveFrom: MAR }, onlyOpus];
-  const usage = { ...ZERO_USAGE, input_tokens: 1_000_000 };
+  // 100,000 input tokens: below every long-context threshold of the shipped book (200,000).
+  const usage = { ...ZERO_USAGE, input_tokens: 100_000 };
   test("R10: a model the new book omits has no price from its effective_from on (unknown_model), and keeps its old price before", () => {
     const before = bookInForce(books, APR - 1);
     const after = bookInForce(books, APR);
     assert.ok(before && after);
-    assert.equal(rate(before, "claude-haiku-4-5", usage, STANDARD)?.micros, 1 * USD);
+    assert.equal(rate(before, "claude-haiku-4-5", usage, STANDARD)?.micros, 100_000);
     assert.equal(rate(after, "claude-haiku-4-5", usage, STANDARD), undefined);
-    assert.equal(rate(after, "claude-opus-4-6", usage, STANDARD)?.micros, 5 * USD);
+    assert.equal(rate(after, "claude-opus-4-6", usage, STANDARD)?.micros, 500_000);
   });
 });
 
