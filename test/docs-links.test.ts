@@ -8,12 +8,6 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/**
- * Pages written on other branches of the same release (issue 14 and its siblings), linked from the
- * table of contents before they land. Until a page exists, links to it are listed, not failed;
- * once it exists, its links and anchors are checked like any other. Remove entries once merged.
- */
-const LANDING_ELSEWHERE = new Set(["docs/operations.md", "docs/money-safety.md", "docs/money-rules.md", "docs/gateway-clients.md", "docs/pricing-and-batches.md", "docs/performance.md", "docs/back-office.md"]);
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
 export function slug(heading: string): string {
@@ -34,7 +28,6 @@ test("README.md and docs/*.md: every relative link and anchor resolves", () => {
   const pages = [join(ROOT, "README.md"), ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(ROOT, "docs", f))];
   const dead: string[] = [];
   let checked = 0;
-  const pending = new Set<string>();
   for (const page of pages) {
     const text = readFileSync(page, "utf8").replace(/^```[\s\S]*?^```$/gm, "");
     for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
@@ -43,10 +36,6 @@ test("README.md and docs/*.md: every relative link and anchor resolves", () => {
       const [path = "", anchor] = target.split("#");
       const file = path === "" ? page : join(dirname(page), path);
       checked++;
-      if (!existsSync(file) && LANDING_ELSEWHERE.has(relative(ROOT, file))) {
-        pending.add(relative(ROOT, file));
-        continue;
-      }
       if (!existsSync(file)) {
         dead.push(`${relative(ROOT, page)}: ${target} (no such file)`);
         continue;
@@ -54,7 +43,6 @@ test("README.md and docs/*.md: every relative link and anchor resolves", () => {
       if (anchor && file.endsWith(".md") && !anchors(file).has(anchor)) dead.push(`${relative(ROOT, page)}: ${target} (no such heading)`);
     }
   }
-  if (pending.size > 0) process.stderr.write(`# docs-links: linked, not yet on this branch: ${[...pending].sort().join(", ")}\n`);
   assert.ok(checked > 50, `only ${checked} links found`);
   assert.deepEqual(dead, []);
 });
