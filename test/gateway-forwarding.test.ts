@@ -103,7 +103,7 @@ for (const backend of backends()) {
       const fraction = Number(hdr.get(`${UNIFIED}-5h-utilization`));
       assert.ok(fraction > 0, "the stream's own hold is counted");
       assert.equal(Math.floor(fraction * 100 + 1e-9), Number(five["utilization"]), "the header and usage_summary agree (percent vs fraction)");
-      assert.ok(Math.abs(fraction - (Number(five["used"]) + held) / Number(five["quota"])) < 1e-4);
+      assert.equal(fraction, Math.floor(((Number(five["used"]) + held) * 100) / Number(five["quota"])) / 100, "floor((used + held) × 100 ÷ quota) ÷ 100 (money-rules.md R7)");
       assert.equal(hdr.get(`${UNIFIED}-5h-reset`), String(Math.ceil(Date.parse(String(five["resets_at"])) / 1000)));
       for (const name of ["status", "5h-utilization", "5h-reset", "7d-utilization", "7d-reset", "representative-claim", "reset", "fallback", "overage-status", "overage-reset", "overage-in-use"]) {
         assert.ok(hdr.get(`${UNIFIED}-${name}`) !== null, `${UNIFIED}-${name} is sent`);
