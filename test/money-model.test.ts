@@ -153,6 +153,8 @@ class Model {
   private applies = (l: MLimit, m: MMember) => l.amount !== null && (l.scope === "organization" || l.scopeKey === m.id);
 
   authorize(id: string, m: MMember, amount: number, ttl: number): Outcome {
+    // Expired holds are unwound before the organization's next admission decision (money-safety.md).
+    for (const h of this.holds) if (h.status === "pending" && h.expiresAt <= this.now) this.unwind(h, "expired");
     let exhausted: { resetsAt: number } | undefined;
     if (m.surface !== "sdk") {
       const ws = (["five_hour", "seven_day"] as const).map((k) => ({ key: k, ...this.window(m, k) }));
@@ -230,20 +232,33 @@ class Model {
         if (g.kind !== "monthly") limited += take;
         if (a - take > 0) this.giveBack(g, a - take);
       }
+      // The hold's reservation becomes spend before any excess is weighed against the limits.
+      this.addSpend(h.member, h.day, "held", -h.limited);
+      this.addSpend(h.member, dayOf(this.now), "spent", limited);
       if (left > 0) {
+        // An API settle adds beyond its hold only what admission would have allowed (money-rules.md
+        // R16): included credits first; usage credits and debt only with credits on, no debt, and
+        // within every hard limit's headroom. The rest is unbilled.
         const usable = this.debt > 0 ? [] : this.spendable(h.member, h.member.surface).filter((g) => g.kind === "monthly" || h.member.creditsEnabled);
-        for (const g of usable) {
+        for (const g of usable.filter((x) => x.kind === "monthly")) {
           const take = Math.min(g.remaining, left);
           g.remaining -= take;
           left -= take;
-          if (g.kind !== "monthly") limited += take;
         }
-        this.debt += left;
-        limited += left;
-        debt = left;
+        let room = h.member.creditsEnabled && this.debt === 0 ? left : 0;
+        for (const l of this.limits) if (l.stopUsage && this.applies(l, h.member)) room = Math.min(room, Math.max(0, this.headroom(l).headroom));
+        let rest = room;
+        let extra = 0;
+        for (const g of usable.filter((x) => x.kind !== "monthly")) {
+          const take = Math.min(g.remaining, rest);
+          g.remaining -= take;
+          rest -= take;
+          extra += take;
+        }
+        this.debt += rest;
+        debt = rest;
+        this.addSpend(h.member, dayOf(this.now), "spent", extra + rest);
       }
-      this.addSpend(h.member, h.day, "held", -h.limited);
-      this.addSpend(h.member, dayOf(this.now), "spent", limited);
     }
     h.status = "done";
     return { ok: true, debt };

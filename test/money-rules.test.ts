@@ -116,12 +116,15 @@ for (const backend of backends()) {
       const r = await authorize(orgId, ownerKey, { amount: String(5 * USD) });
       assert.equal(errorOf(r)["code"], "spend_limit_reached");
       assert.equal(detailsOf(r)["period"], "daily");
-      // Debt: a settle beyond the hold with nothing else to pay; then usage credits off.
-      const a = await authorize(orgId, ownerKey, { amount: String(1 * USD) });
-      assert.equal((await settle(orgId, ownerKey, holdId(a), 10 * USD + 1)).status, 200);
-      assert.equal((await org(orgId))["debt"], "1");
-      assert.equal((await h.request("PUT", `${base(orgId)}/usage_credits`, { key: ownerKey, body: { is_enabled: false } })).status, 200);
-      const inDebt = await authorize(orgId, ownerKey, { amount: "1" });
+      // Debt (in an organization without limits, so the settle beyond its hold may create it, R16):
+      // a settle beyond the hold with nothing else to pay; then usage credits off.
+      const other = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
+      await grant(h, other.orgId, { amount: String(10 * USD) });
+      const a = await authorize(other.orgId, other.ownerKey, { amount: String(1 * USD) });
+      assert.equal((await settle(other.orgId, other.ownerKey, holdId(a), 10 * USD + 1)).status, 200);
+      assert.equal((await org(other.orgId))["debt"], "1");
+      assert.equal((await h.request("PUT", `${base(other.orgId)}/usage_credits`, { key: other.ownerKey, body: { is_enabled: false } })).status, 200);
+      const inDebt = await authorize(other.orgId, other.ownerKey, { amount: "1" });
       assert.equal(inDebt.status, 400);
       assert.equal(errorOf(inDebt)["code"], "insufficient_credits");
       assert.equal(detailsOf(inDebt)["debt"], "1");
@@ -187,11 +190,12 @@ for (const backend of backends()) {
     test("R11: a usage total beyond its cache_creation breakdown is charged at the 5-minute rate, over the API as through the gateway", async () => {
       const { orgId, ownerKey } = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
       await grant(h, orgId, { amount: String(10 * USD) });
-      const usage = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 1_000_000, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 600_000 } };
+      // 100,000 tokens: below the book's 200,000-token long-context threshold for this model.
+      const usage = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 100_000, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 60_000 } };
       const r = await h.request("POST", `${base(orgId)}/usage_events`, { key: ownerKey, body: { event_id: "cache-1", model: "claude-sonnet-4-5", usage } });
       assert.equal(r.status, 201, JSON.stringify(r.body));
-      // Sonnet 4.5: 1h writes $6/MTok × 0.6 = $3.60; the other 400,000 at the 5m rate $3.75/MTok = $1.50.
-      assert.equal(r.body["charged"], String(5_100_000));
+      // Sonnet 4.5: 60,000 1h writes at $6/MTok = $0.36; the other 40,000 at the 5m rate $3.75/MTok = $0.15.
+      assert.equal(r.body["charged"], String(510_000));
     });
 
     test("R4: a $0.70 hold authorized before midnight and settled after counts in the new month; the new month's $1.00 limit is never passed", async () => {
@@ -260,7 +264,7 @@ for (const backend of backends()) {
       const { orgId, ownerKey } = await createOrg(h, { plan: "enterprise_usage", usageCredits: true });
       await grant(h, orgId, { amount: String(10 * USD) });
       const from = h.clock.now() + HOUR_MS;
-      const book = { ...DEFAULT_PRICE_BOOK, id: "pb_opus_only", version: 1, effective_from: new Date(from).toISOString(), models: DEFAULT_PRICE_BOOK.models.filter((m) => m.id.includes("opus")) };
+      const book = { ...DEFAULT_PRICE_BOOK, id: "pb_opus_only", version: 1, effective_from: new Date(from).toISOString(), models: DEFAULT_PRICE_BOOK.models.filter((m) => m.id.includes("opus")), unknown_models: { policy: "refuse" as const } };
       const published = await h.request("POST", "/v1/price_books", { body: book });
       assert.equal(published.status, 201, JSON.stringify(published.body));
       const haiku = { model: "claude-haiku-4-5", estimated_usage: { input_tokens: 1_000_000, output_tokens: 0 }, ttl_seconds: 7200 };

@@ -227,7 +227,7 @@ describe("R3: debt is repaid first by every new grant, and blocks every grant un
   test("R3: usage beyond a hold is charged to debt, never to an included grant, while the organization is in debt", () => {
     const w = world({ plan: NO_WINDOWS });
     const monthly = w.grant(5 * USD, T0, { kind: "monthly", priority: 0, surfaces: ["sdk"] });
-    const h = w.authorize(100_000, T0, { surface: "sdk" });
+    const h = w.authorize(100_000, T0, { surface: "sdk", owner: "gateway" });
     assert.ok(h.ok);
     w.org.debt = 1;
     // The gateway's settle: it relayed the usage, so the excess is owed (R16).
