@@ -188,22 +188,7 @@ export class Webhooks {
       const event: OutboxEvent = { id: newId("event", now), orgId, type: "webhook.test", data: { endpoint_id: endpointId, message: "A test event: your endpoint receives and verifies usage-credits webhooks." }, createdAt: now };
       await tx.moneyIn.insertEvents([event]);
       await tx.webhooks.markDispatched(event.id, now);
-      const delivery: WebhookDelivery = {
-        id: newId("webhookDelivery", now),
-        orgId,
-        endpointId,
-        eventId: event.id,
-        eventType: event.type,
-        status: "pending",
-        attempts: 0,
-        nextAttemptAt: now,
-        lastStatus: null,
-        lastError: null,
-        lastAttemptAt: null,
-        deliveredAt: null,
-        replayOf: null,
-        createdAt: now,
-      };
+      const delivery = newDelivery(orgId, endpointId, event, now);
       await tx.webhooks.insertDeliveries([delivery]);
       return ok(delivery);
     });
@@ -327,22 +312,7 @@ export class Webhooks {
         }
         const deliveries = eps
           .filter((ep) => wantsEvent(ep, e.type, e.createdAt))
-          .map<WebhookDelivery>((ep) => ({
-            id: newId("webhookDelivery", now),
-            orgId: e.orgId,
-            endpointId: ep.id,
-            eventId: e.id,
-            eventType: e.type,
-            status: "pending",
-            attempts: 0,
-            nextAttemptAt: now,
-            lastStatus: null,
-            lastError: null,
-            lastAttemptAt: null,
-            deliveredAt: null,
-            replayOf: null,
-            createdAt: now,
-          }));
+          .map((ep) => newDelivery(e.orgId, ep.id, e, now));
         await tx.webhooks.insertDeliveries(deliveries);
         created += deliveries.length;
       }
@@ -537,5 +507,25 @@ export function kickingStore(store: Store, onEvents: () => void): Store {
     read: (fn) => store.read(fn),
     schemaVersion: () => store.schemaVersion(),
     close: () => store.close(),
+  };
+}
+
+/** A delivery of `event` to one endpoint, due now. */
+function newDelivery(orgId: string, endpointId: string, event: { readonly id: string; readonly type: EventType }, now: number): WebhookDelivery {
+  return {
+    id: newId("webhookDelivery", now),
+    orgId,
+    endpointId,
+    eventId: event.id,
+    eventType: event.type,
+    status: "pending",
+    attempts: 0,
+    nextAttemptAt: now,
+    lastStatus: null,
+    lastError: null,
+    lastAttemptAt: null,
+    deliveredAt: null,
+    replayOf: null,
+    createdAt: now,
   };
 }
