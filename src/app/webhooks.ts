@@ -202,19 +202,7 @@ export class Webhooks {
       if (!d || d.orgId !== orgId || d.endpointId !== endpointId) return fail<WebhookDelivery>("not_found", `No delivery ${deliveryId}.`);
       const e = await tx.webhooks.getEndpoint(endpointId);
       if (!e || e.deletedAt !== null) return fail<WebhookDelivery>("not_found", `No webhook endpoint ${endpointId}.`);
-      const replay: WebhookDelivery = {
-        ...d,
-        id: newId("webhookDelivery", now),
-        status: "pending",
-        attempts: 0,
-        nextAttemptAt: now,
-        lastStatus: null,
-        lastError: null,
-        lastAttemptAt: null,
-        deliveredAt: null,
-        replayOf: d.replayOf ?? d.id,
-        createdAt: now,
-      };
+      const replay: WebhookDelivery = { ...newDelivery(d.orgId, d.endpointId, { id: d.eventId, type: d.eventType }, now), replayOf: d.replayOf ?? d.id };
       await tx.webhooks.insertDeliveries([replay]);
       return ok(replay);
     });

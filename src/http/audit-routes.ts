@@ -15,7 +15,7 @@ import { presentAutoReload, presentCreditRequest, presentPayment, presentPayment
 import { cursor, parseCursor } from "./paging.js";
 import { presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentWorkspace } from "./presenters.js";
 import { Id } from "./schemas.js";
-import { route, type AnyRoute } from "./server.js";
+import { route, type AnyRoute, type Services } from "./server.js";
 import { presentWebhookEndpoint } from "./webhook-routes.js";
 
 const ORG = "/v1/organizations/:org_id";
@@ -27,6 +27,23 @@ export const AuditQuery = z.strictObject({
   target_type: z.enum(AUDIT_TARGETS).optional().describe("Only entries about this kind of object."),
   target_id: Id.optional().describe("Only entries about this object."),
 });
+
+/** One page of an audit log (an organization's, or the platform's), newest first, with the next cursor. */
+export async function auditPage(services: Services, orgId: string, q: z.infer<typeof AuditQuery>): Promise<{ data: unknown[]; next_cursor: string | null }> {
+  const before = parseCursor(q.before);
+  const rows = await services.admin.read((tx) =>
+    tx.audit.list({
+      orgId,
+      limit: q.limit,
+      ...(before ? { before } : {}),
+      ...(q.action ? { action: q.action } : {}),
+      ...(q.target_type ? { targetType: q.target_type } : {}),
+      ...(q.target_id ? { targetId: q.target_id } : {}),
+    }),
+  );
+  const last = rows[rows.length - 1];
+  return { data: rows.map(presentAuditEntry), next_cursor: rows.length === q.limit && last ? cursor(last.at, last.id) : null };
+}
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -76,20 +93,7 @@ export function auditRoutes(): AnyRoute[] {
       auth: "audit",
       query: AuditQuery,
       handler: async (ctx) => {
-        const q = ctx.query;
-        const before = parseCursor(q.before);
-        const rows = await ctx.services.admin.read((tx) =>
-          tx.audit.list({
-            orgId: ctx.params["org_id"] ?? "",
-            limit: q.limit,
-            ...(before ? { before } : {}),
-            ...(q.action ? { action: q.action } : {}),
-            ...(q.target_type ? { targetType: q.target_type } : {}),
-            ...(q.target_id ? { targetId: q.target_id } : {}),
-          }),
-        );
-        const last = rows[rows.length - 1];
-        return { status: 200, body: { data: rows.map(presentAuditEntry), next_cursor: rows.length === q.limit && last ? cursor(last.at, last.id) : null } };
+        return { status: 200, body: await auditPage(ctx.services, ctx.params["org_id"] ?? "", ctx.query) };
       },
     }),
   ];

@@ -5,8 +5,7 @@ import { z } from "zod";
 import { PLATFORM_AUDIT_SCOPE } from "../core/audit.js";
 import { OperatorKeys, type RotatedKey } from "../app/operator-keys.js";
 import type { CreatedKey } from "../app/admin.js";
-import { AuditQuery, presentAuditEntry } from "./audit-routes.js";
-import { cursor, parseCursor } from "./paging.js";
+import { auditPage, AuditQuery } from "./audit-routes.js";
 import { presentCreatedKey, presentKey } from "./presenters.js";
 import { route, type AnyRoute } from "./server.js";
 
@@ -62,20 +61,7 @@ export function operatorKeyRoutes(): AnyRoute[] {
       auth: "platform",
       query: AuditQuery,
       handler: async (ctx) => {
-        const q = ctx.query;
-        const before = parseCursor(q.before);
-        const rows = await ctx.services.admin.read((tx) =>
-          tx.audit.list({
-            orgId: PLATFORM_AUDIT_SCOPE,
-            limit: q.limit,
-            ...(before ? { before } : {}),
-            ...(q.action ? { action: q.action } : {}),
-            ...(q.target_type ? { targetType: q.target_type } : {}),
-            ...(q.target_id ? { targetId: q.target_id } : {}),
-          }),
-        );
-        const last = rows[rows.length - 1];
-        return { status: 200, body: { data: rows.map(presentAuditEntry), next_cursor: rows.length === q.limit && last ? cursor(last.at, last.id) : null } };
+        return { status: 200, body: await auditPage(ctx.services, PLATFORM_AUDIT_SCOPE, ctx.query) };
       },
     }),
   ];
