@@ -356,6 +356,11 @@ class SqlStoreTx implements StoreTx {
     await Promise.all(writes);
   }
 
+  async finalWrites(issue: () => Promise<unknown>): Promise<void> {
+    if (this.q.lastly?.(issue)) return; // the driver awaits them with its COMMIT
+    await issue();
+  }
+
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {
     const rows = await inList(this.q, (l) => `SELECT * FROM idempotency_keys WHERE key IN (${l}) AND scope = ?`, keys, [scope]);
     return rows.map((r) => ({

@@ -16,8 +16,19 @@ export type Request =
   | { readonly op: "all"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "run"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "exec"; readonly sql: string }
-  /** COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message runs. */
-  | { readonly op: "commit" }
+  /**
+   * BEGIN IMMEDIATE, sent without waiting for its answer together with the transaction's first
+   * statements: if it fails, every statement after it fails with its error until the "rollback"
+   * that ends the attempt, so nothing runs outside the transaction it was meant for.
+   */
+  | { readonly op: "begin" }
+  /**
+   * COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message
+   * runs. With `ifCleanSince`, the COMMIT was sent right behind the transaction's last writes
+   * without waiting for their answers: if any statement from that id on failed, it rolls back
+   * instead (and fails), so a failed write is never committed.
+   */
+  | { readonly op: "commit"; readonly ifCleanSince?: number }
   /** ROLLBACK if a transaction is open (SQLite may already have rolled back on its own). */
   | { readonly op: "rollback" }
   | { readonly op: "close" };
@@ -43,6 +54,10 @@ export class SqliteThread {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private next = 1;
   private dead: Error | undefined;
+  /** The id the next statement will get (a COMMIT's `ifCleanSince`). */
+  get nextId(): number {
+    return this.next;
+  }
   /** Messages sent and not yet answered (a reader pool picks the least busy thread). */
   get queued(): number {
     return this.pending.size;
@@ -145,8 +160,21 @@ function serve(options: ThreadOptions): void {
     }
     return st;
   };
+  // A BEGIN that failed poisons the statements behind it until the attempt's ROLLBACK; the id of the
+  // last statement that failed lets a pipelined COMMIT refuse to commit a failed write.
+  let beginFailed: unknown;
+  let lastFailed = 0;
   const handle = (conn: Database.Database, r: Request): unknown => {
+    if (beginFailed !== undefined && r.op !== "rollback" && r.op !== "close") throw beginFailed;
     switch (r.op) {
+      case "begin":
+        try {
+          conn.exec("BEGIN IMMEDIATE");
+        } catch (err) {
+          beginFailed = err;
+          throw err;
+        }
+        return null;
       case "all": {
         const st = prepare(conn, r.sql);
         if (st.reader) return st.all(...r.params) as Row[];
@@ -159,6 +187,10 @@ function serve(options: ThreadOptions): void {
         conn.exec(r.sql);
         return null;
       case "commit":
+        if (r.ifCleanSince !== undefined && lastFailed >= r.ifCleanSince) {
+          if (conn.inTransaction) conn.exec("ROLLBACK");
+          throw Object.assign(new Error("rolled back: a write of the transaction failed"), { code: "SQLITE_ABORT_ROLLBACK" });
+        }
         try {
           conn.exec("COMMIT");
         } catch (err) {
@@ -174,6 +206,7 @@ function serve(options: ThreadOptions): void {
         }
         return null;
       case "rollback":
+        beginFailed = undefined;
         if (conn.inTransaction) {
           try {
             conn.exec("ROLLBACK");
@@ -197,6 +230,7 @@ function serve(options: ThreadOptions): void {
         const e = err as { name?: unknown; message?: unknown; code?: unknown };
         const error = { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
         replies.push({ id, ok: false, error });
+        lastFailed = id;
       }
     }
     port.postMessage(replies);
