@@ -2,15 +2,20 @@
 // statements, and its COMMIT right behind its last writes, without waiting for their answers in
 // between. Neither may ever let a statement run outside its transaction or commit a failed write:
 // a write that fails among the last ones rolls the whole transaction back, and a BEGIN that fails
-// makes every statement behind it fail until the attempt's ROLLBACK.
+// makes every statement behind it fail until the attempt's ROLLBACK. On PostgreSQL, reads issued
+// together cross as one statement (JSON subqueries) and the last writes as one statement of
+// data-modifying CTEs: the rows and their order are the same as read one by one, and a failed last
+// write still rolls everything back.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { openPostgres } from "../src/adapters/store/postgres-driver.js";
 import { openSqlite } from "../src/adapters/store/sqlite-driver.js";
 import { SqliteThread } from "../src/adapters/store/sqlite-thread.js";
+import { pgSkipped, postgresBackend } from "./support/backends.js";
 
 describe("SQLite writer pipelining", () => {
   const dir = mkdtempSync(join(tmpdir(), "uc-pipeline-"));
@@ -74,3 +79,52 @@ describe("SQLite writer pipelining", () => {
     }
   });
 });
+
+if (!pgSkipped()) {
+  describe("PostgreSQL: reads together in one statement, last writes in one statement", () => {
+    const backend = postgresBackend();
+    after(() => backend.cleanup());
+
+    test("combined reads return what separate reads return (types, NULLs, order, LIMIT); a failed last write rolls back the transaction", async () => {
+      const d = openPostgres(await backend.createDatabase(), 2);
+      try {
+        await d.exec("CREATE TABLE p (id TEXT PRIMARY KEY, big BIGINT NOT NULL, small INTEGER, note TEXT)");
+        await d.exec("CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT NOT NULL REFERENCES p(id), v BIGINT NOT NULL)");
+        // Parent and child written as the last writes of one transaction: one statement, the foreign key holds.
+        await d.transaction(async (q) => {
+          q.lastly?.(() =>
+            Promise.all([
+              q.run("INSERT INTO p (id, big, small, note) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)", ["a", 9_007_199_254_740_991, 1, "it's", "b", 2, null, null, "c", -5, 0, "{\"j\":1}"]),
+              q.run("INSERT INTO c (id, p_id, v) VALUES (?, ?, ?), (?, ?, ?)", ["c1", "a", 10, "c2", "b", 20]),
+            ]),
+          );
+        });
+        const one = async (sql: string, params: Array<string | number | null>) => d.read((q) => q.all(sql, params));
+        const queries: Array<[string, Array<string | number | null>]> = [
+          ["SELECT * FROM p ORDER BY big DESC", []],
+          ["SELECT id, small FROM p WHERE id IN (?, ?) ORDER BY id", ["b", "c"]],
+          ["SELECT * FROM p WHERE id = ?", ["none"]],
+          ["SELECT p_id, SUM(v) AS total, COUNT(*) AS n FROM c GROUP BY p_id ORDER BY p_id LIMIT ?", [1]],
+        ];
+        const separate = [];
+        for (const [sql, params] of queries) separate.push(await one(sql, params));
+        const together = await d.read((q) => Promise.all(queries.map(([sql, params]) => q.all(sql, params))));
+        assert.deepEqual(together.map((rows) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)])))), separate.map((rows) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)])))));
+        assert.equal(Number(together[0]?.[0]?.["big"]), 9_007_199_254_740_991);
+        assert.equal(together[0]?.[1]?.["note"], null);
+
+        await assert.rejects(
+          d.transaction(async (q) => {
+            await q.run("INSERT INTO p (id, big) VALUES ('d', 1)");
+            q.lastly?.(() => Promise.all([q.run("INSERT INTO c (id, p_id, v) VALUES ('c3', 'a', 1)"), q.run("INSERT INTO p (id, big) VALUES ('a', 2)")]));
+          }),
+          (err: Error) => err.name === "UniqueViolation",
+        );
+        assert.deepEqual((await one("SELECT id FROM p ORDER BY id", [])).map((r) => r["id"]), ["a", "b", "c"], "nothing of the failed transaction was committed");
+        assert.deepEqual((await one("SELECT id FROM c ORDER BY id", [])).map((r) => r["id"]), ["c1", "c2"]);
+      } finally {
+        await d.close();
+      }
+    });
+  });
+}
