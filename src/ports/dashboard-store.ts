@@ -34,7 +34,7 @@ export interface UsageCell {
 /** The usage breakdown's cells (GET …/usage/breakdown) as JSON text, built by the database. */
 export interface BreakdownJson {
   /** `[{"day":"YYYY-MM-DD","model",…,"cost":"<micros>",…}, …]`, ordered by day, model, surface, member, speed. */
-  readonly data: string;
+  readonly data: string | Buffer;
   readonly requests: number;
   readonly cost: number;
   readonly creditCost: number;

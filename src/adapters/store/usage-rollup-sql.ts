@@ -15,6 +15,7 @@ import type { UsageRecord } from "../../core/model.js";
 import type { BreakdownJson } from "../../ports/dashboard-store.js";
 import type { Queryable, Row, SqlValue } from "./driver.js";
 import { upsert } from "./sql-bulk.js";
+import { largeText } from "./sql-values.js";
 
 export const DAY_MS = 86_400_000;
 
@@ -188,7 +189,7 @@ export async function usageBreakdownJson(q: Queryable, engine: string, orgId: st
     `COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens FROM cells`;
   const r = (await q.all(sql, params))[0] ?? {};
   return {
-    data: String(r["data"] ?? "[]"),
+    data: largeText(r["data"] ?? "[]"),
     requests: Number(r["requests"] ?? 0),
     cost: Number(r["cost"] ?? 0),
     creditCost: Number(r["credit_cost"] ?? 0),
