@@ -1,13 +1,13 @@
 // Nothing scans on the event loop, and analytics cost does not grow with request count (issue 16):
 // a large organization (300,000 usage records over 90 days, 3 models × 4 surfaces × 5 members × 2
 // speeds, written straight into the SQLite file and rolled up by migration 12's own backfill
-// statement). Its 90-day breakdown comes from the rollups and equals the records' sums; while
-// breakdowns run back to back, /healthz on another connection is answered within
-// 5 ms at p99 (a stall would show as the breakdown's whole duration). On a loaded machine the
-// client's own scheduling adds to every round trip, so the bound is 5 ms or, if the same /healthz
-// probe was already slower than that with the server idle, three times its idle p99 (building
-// and serializing the ~10,000 cells on the event loop measured 3.6× idle under load, and ~0.8 s
-// stalls with the scan on the main thread). `npm run bench` has the quiet machine's figure.
+// statement). Its 90-day breakdown comes from the rollups and equals the records' sums, and while
+// breakdowns run back to back the server's event loop keeps answering /healthz: its delay p99
+// stays within 5 ms (a stall would show as the breakdown's whole duration). On a loaded machine
+// idle and busy windows alternate and the bound is 5 ms or, where the idle windows were already
+// slower than that, twice their median (building and serializing the ~10,000 cells on the event
+// loop measured 3.6× idle under load; the scan on the main thread stalled it ~0.8 s). /healthz's
+// round trip is reported; `npm run bench` has the quieter machine's figure.
 
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
@@ -68,42 +68,58 @@ describe("the event loop while a large breakdown runs", () => {
         return times;
       };
       const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? 0;
-      const idle = await probe(1500);
       const loopP99 = async () => Number(/usage_credits_event_loop_delay_seconds\{quantile="0.99"\} (\S+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]) * 1000;
-      const idleLoop = await loopP99();
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
+      // Windows of 600 ms alternate: idle, then breakdowns back to back. A shared machine's load
+      // drifts by the second, so each busy window is compared with the idle ones around it: the
+      // medians over the windows of /healthz's p99 and of the server's own event-loop delay p99
+      // (/metrics reports it since the previous scrape, taken at each window's edge).
       type Breakdown = { totals: { requests: number; cost: string; input_tokens: number } };
-      let running = true;
+      let first: Breakdown | undefined;
       const breakdownMs: number[] = [];
-      const load = (async () => {
-        let first: Breakdown | undefined;
-        while (running) {
-          const t0 = performance.now();
-          const r = await fetch(`${server.url}/v1/organizations/${tenant.orgId}/usage/breakdown?days=90`, { headers: key });
-          // Only the first answer is parsed: parsing 2 MB of JSON here would stall this process's
-          // own /healthz probes and be counted against the server.
-          const text = first ? (await r.arrayBuffer(), "") : await r.text();
-          assert.equal(r.status, 200, text);
-          breakdownMs.push(performance.now() - t0);
-          first ??= JSON.parse(text) as Breakdown;
-        }
-        return first;
-      })();
-      const during = await probe(4000);
-      running = false;
-      const b = await load;
+      const window = async (busy: boolean): Promise<{ healthz: number; loop: number }> => {
+        await loopP99();
+        let running = busy;
+        const load = (async () => {
+          while (running) {
+            const t0 = performance.now();
+            const r = await fetch(`${server.url}/v1/organizations/${tenant.orgId}/usage/breakdown?days=90`, { headers: key });
+            // Only the first answer is parsed: parsing 2 MB of JSON here would stall this process's
+            // own /healthz probes and be counted against the server.
+            const text = first ? (await r.arrayBuffer(), "") : await r.text();
+            assert.equal(r.status, 200, text);
+            breakdownMs.push(performance.now() - t0);
+            first ??= JSON.parse(text) as Breakdown;
+          }
+        })();
+        const healthz = p99(await probe(600));
+        running = false;
+        await load;
+        return { healthz, loop: await loopP99() };
+      };
+      const idle: Array<{ healthz: number; loop: number }> = [];
+      const busy: Array<{ healthz: number; loop: number }> = [];
+      for (let i = 0; i < 6; i++) {
+        idle.push(await window(false));
+        busy.push(await window(true));
+      }
+      const b = first;
       assert.ok(b);
       assert.equal(b.totals.requests, RECORDS, "the breakdown counted every record");
       assert.equal(b.totals.cost, String(RECORDS * 1000), "and summed them exactly");
       assert.equal(b.totals.input_tokens, RECORDS * 10);
-      const busyLoop = await loopP99();
-      const median = [...breakdownMs].sort((x, y) => x - y)[Math.floor(breakdownMs.length / 2)] ?? 0;
+      const f = (x: number) => x.toFixed(2);
+      const [hIdle, hBusy] = [median(idle.map((w) => w.healthz)), median(busy.map((w) => w.healthz))];
+      const [lIdle, lBusy] = [median(idle.map((w) => w.loop)), median(busy.map((w) => w.loop))];
       t.diagnostic(
-        `${breakdownMs.length} breakdowns (median ${median.toFixed(1)} ms); /healthz p99 ${p99(during).toFixed(2)} ms over ${during.length} probes meanwhile (idle p99 ${p99(idle).toFixed(2)} ms); server event-loop delay p99 ${busyLoop.toFixed(1)} ms (idle ${idleLoop.toFixed(1)} ms)`,
+        `${breakdownMs.length} breakdowns (median ${f(median(breakdownMs))} ms); /healthz p99 ${f(hBusy)} ms while they ran (idle ${f(hIdle)} ms); server event-loop delay p99 ${f(lBusy)} ms (idle ${f(lIdle)} ms); medians over 6 windows each`,
       );
-      assert.ok(breakdownMs.length >= 3, "breakdowns ran while /healthz was probed");
-      const bound = Math.max(5, 3 * p99(idle));
-      assert.ok(p99(during) <= bound, `/healthz p99 ${p99(during).toFixed(2)} ms while breakdowns ran (bound ${bound.toFixed(2)} ms)`);
+      assert.ok(breakdownMs.length >= 6, "breakdowns ran while /healthz was probed");
+      // The server's own event-loop delay: 5 ms, or on a loaded machine (the idle windows already
+      // slower than that) twice the idle figure. /healthz's round trip is reported, not asserted: on
+      // two shared cores it also carries this process's and the read thread's competition for CPU.
+      assert.ok(lBusy <= Math.max(5, 2 * lIdle), `server event-loop delay p99 ${f(lBusy)} ms while breakdowns ran (idle ${f(lIdle)} ms)`);
     } finally {
       await server.stop();
     }

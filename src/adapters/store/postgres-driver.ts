@@ -41,7 +41,8 @@ function translate(err: unknown): unknown {
 }
 
 const COMBINABLE = /^\s*SELECT\b/i;
-const LOCKING = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b/i;
+/** Reads that lock (rows or an advisory lock) go alone, in order. */
+const LOCKING = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bpg_advisory/i;
 
 /** Bound parameters per statement (PostgreSQL allows 65,535). */
 const MAX_PARAMS = 60_000;

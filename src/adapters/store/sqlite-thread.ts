@@ -47,7 +47,7 @@ interface WireEnvelope {
   readonly request: Wire;
 }
 /** Statement texts numbered per connection, at most this many (the rest cross as text). */
-const MAX_NUMBERED = 4096;
+const MAX_NUMBERED = 1024;
 /** What crosses to the worker: every statement the main thread issued in one turn, in order. */
 type Batch = readonly WireEnvelope[];
 type Reply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; code?: string } };
