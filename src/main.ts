@@ -9,7 +9,7 @@ import { CLI_RENAMES } from "./core/legacy-names.js";
 import { CliError, COMMANDS as BASE_COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { OPERATOR_KEY_COMMANDS } from "./cli/operator-key-commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
-import type { Services } from "./http/server.js";
+import type { Services } from "./app/services.js";
 import { jsonLogger } from "./ports/logger.js";
 import { runBackup } from "./cli/backup.js";
 import { DatabaseMissing } from "./adapters/store/postgres-create.js";

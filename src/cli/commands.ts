@@ -15,7 +15,7 @@ import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../core/p
 import { reviewPriceBook, type PriceBookReview } from "../app/price-books.js";
 import { PriceBookSpec as PriceBookSpecSchema } from "../http/schemas.js";
 import type { Outcome } from "../app/batcher.js";
-import type { Services } from "../http/server.js";
+import type { Services } from "../app/services.js";
 import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "../http/money-routes.js";
 import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits, sdkCreditsOf } from "../http/sdk-credit-routes.js";
 import { presentStatement } from "../http/statement-routes.js";

@@ -7,7 +7,7 @@ import { OperatorKeys } from "../app/operator-keys.js";
 import { presentAuditEntry } from "../http/audit-routes.js";
 import { presentCreatedKey, presentKey } from "../http/presenters.js";
 import type { Outcome } from "../app/batcher.js";
-import type { Services } from "../http/server.js";
+import type { Services } from "../app/services.js";
 import { CliError, type Command } from "./commands.js";
 
 function value<T>(out: Outcome<T>): T {

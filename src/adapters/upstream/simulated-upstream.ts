@@ -28,10 +28,10 @@
 // Messages of any role (a mid-conversation `system` message) are read like any other.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { countInput } from "../../gateway/estimate.js";
+import { countInput } from "../../wire/count-tokens.js";
 import { UpstreamUnavailable, type BatchingUpstream, type SseEvent, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { SimulatedBatches } from "./simulated-batches.js";
-import { CountTokensBody, isRecord, MessagesBody, vendorError } from "../../gateway/wire.js";
+import { CountTokensBody, isRecord, MessagesBody, vendorError } from "../../wire/messages.js";
 import { sampleFromSchema } from "./schema-sample.js";
 
 export interface SimulatedUpstreamOptions {

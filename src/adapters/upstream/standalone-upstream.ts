@@ -2,8 +2,8 @@
 // benchmark compares the gateway with, and what a gateway can be pointed at
 // (USAGE_CREDITS_UPSTREAM=http://…) to run the real HTTP path with no provider account.
 
-import { SimulatedUpstream, type SimulatedUpstreamOptions } from "../adapters/upstream/simulated-upstream.js";
-import { serveUpstream, type ServeOptions, type WireServer } from "../adapters/upstream/wire-server.js";
+import { SimulatedUpstream, type SimulatedUpstreamOptions } from "./simulated-upstream.js";
+import { serveUpstream, type ServeOptions, type WireServer } from "./wire-server.js";
 
 export interface StandaloneUpstreamOptions extends Partial<SimulatedUpstreamOptions> {
   readonly host?: string;

@@ -1,9 +1,14 @@
 // Server-sent events on the wire (the WHATWG event-stream format the Messages API streams in):
 // `event:` and `data:` lines, a blank line ends an event, `:` lines are comments. The parser works
 // on arbitrary chunk boundaries (a line, even a UTF-8 character, may be split across chunks).
+// A leaf module: the upstream adapters (parse, encode) and the gateway (write) both use it.
 
 import type { Writable } from "node:stream";
-import type { SseEvent } from "../../ports/upstream.js";
+/** One event of a stream (structurally the Upstream port's SseEvent; the wire format is a leaf and imports no port). */
+export interface SseEvent {
+  readonly event: string;
+  readonly data: string;
+}
 
 /** Encodes one event; multi-line data becomes several `data:` lines, as the format requires. */
 export function encodeSse(event: SseEvent): string {
