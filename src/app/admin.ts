@@ -13,6 +13,7 @@ import { parsePriceBook, priceBookBoundProblems, type PriceBookSpec } from "../c
 import { Books, type WindowStatus } from "../core/books.js";
 import type { Clock } from "../ports/clock.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
+import { UniqueViolation } from "../ports/store-errors.js";
 import { appendAudit, AuditRecorder } from "./audit.js";
 import { authenticate, generateApiKey, hashKey, type Principal } from "./auth.js";
 import { idempotencyConflict, type Idempotency, type Outcome } from "./batcher.js";
@@ -114,7 +115,7 @@ export class Admin {
     } catch (err) {
       // Two requests raced on one unique key (an idempotency key, an email): the retry sees the
       // winner's row and answers with its replay or a clean conflict instead of a 500.
-      if (err instanceof Error && err.name === "UniqueViolation") return this.writeOnce(idem, fn);
+      if (err instanceof UniqueViolation) return this.writeOnce(idem, fn);
       throw err;
     }
   }

@@ -26,6 +26,7 @@ import type { Hold } from "../core/model.js";
 import type { Surface } from "../core/plans.js";
 import type { Speed } from "../core/rating.js";
 import type { Services } from "../app/services.js";
+import { StoreUnavailable } from "../ports/store-errors.js";
 import { errorReply, HttpError, type Ctx, type Reply } from "../http/route.js";
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
 import { rateLimitHeaders, type HeaderContext } from "./rate-limit-headers.js";
@@ -282,7 +283,7 @@ class Ticket {
         try {
           out = await run();
         } catch (err) {
-          if (!(err instanceof Error && err.name === "StoreUnavailable") || attempt >= SETTLE_ATTEMPTS) throw err;
+          if (!(err instanceof StoreUnavailable) || attempt >= SETTLE_ATTEMPTS) throw err;
           await new Promise((r) => setTimeout(r, 200 * attempt));
         }
       }

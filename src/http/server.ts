@@ -11,6 +11,7 @@ import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMess
 import { actingAs } from "../app/audit.js";
 import { allows, canSeeOrg, type Principal } from "../app/auth.js";
 import type { Services } from "../app/services.js";
+import { StoreUnavailable, type UnavailableReason } from "../ports/store-errors.js";
 import { errorBody, errorReply, HttpError, type AnyRoute, type Auth, type Ctx, type Reply } from "./route.js";
 import type { AuditActor } from "../core/audit.js";
 import type { SecurityConfig } from "../config/security.js";
@@ -90,7 +91,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  * full or read-only database wrote nothing; a connection lost during COMMIT may have committed, so
  * the advice is always to retry with the same Idempotency-Key, which is never applied twice.
  */
-function unavailableReply(reason: unknown, requestId: string, now: number): Reply {
+function unavailableReply(reason: UnavailableReason, requestId: string, now: number): Reply {
   const retry = "retry with the same Idempotency-Key (never applied twice)";
   const [error, retryAfter] =
     reason === "full"
@@ -150,9 +151,9 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     } catch (err) {
       if (err instanceof HttpError) {
         reply = errorReply(err.error, requestId, services.clock.now());
-      } else if (err instanceof Error && err.name === "StoreUnavailable") {
+      } else if (err instanceof StoreUnavailable) {
         services.log.error("store unavailable", { request_id: requestId, error: err.message });
-        reply = unavailableReply((err as { reason?: unknown }).reason, requestId, services.clock.now());
+        reply = unavailableReply(err.reason, requestId, services.clock.now());
       } else {
         services.log.error("unhandled error", { request_id: requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
         reply = errorReply(domainError("internal_error", "Something went wrong on our side; the request id identifies it in our logs."), requestId, services.clock.now());
