@@ -1,5 +1,6 @@
-// Stripe's webhooks, received: the inbound side of the Stripe adapter. It verifies the signature
-// over the raw bytes, turns `payment_intent.*` events into MoneyIn.reconcile calls (which retrieve
+// A payment provider's events, received (Stripe's webhooks; the provider's adapter verifies the
+// signature over the raw bytes and reduces an event to a PaymentIntentNotice, ports/payments.ts).
+// This use case turns `payment_intent.*` notices into MoneyIn.reconcile calls (which retrieve
 // the PaymentIntent and apply it with the guarded pending → succeeded | failed transition), and
 // refunds a PaymentIntent that took money no grant stands for. Every event type is handled the
 // same way — "something changed, look it up" — so duplicates and out-of-order deliveries are
@@ -7,27 +8,26 @@
 // itself could not be asked (Stripe redelivers), 200 for everything else, including events about
 // payments that are not ours (ignored, logged).
 
-import type { MoneyIn } from "../../app/money-in.js";
-import type { Clock } from "../../ports/clock.js";
-import type { Logger } from "../../ports/logger.js";
-import { ProviderTimeout } from "../../ports/payments.js";
-import type { StripeProvider } from "./stripe.js";
+import type { MoneyIn } from "./money-in.js";
+import type { Clock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
+import { ProviderTimeout, type PaymentEventSource } from "../ports/payments.js";
 
 export type WebhookReceipt =
   | { readonly kind: "rejected"; readonly message: string }
   | { readonly kind: "retry_later"; readonly message: string }
   | { readonly kind: "accepted"; readonly body: Record<string, unknown> };
 
-export class StripeWebhooks {
+export class PaymentEvents {
   constructor(
-    private readonly stripe: StripeProvider,
+    private readonly source: PaymentEventSource,
     private readonly moneyIn: MoneyIn,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
 
   async receive(raw: Buffer, signature: string | undefined): Promise<WebhookReceipt> {
-    const parsed = this.stripe.parseWebhook(raw, signature, this.clock.now());
+    const parsed = this.source.parseWebhook(raw, signature, this.clock.now());
     switch (parsed.kind) {
       case "invalid_signature":
         this.log.error("stripe webhook rejected: bad signature", { reason: parsed.message });
@@ -57,7 +57,7 @@ export class StripeWebhooks {
       }
       let refund: { refund_id: string | null; status: string } | null = null;
       if (r.unbacked) {
-        const out = await this.stripe.refund(n.paymentIntentId, r.payment.id);
+        const out = await this.source.refund(n.paymentIntentId, r.payment.id);
         refund = { refund_id: out.refundId, status: out.status };
         // The refund's record is Stripe's (metadata.payment_id); we log it (no refunds table yet).
         this.log.info("payment intent refunded: no grant stands for it", { ...seen, payment_id: r.payment.id, payment_status: r.payment.status, ...refund });
