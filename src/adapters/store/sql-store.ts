@@ -21,7 +21,7 @@ import type {
   Workspace,
 } from "../../ports/store.js";
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
-import { migrate, schemaVersion } from "./migrations.js";
+import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
 import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
@@ -565,7 +565,11 @@ class SqlStoreTx implements StoreTx {
 }
 
 export class SqlStore implements Store {
-  private constructor(private readonly driver: SqlDriver) {}
+  private constructor(
+    private readonly driver: SqlDriver,
+    /** Opened with its migrations: the version table exists, so asking for the version only reads. */
+    private readonly migrated: boolean,
+  ) {}
 
   /** Opens a store on a driver and brings its schema up to date (refusing a newer one). */
   static async open(driver: SqlDriver, options: { migrate?: boolean } = {}): Promise<SqlStore> {
@@ -577,7 +581,7 @@ export class SqlStore implements Store {
         throw err;
       }
     }
-    return new SqlStore(driver);
+    return new SqlStore(driver, options.migrate !== false);
   }
 
   get capabilities() {
@@ -592,8 +596,9 @@ export class SqlStore implements Store {
     return this.driver.read((q) => fn(new SqlStoreTx(q, false)));
   }
 
+  /** /readyz asks this on every probe: a read, never a write transaction (unless the store was opened without migrating). */
   schemaVersion(): Promise<number> {
-    return schemaVersion(this.driver);
+    return this.migrated ? readSchemaVersion(this.driver) : schemaVersion(this.driver);
   }
 
   close(): Promise<void> {
