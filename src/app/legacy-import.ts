@@ -247,37 +247,7 @@ export class LegacyImporter {
       fastModeEnabled: true,
       createdAt: now,
     }));
-    const grants: Grant[] = [];
-    const ledger: LedgerTransaction[] = [];
-    for (const lot of a.lots) {
-      if (lot.remaining === 0) continue; // nothing to carry
-      const grant: Grant = {
-        id: newId("grant", now),
-        orgId,
-        kind: "migrated",
-        amount: lot.remaining,
-        remaining: lot.remaining,
-        priority: MIGRATED_PRIORITY,
-        expiresAt: lot.expiresAt,
-        surfaces: null,
-        memberId: null,
-        createdAt: lot.purchasedAt,
-        status: "active",
-        description: lotDescription(lot.id),
-      };
-      grants.push(grant);
-      ledger.push({
-        id: newId("transaction", now),
-        orgId,
-        kind: "grant",
-        ref: grant.id,
-        at: now,
-        entries: [
-          { account: ACCOUNTS.funding("migrated"), amount: -grant.amount },
-          { account: ACCOUNTS.grant(grant.id), amount: grant.amount },
-        ],
-      });
-    }
+    const { grants, ledger } = migratedGrants(a.lots, orgId, now);
     // This month's spend so far counts toward spending limits exactly as before: it is carried as
     // the organization's spend on the first day of the month (spend of an older period is not).
     const monthStart = periodBounds("monthly", now).start;
@@ -409,4 +379,40 @@ function ticker(progress: ImportOptions["progress"]): (phase: string, done: numb
     last = t;
     progress(phase, done, total);
   };
+}
+
+/** Each legacy lot with money left becomes a `migrated` grant, funded by its own ledger transaction. */
+function migratedGrants(lots: LegacyAccount["lots"], orgId: string, now: number): { grants: Grant[]; ledger: LedgerTransaction[] } {
+  const grants: Grant[] = [];
+  const ledger: LedgerTransaction[] = [];
+  for (const lot of lots) {
+    if (lot.remaining === 0) continue; // nothing to carry
+    const grant: Grant = {
+      id: newId("grant", now),
+      orgId,
+      kind: "migrated",
+      amount: lot.remaining,
+      remaining: lot.remaining,
+      priority: MIGRATED_PRIORITY,
+      expiresAt: lot.expiresAt,
+      surfaces: null,
+      memberId: null,
+      createdAt: lot.purchasedAt,
+      status: "active",
+      description: lotDescription(lot.id),
+    };
+    grants.push(grant);
+    ledger.push({
+      id: newId("transaction", now),
+      orgId,
+      kind: "grant",
+      ref: grant.id,
+      at: now,
+      entries: [
+        { account: ACCOUNTS.funding("migrated"), amount: -grant.amount },
+        { account: ACCOUNTS.grant(grant.id), amount: grant.amount },
+      ],
+    });
+  }
+  return { grants, ledger };
 }
