@@ -1,3 +1,5 @@
+// Rating against the frozen v1 price book: hand-computed tables and properties of exact rating.
+// Over 400 lines: 130 of them are one declarative table (every model × every token class).
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
