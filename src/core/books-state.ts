@@ -5,7 +5,7 @@
 
 import { burnOrder, isIncluded, isSpendable, type Draw, type Grant } from "./grants.js";
 import { headroomsOf } from "./headroom.js";
-import type { Headroom } from "./limits.js";
+import type { Headroom, SpendLimit } from "./limits.js";
 import type { Micros } from "./money.js";
 import { seatOf, windowApplies, windowPeriod, type PlanDef, type Surface, type WindowDef } from "./plans.js";
 import type {
@@ -67,7 +67,7 @@ export class BooksState {
   private readonly unwoundOrgs = new Set<string>();
 
   constructor(
-    readonly snap: Snapshot,
+    private readonly snap: Snapshot,
     private readonly newId: NewId,
   ) {
     for (const w of snap.windows) this.windows.set(windowKey(w.memberId, w.key), w);
@@ -155,17 +155,27 @@ export class BooksState {
 
   /** The limits that apply to a member, with this period's spend and headroom. */
   headrooms(org: Organization, member: Member, now: number): Headroom[] {
-    return headroomsOf(org.id, this.snap.limits, this.spendDays.values(), member, now);
+    return headroomsOf(org.id, this.snap.limits, this.spend(), member, now);
   }
 
-  /** Every loaded grant (the router picks the spendable ones). */
+  /** Every loaded grant (the router picks the spendable ones); iterable more than once. */
   grants(): Iterable<Grant> {
-    return this.snap.grants.values();
+    return { [Symbol.iterator]: () => this.snap.grants.values() };
   }
 
-  /** Every loaded spend counter, as it stands (the router sums the ones a limit counts). */
+  /** Every loaded hold, whatever its state; iterable more than once. */
+  holds(): Iterable<Hold> {
+    return { [Symbol.iterator]: () => this.snap.holds.values() };
+  }
+
+  /** Every loaded spending limit. */
+  limits(): readonly SpendLimit[] {
+    return this.snap.limits;
+  }
+
+  /** Every loaded spend counter, as it stands (the router sums the ones a limit counts); iterable more than once. */
   spend(): Iterable<SpendDay> {
-    return this.spendDays.values();
+    return { [Symbol.iterator]: () => this.spendDays.values() };
   }
 
   /** The grants `member` may spend on `surface` at `now`, in burn order. */

@@ -98,7 +98,7 @@ export class Books {
       creditOnlySurfaces: state.planOf(org).creditOnlySurfaces,
       windows: state.windowStatus(org, member, now, req.family),
       grants: state.grants(),
-      limits: state.snap.limits,
+      limits: state.limits(),
       spend: state.spend(),
       now,
     });

@@ -18,7 +18,11 @@ export function scopeKeyOf(limit: SpendLimit, member: Pick<Member, "id" | "works
   }
 }
 
-/** The limits of `orgId` that apply to `member` (explicitly unlimited ones left out), with this period's spend and headroom. */
+/**
+ * The limits of `orgId` that apply to `member` (explicitly unlimited ones left out), with this
+ * period's spend and headroom. `spendDays` is walked once per applicable limit (pass an array or a
+ * re-iterable view, not a one-shot iterator).
+ */
 export function headroomsOf(
   orgId: string,
   limits: Iterable<SpendLimit>,
@@ -27,13 +31,12 @@ export function headroomsOf(
   now: number,
 ): Headroom[] {
   const out: Headroom[] = [];
-  const days = [...spendDays];
   for (const limit of limits) {
     if (limit.orgId !== orgId || limit.amount === null) continue;
     const scopeKey = scopeKeyOf(limit, member);
     if (scopeKey === undefined) continue;
     const { start, end } = periodBounds(limit.period, now);
-    const { spent, held } = spentSince(days, orgId, scopeKey, dayOf(start));
+    const { spent, held } = spentSince(spendDays, orgId, scopeKey, dayOf(start));
     out.push({ limit, spent, held, headroom: limit.amount - spent - held, resetsAt: end });
   }
   return out;
@@ -44,7 +47,7 @@ export function headroomsOf(
  * authorized on: a hold taken before the period started settles in this period, so it takes
  * this period's headroom too (holds live at most a day: the store loads a day more).
  */
-function spentSince(days: readonly SpendDay[], orgId: string, scopeKey: string, fromDay: number): { spent: Micros; held: Micros } {
+function spentSince(days: Iterable<SpendDay>, orgId: string, scopeKey: string, fromDay: number): { spent: Micros; held: Micros } {
   let spent = 0;
   let held = 0;
   for (const d of days) {

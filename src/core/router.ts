@@ -47,7 +47,7 @@ export interface RouterInput {
   readonly grants: Iterable<Grant>;
   /** Spending limits (any org, any scope: the router picks the ones that apply to the member). */
   readonly limits: Iterable<SpendLimit>;
-  /** Per-day spend counters the limits count (settled spend and pending holds). */
+  /** Per-day spend counters the limits count (settled spend and pending holds); walked once per applicable limit, so an array or a re-iterable view. */
   readonly spend: Iterable<SpendDay>;
   readonly now: number;
 }

@@ -212,7 +212,7 @@ export function releaseHold(state: BooksState, orgId: string, holdId: string, no
 /** Releases every loaded pending hold (of one org, if given) whose TTL has passed. */
 export function expireHolds(state: BooksState, now: number, orgId?: string): Hold[] {
   const expired: Hold[] = [];
-  for (const h of state.snap.holds.values()) {
+  for (const h of state.holds()) {
     if (h.status === "pending" && h.expiresAt <= now && (orgId === undefined || h.orgId === orgId)) {
       unwind(state, h, "expired", now);
       expired.push(h);
