@@ -5,7 +5,7 @@
 import type { AuditAction, AuditActor, AuditEntry, AuditTargetType } from "../../core/audit.js";
 import type { Draw, Grant, GrantKind, GrantStatus } from "../../core/grants.js";
 import type { LimitPeriod, LimitScope, SpendLimit } from "../../core/limits.js";
-import type { Hold, HoldStatus, Member, Organization, Role, UsageRecord, WindowRef } from "../../core/model.js";
+import type { Hold, HoldStatus, Member, Organization, Role, SpendDay, UsageRecord, WindowRef, WindowUsage } from "../../core/model.js";
 import type {
   AutoReloadSettings,
   CreditRequest,
@@ -27,7 +27,7 @@ import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint } from "../../cor
 import type { BatchStatus, MessageBatchRequestRow, MessageBatchRow } from "../../ports/batch-store.js";
 import type { SessionRow } from "../../ports/dashboard-store.js";
 import type { LegacyImportRecord } from "../../ports/legacy-import-store.js";
-import type { ApiKeyRow } from "../../ports/store.js";
+import type { ApiKeyRow, IdempotencyRecord, Workspace } from "../../ports/store.js";
 import type { SqlValue } from "./driver.js";
 import { constant, flag, flagOr, group, int, intOr, intOrNull, json, jsonOrNull, named, table, text, textOrNull, word, type Field } from "./table.js";
 
@@ -129,6 +129,38 @@ export const USAGE_RECORDS = table<UsageRecord>("usage_records", {
   inputTokens: intOr(0),
   outputTokens: intOr(0),
   at: int,
+});
+
+export const WORKSPACES = table<Workspace>("workspaces", {
+  id: text,
+  orgId: text,
+  name: text,
+  createdAt: int,
+});
+
+export const WINDOW_USAGE = table<WindowUsage>("window_usage", {
+  memberId: text,
+  key: named("window_key", text),
+  periodStart: int,
+  used: int,
+  held: int,
+});
+
+export const SPEND_DAYS = table<SpendDay>("spend_days", {
+  orgId: text,
+  scopeKey: text,
+  day: int,
+  spent: int,
+  held: int,
+});
+
+export const IDEMPOTENCY_KEYS = table<IdempotencyRecord>("idempotency_keys", {
+  scope: text,
+  key: text,
+  requestHash: text,
+  status: int,
+  response: text,
+  createdAt: int,
 });
 
 export const API_KEYS = table<ApiKeyRow>("api_keys", {
