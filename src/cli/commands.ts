@@ -13,16 +13,17 @@ import { formatUsd, parseUsd } from "../core/money.js";
 import { SEAT_TIERS, SURFACES, type SeatTier, type Surface } from "../core/plans.js";
 import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
 import { reviewPriceBook, type PriceBookReview } from "../app/price-books.js";
-import { PriceBookSpec as PriceBookSpecSchema } from "../http/schemas.js";
+import { PriceBookSpec as PriceBookSpecSchema } from "../schemas/requests.js";
 import type { Outcome } from "../app/batcher.js";
 import type { Services } from "../http/server.js";
-import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "../http/money-routes.js";
-import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits, sdkCreditsOf } from "../http/sdk-credit-routes.js";
-import { presentStatement } from "../http/statement-routes.js";
+import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "../presenters/money-in.js";
+import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits } from "../presenters/sdk-credits.js";
+import { sdkCreditsOf } from "../app/sdk-credits.js";
+import { presentStatement } from "../presenters/statements.js";
 import { Statements } from "../app/statements.js";
 import { statementCsv } from "../core/statements.js";
-import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../http/webhook-routes.js";
-import { paidBy, presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
+import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../presenters/webhooks.js";
+import { paidBy, presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../presenters/core.js";
 
 export interface Option {
   readonly type: "string" | "boolean";

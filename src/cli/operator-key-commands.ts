@@ -4,8 +4,8 @@
 
 import { PLATFORM_AUDIT_SCOPE } from "../core/audit.js";
 import { OperatorKeys } from "../app/operator-keys.js";
-import { presentAuditEntry } from "../http/audit-routes.js";
-import { presentCreatedKey, presentKey } from "../http/presenters.js";
+import { presentAuditEntry } from "../presenters/audit.js";
+import { presentCreatedKey, presentKey } from "../presenters/core.js";
 import type { Outcome } from "../app/batcher.js";
 import type { Services } from "../http/server.js";
 import { CliError, type Command } from "./commands.js";

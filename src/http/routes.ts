@@ -13,15 +13,15 @@ import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
 import { cacheWrites, type Speed, type Usage as CoreUsage } from "../core/rating.js";
 import { aliasRoutes } from "./aliases.js";
 import { buildOpenApi } from "./openapi.js";
-import { moneyRoutes } from "./money-routes.js";
-import { sdkCreditRoutes } from "./sdk-credit-routes.js";
-import { statementRoutes } from "./statement-routes.js";
-import { receiptRoutes } from "./receipt-routes.js";
-import { operatorRoutes } from "./operator-routes.js";
-import { webhookRoutes } from "./webhook-routes.js";
-import { auditRoutes } from "./audit-routes.js";
-import { operatorKeyRoutes } from "./operator-key-routes.js";
-import { dashboardRoutes } from "./dashboard-routes.js";
+import { moneyRoutes } from "./routes/money-in.js";
+import { sdkCreditRoutes } from "./routes/sdk-credits.js";
+import { statementRoutes } from "./routes/statements.js";
+import { receiptRoutes } from "./routes/receipts.js";
+import { operatorRoutes } from "./routes/operator.js";
+import { webhookRoutes } from "./routes/webhooks.js";
+import { auditRoutes } from "./routes/audit.js";
+import { operatorKeyRoutes } from "./routes/operator-keys.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import {
   presentAuthorized,
   presentCreditsStatus,
@@ -39,8 +39,8 @@ import {
   presentUsage,
   presentWorkspace,
   MONEY_FORMAT,
-} from "./presenters.js";
-import * as S from "./schemas.js";
+} from "../presenters/core.js";
+import * as S from "../schemas/requests.js";
 import { errorReply, HttpError, idempotencyCaller, route, type AnyRoute, type Ctx } from "./server.js";
 import { cursor, parseCursor } from "./paging.js";
 

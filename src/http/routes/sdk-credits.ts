@@ -3,12 +3,12 @@
 // shared services (it holds no state of its own); the refresh job's instance lives in app.ts.
 
 import { z } from "zod";
-import { allows } from "../app/auth.js";
-import { SdkCredits, type Actor, type ClaimResult, type MemberSdkCredit, type OrgSdkCredits } from "../app/sdk-credits.js";
-import type { Cycle } from "../core/sdk-credits.js";
-import { MONEY_FORMAT, presentGrant } from "./presenters.js";
-import { Micros } from "./schemas.js";
-import { route, type AnyRoute, type Ctx, type Services } from "./server.js";
+import { allows } from "../../app/auth.js";
+import { sdkCreditsOf, type Actor } from "../../app/sdk-credits.js";
+
+import { Micros } from "../../schemas/requests.js";
+import { route, type AnyRoute, type Ctx } from "../server.js";
+import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits } from "../../presenters/sdk-credits.js";
 
 const ORG = "/v1/organizations/:org_id";
 
@@ -17,58 +17,6 @@ export const PutSdkCredits = z.strictObject({
   pool_cap: Micros.optional().describe("Most the pool may hold per cycle, in micro-dollars (default $500, kept when omitted)."),
 });
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-const presentCycle = (c: Cycle) => ({ month: c.label, starts_at: iso(c.start), ends_at: iso(c.end) });
-
-export const presentMemberSdkCredit = (s: MemberSdkCredit) => ({
-  type: "sdk_credit",
-  org_id: s.orgId,
-  member_id: s.memberId,
-  claimed: s.claim !== null,
-  claimed_at: iso(s.claim?.claimedAt ?? null),
-  claimed_by: s.claim?.claimedBy ?? null,
-  seat_amount: String(s.seatAmount),
-  surfaces: s.surfaces,
-  pooled: s.settings.pooled,
-  cycle: presentCycle(s.cycle),
-  current_cycle: s.current
-    ? {
-        pooled: s.current.record.pooled,
-        amount: String(s.current.record.amount),
-        grant_id: s.current.record.grantId,
-        grant: s.current.grant ? presentGrant(s.current.grant) : null,
-      }
-    : null,
-  ...MONEY_FORMAT,
-});
-
-export const presentClaim = (r: ClaimResult) => ({ already_claimed: r.alreadyClaimed, ...presentMemberSdkCredit(r.status) });
-
-export const presentOrgSdkCredits = (s: OrgSdkCredits) => {
-  const pool = s.grants.filter((g) => g.memberId === null);
-  return {
-    type: "sdk_credit_settings",
-    org_id: s.orgId,
-    pooled: s.settings.pooled,
-    pool_cap: String(s.settings.poolCap),
-    cycle: presentCycle(s.cycle),
-    members: s.members.map((m) => ({
-      member_id: m.claim.memberId,
-      claimed_at: iso(m.claim.claimedAt),
-      seat_amount: String(m.seatAmount),
-      current_cycle: m.record ? { pooled: m.record.pooled, amount: String(m.record.amount), grant_id: m.record.grantId } : null,
-    })),
-    pool: {
-      granted: String(pool.reduce((t, g) => t + g.amount, 0)),
-      remaining: String(pool.reduce((t, g) => t + g.remaining, 0)),
-    },
-    grants: s.grants.map(presentGrant),
-    ...MONEY_FORMAT,
-  };
-};
-
-/** The use case over the request's services (stateless, cheap to build). */
-export const sdkCreditsOf = (s: Pick<Services, "store" | "admin" | "clock">): SdkCredits => new SdkCredits(s.store, s.admin, s.clock);
 
 function actorOf(ctx: Ctx<unknown, unknown>, orgId: string): Actor {
   const p = ctx.principal;

@@ -2,56 +2,17 @@
 // or a `.csv` suffix on the month). Registered by one line in routes.ts.
 
 import { z } from "zod";
-import { Statements } from "../app/statements.js";
-import { statementCsv, type Statement } from "../core/statements.js";
-import { statementPdf } from "../core/receipts.js";
-import { pdfReply, wantsPdf } from "./receipt-routes.js";
-import { MONEY_FORMAT } from "./presenters.js";
-import { HttpError, route, type AnyRoute, type Reply } from "./server.js";
+import { Statements } from "../../app/statements.js";
+import { statementCsv } from "../../core/statements.js";
+import { statementPdf } from "../../core/receipts.js";
+import { pdfReply, wantsPdf } from "./receipts.js";
+import { HttpError, route, type AnyRoute, type Reply } from "../server.js";
+import { presentStatement } from "../../presenters/statements.js";
 
 const ORG = "/v1/organizations/:org_id";
 
 export const StatementQuery = z.strictObject({
   format: z.enum(["json", "csv", "pdf"]).optional().describe("json (default), csv or pdf; `Accept: text/csv` or `application/pdf` also selects it."),
-});
-
-const iso = (t: number): string => new Date(t).toISOString();
-const money = (m: number): string => String(m);
-
-export const presentStatement = (s: Statement) => ({
-  type: "statement",
-  org_id: s.orgId,
-  month: s.month,
-  period_start: iso(s.periodStart),
-  period_end: iso(s.periodEnd),
-  as_of: iso(s.asOf),
-  complete: s.complete,
-  opening_balance: money(s.openingBalance),
-  opening: { grants: money(s.opening.grants), held: money(s.opening.held), debt: money(s.opening.debt) },
-  lines: s.lines.map((l) => ({ category: l.category, amount: money(l.amount), transactions: l.count })),
-  grants_by_kind: Object.fromEntries(Object.entries(s.grantsByKind).map(([k, v]) => [k, money(v)])),
-  usage: {
-    total: money(s.usage.total),
-    rows: s.usage.rows.map((r) => ({
-      member_id: r.memberId,
-      model: r.model,
-      surface: r.surface,
-      requests: r.requests,
-      amount: money(r.amount),
-      usage_credits: money(r.usageCredits),
-      included_credits: money(r.includedCredits),
-    })),
-    by_model: s.usage.byModel.map((t) => ({ model: t.key, requests: t.requests, amount: money(t.amount) })),
-    by_surface: s.usage.bySurface.map((t) => ({ surface: t.key, requests: t.requests, amount: money(t.amount) })),
-    by_member: s.usage.byMember.map((t) => ({ member_id: t.key, requests: t.requests, amount: money(t.amount) })),
-    plan_value: money(s.usage.planValue),
-  },
-  debt_repaid: money(s.debtRepaid),
-  closing_balance: money(s.closingBalance),
-  closing: { grants: money(s.closing.grants), held: money(s.closing.held), debt: money(s.closing.debt) },
-  ledger_balance: money(s.ledgerBalance),
-  reconciled: s.reconciled,
-  ...MONEY_FORMAT,
 });
 
 export function statementRoutes(): AnyRoute[] {

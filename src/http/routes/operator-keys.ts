@@ -2,12 +2,12 @@
 // keys, which belong to no organization). Every route needs an operator key.
 
 import { z } from "zod";
-import { PLATFORM_AUDIT_SCOPE } from "../core/audit.js";
-import { OperatorKeys, type RotatedKey } from "../app/operator-keys.js";
-import type { CreatedKey } from "../app/admin.js";
-import { auditPage, AuditQuery } from "./audit-routes.js";
-import { presentCreatedKey, presentKey } from "./presenters.js";
-import { route, type AnyRoute } from "./server.js";
+import { PLATFORM_AUDIT_SCOPE } from "../../core/audit.js";
+import { OperatorKeys, type RotatedKey } from "../../app/operator-keys.js";
+import type { CreatedKey } from "../../app/admin.js";
+import { auditPage, AuditQuery } from "./audit.js";
+import { presentCreatedKey, presentKey } from "../../presenters/core.js";
+import { route, type AnyRoute } from "../server.js";
 
 const CreateOperatorKey = z.strictObject({
   name: z.string().min(1).max(200).default("Operator key").describe("A label, e.g. who or what uses the key."),

@@ -2,11 +2,11 @@
 // of a proposed price book against a past month's usage. Registered by one line in routes.ts.
 
 import { z } from "zod";
-import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
-import type { PreviewRow } from "../core/price-preview.js";
-import { MONEY_FORMAT, presentOrg } from "./presenters.js";
-import * as S from "./schemas.js";
-import { HttpError, route, type AnyRoute } from "./server.js";
+import type { PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
+import type { PreviewRow } from "../../core/price-preview.js";
+import { MONEY_FORMAT, presentOrg } from "../../presenters/core.js";
+import * as S from "../../schemas/requests.js";
+import { HttpError, route, type AnyRoute } from "../server.js";
 
 export const CustomersQuery = z.strictObject({
   q: z.string().max(200).default("").describe("Part of the organization's name or id (case-insensitive)."),

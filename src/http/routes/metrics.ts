@@ -3,7 +3,7 @@
 // USAGE_CREDITS_METRICS_PUBLIC=true opens it for a scraper on a private network. Registered by
 // the composition root, which knows that setting.
 
-import { route, type AnyRoute } from "./server.js";
+import { route, type AnyRoute } from "../server.js";
 
 export function metricsRoute(publicAccess: boolean): AnyRoute {
   return route({

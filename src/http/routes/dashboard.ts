@@ -3,15 +3,15 @@
 // line in routes.ts; the dashboard's files are served by dashboard-pages.ts.
 
 import { z } from "zod";
-import { allows, type Permission } from "../app/auth.js";
-import { MAX_PASSWORD } from "../app/sessions.js";
-import { domainError } from "../core/errors.js";
-import { parseInstant } from "../core/price-book.js";
-import type { UsageCell } from "../ports/dashboard-store.js";
-import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./cookies.js";
-import { MONEY_FORMAT, presentMember, presentOrg } from "./presenters.js";
-import { Email, IsoTime } from "./schemas.js";
-import { HttpError, route, type AnyRoute } from "./server.js";
+import { allows, type Permission } from "../../app/auth.js";
+import { MAX_PASSWORD } from "../../app/sessions.js";
+import { domainError } from "../../core/errors.js";
+import { parseInstant } from "../../core/price-book.js";
+import type { UsageCell } from "../../ports/dashboard-store.js";
+import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../cookies.js";
+import { MONEY_FORMAT, presentMember, presentOrg } from "../../presenters/core.js";
+import { Email, IsoTime } from "../../schemas/requests.js";
+import { HttpError, route, type AnyRoute } from "../server.js";
 
 const ORG = "/v1/organizations/:org_id";
 const DAY_MS = 86_400_000;

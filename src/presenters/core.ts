@@ -10,10 +10,9 @@ import { utilization } from "../core/plans.js";
 import type { PlanDef } from "../core/plans.js";
 import type { ApiKeyRow, Workspace } from "../ports/store.js";
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-const money = (m: number): string => String(m);
+import { iso, money, MONEY_FORMAT } from "./format.js";
 
-export const MONEY_FORMAT = { currency: "USD", decimal_places: 6 } as const;
+export { MONEY_FORMAT } from "./format.js";
 
 export const presentOrg = (o: Organization) => ({
   id: o.id,

@@ -3,12 +3,12 @@
 // "manage" permission (owner, admin), like every other integration setting.
 
 import { z } from "zod";
-import { domainError } from "../core/errors.js";
-import { EVENT_TYPES } from "../core/money-in-model.js";
-import { EVENT_RENAMES } from "../core/legacy-names.js";
-import type { WebhookDelivery, WebhookEndpoint } from "../core/webhooks.js";
-import { cursor, parseCursor } from "./paging.js";
-import { HttpError, route, type AnyRoute, type Ctx } from "./server.js";
+import { domainError } from "../../core/errors.js";
+import { EVENT_TYPES } from "../../core/money-in-model.js";
+import { EVENT_RENAMES } from "../../core/legacy-names.js";
+import { cursor, parseCursor } from "../paging.js";
+import { HttpError, route, type AnyRoute, type Ctx } from "../server.js";
+import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../../presenters/webhooks.js";
 
 const ORG = "/v1/organizations/:org_id";
 const ENDPOINT = `${ORG}/webhook_endpoints/:endpoint_id`;
@@ -30,38 +30,6 @@ export const CreateWebhookEndpoint = z.strictObject({
 const DeliveriesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.string().max(120).optional().describe("The `next_cursor` of the previous page."),
-});
-
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-
-export const presentWebhookEndpoint = (e: WebhookEndpoint) => ({
-  id: e.id,
-  type: "webhook_endpoint",
-  url: e.url,
-  event_types: e.eventTypes,
-  description: e.description,
-  created_at: iso(e.createdAt),
-  deleted_at: iso(e.deletedAt),
-});
-
-/** Only at creation: the secret, for the receiver to verify signatures with. */
-export const presentCreatedWebhookEndpoint = (e: WebhookEndpoint) => ({ ...presentWebhookEndpoint(e), secret: e.secret });
-
-export const presentDelivery = (d: WebhookDelivery) => ({
-  id: d.id,
-  type: "webhook_delivery",
-  endpoint_id: d.endpointId,
-  event_id: d.eventId,
-  event_type: d.eventType,
-  status: d.status,
-  attempts: d.attempts,
-  next_attempt_at: d.status === "pending" ? iso(d.nextAttemptAt) : null,
-  last_status: d.lastStatus,
-  last_error: d.lastError,
-  last_attempt_at: iso(d.lastAttemptAt),
-  delivered_at: iso(d.deliveredAt),
-  replay_of: d.replayOf,
-  created_at: iso(d.createdAt),
 });
 
 const orgOf = (ctx: Ctx<unknown, unknown>): string => ctx.params["org_id"] ?? "";
