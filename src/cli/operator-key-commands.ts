@@ -69,7 +69,7 @@ export const OPERATOR_KEY_COMMANDS: readonly Command[] = [
     run: async (s, o) => {
       const limit = Number(typeof o["limit"] === "string" ? o["limit"] : 100);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new CliError("--limit must be an integer from 1 to 10000");
-      const rows = await s.admin.read((tx) => tx.audit.list({ orgId: PLATFORM_AUDIT_SCOPE, limit }));
+      const rows = await s.admin.auditEntries({ orgId: PLATFORM_AUDIT_SCOPE, limit });
       return {
         json: rows.map(presentAuditEntry),
         text: rows.length === 0 ? "(none)" : rows.map((e) => `${iso(e.at)}  ${e.action.padEnd(21)} ${e.targetId}  by ${e.actor.type}${e.actor.id ? ` ${e.actor.id}` : ""}`).join("\n"),

@@ -13,8 +13,8 @@ import { MAX_MICROS, parseDecimal } from "./money.js";
  */
 export const MAX_USAGE_COUNT = 1_000_000_000;
 
-export type TokenClass = "input" | "cache_write_5m" | "cache_write_1h" | "cache_read" | "output";
-export const TOKEN_CLASSES: readonly TokenClass[] = ["input", "cache_write_5m", "cache_write_1h", "cache_read", "output"];
+export const TOKEN_CLASSES = ["input", "cache_write_5m", "cache_write_1h", "cache_read", "output"] as const;
+export type TokenClass = (typeof TOKEN_CLASSES)[number];
 
 /** Rational multiplier num/den, both positive integers. */
 export interface Ratio {

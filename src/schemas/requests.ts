@@ -9,6 +9,7 @@ import { ROLES } from "../core/model.js";
 import { MAX_MICROS } from "../core/money.js";
 import { SEAT_TIERS, SURFACES } from "../core/plans.js";
 import { MAX_USAGE_COUNT, parseInstant, TOKEN_CLASSES } from "../core/price-book.js";
+import { SPEEDS } from "../core/rating.js";
 
 export const Micros = z
   .string()
@@ -22,10 +23,10 @@ const Tokens = z.number().int().min(0).max(MAX_USAGE_COUNT);
 export const Id = z.string().min(3).max(64).regex(/^[a-z]{2,5}_[0-9a-z]{8,40}$/, "is not a well-formed id");
 const Name = z.string().trim().min(1).max(200);
 export const Email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, "is not an email address");
-export const Surface = z.enum(SURFACES as [string, ...string[]]).describe("Where the request comes from: interactive, sdk, cli_headless, ci.");
-const Speed = z.enum(["standard", "fast"]);
-const Role = z.enum(ROLES as [string, ...string[]]);
-const SeatTier = z.enum(SEAT_TIERS as [string, ...string[]]);
+export const Surface = z.enum(SURFACES).describe("Where the request comes from: interactive, sdk, cli_headless, ci.");
+const Speed = z.enum(SPEEDS);
+const Role = z.enum(ROLES);
+const SeatTier = z.enum(SEAT_TIERS);
 const Metadata = z
   .record(z.string().max(64), z.string().max(500))
   .refine((m) => Object.keys(m).length <= 20, "at most 20 metadata keys")
@@ -92,7 +93,7 @@ export const CreateApiKey = z.strictObject({
 });
 
 export const CreateGrant = z.strictObject({
-  kind: z.enum(GRANT_KINDS as [string, ...string[]]),
+  kind: z.enum(GRANT_KINDS),
   amount: Micros.refine((v) => Number(v) > 0, "must be greater than zero"),
   priority: z.number().int().min(0).max(1000).optional().describe("Lower burns first. Default: 0 for monthly credits, 5 otherwise."),
   expires_at: IsoTime.nullable().default(null),
@@ -104,7 +105,7 @@ export const CreateGrant = z.strictObject({
 export const SetLimit = z.strictObject({
   scope: z.enum(["organization", "workspace", "member", "user"]).describe("\"user\" is accepted as the vendor's name for member."),
   scope_id: z.string().max(64).nullable().default(null),
-  period: z.enum(LIMIT_PERIODS as [string, ...string[]]).default("monthly"),
+  period: z.enum(LIMIT_PERIODS).default("monthly"),
   amount: Micros.nullable().describe("Micro-dollars per period, or null for explicitly unlimited."),
   stop_usage: z
     .boolean()
@@ -153,7 +154,7 @@ export const UsageEvent = z
 
 const Modifier = z.strictObject({
   factor: z.string().regex(/^\d{1,9}(\.\d{1,9})?$/, "a positive decimal multiplier"),
-  applies_to: z.array(z.enum(TOKEN_CLASSES as [string, ...string[]])).max(5),
+  applies_to: z.array(z.enum(TOKEN_CLASSES)).max(5),
 });
 const Rate = z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, "USD per million tokens, a decimal with at most 6 places");
 export const PriceBookSpec = z.strictObject({

@@ -6,10 +6,10 @@ import { z } from "zod";
 import { AUDIT_ACTIONS, AUDIT_TARGETS } from "../../core/audit.js";
 import { cursor, parseCursor } from "../paging.js";
 import { Id } from "../../schemas/requests.js";
-import { route, type AnyRoute, type Services } from "../server.js";
+import type { AnyRoute, Services } from "../server.js";
 import { presentAuditEntry } from "../../presenters/audit.js";
+import { ORG, typed } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 
 export const AuditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -22,23 +22,21 @@ export const AuditQuery = z.strictObject({
 /** One page of an audit log (an organization's, or the platform's), newest first, with the next cursor. */
 export async function auditPage(services: Services, orgId: string, q: z.infer<typeof AuditQuery>): Promise<{ data: unknown[]; next_cursor: string | null }> {
   const before = parseCursor(q.before);
-  const rows = await services.admin.read((tx) =>
-    tx.audit.list({
-      orgId,
-      limit: q.limit,
-      ...(before ? { before } : {}),
-      ...(q.action ? { action: q.action } : {}),
-      ...(q.target_type ? { targetType: q.target_type } : {}),
-      ...(q.target_id ? { targetId: q.target_id } : {}),
-    }),
-  );
+  const rows = await services.admin.auditEntries({
+    orgId,
+    limit: q.limit,
+    ...(before ? { before } : {}),
+    ...(q.action ? { action: q.action } : {}),
+    ...(q.target_type ? { targetType: q.target_type } : {}),
+    ...(q.target_id ? { targetId: q.target_id } : {}),
+  });
   const last = rows[rows.length - 1];
   return { data: rows.map(presentAuditEntry), next_cursor: rows.length === q.limit && last ? cursor(last.at, last.id) : null };
 }
 
 export function auditRoutes(): AnyRoute[] {
   return [
-    route<undefined, z.infer<typeof AuditQuery>>({
+    typed({
       method: "GET",
       path: `${ORG}/audit_log`,
       summary:
@@ -47,7 +45,7 @@ export function auditRoutes(): AnyRoute[] {
       auth: "audit",
       query: AuditQuery,
       handler: async (ctx) => {
-        return { status: 200, body: await auditPage(ctx.services, ctx.params["org_id"] ?? "", ctx.query) };
+        return ctx.ok(await auditPage(ctx.services, ctx.params.org_id, ctx.query));
       },
     }),
   ];

@@ -11,9 +11,9 @@ import type { UsageCell } from "../../ports/dashboard-store.js";
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../cookies.js";
 import { MONEY_FORMAT, presentMember, presentOrg } from "../../presenters/core.js";
 import { Email, IsoTime } from "../../schemas/requests.js";
-import { HttpError, route, type AnyRoute } from "../server.js";
+import { HttpError, type AnyRoute } from "../server.js";
+import { ORG, typed } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
 
@@ -51,7 +51,7 @@ const presentCell = (c: UsageCell) => ({
 
 export function dashboardRoutes(): AnyRoute[] {
   return [
-    route<z.infer<typeof SignIn>>({
+    typed({
       method: "POST",
       path: "/v1/dashboard/session",
       summary:
@@ -72,7 +72,7 @@ export function dashboardRoutes(): AnyRoute[] {
         };
       },
     }),
-    route({
+    typed({
       method: "GET",
       path: "/v1/dashboard/session",
       summary:
@@ -83,7 +83,7 @@ export function dashboardRoutes(): AnyRoute[] {
         const token = readCookie(ctx.headers["cookie"], SESSION_COOKIE);
         const live = token ? await ctx.services.sessions.resolve(token) : undefined;
         const found = live ? await ctx.services.sessions.describe(live.session.id) : undefined;
-        if (!live || !found) return { status: 200, body: { type: "dashboard_session", signed_in: false } };
+        if (!live || !found) return ctx.ok({ type: "dashboard_session", signed_in: false });
         const p = live.principal;
         return {
           status: 200,
@@ -100,7 +100,7 @@ export function dashboardRoutes(): AnyRoute[] {
         };
       },
     }),
-    route({
+    typed({
       method: "DELETE",
       path: "/v1/dashboard/session",
       summary: "Sign out: ends the session and clears its cookie.",
@@ -113,7 +113,7 @@ export function dashboardRoutes(): AnyRoute[] {
         return { status: 200, body: { type: "dashboard_session", signed_out: readCookie(ctx.headers["cookie"], SESSION_COOKIE) !== undefined }, headers: { "set-cookie": clearedSessionCookie(secure) } };
       },
     }),
-    route<z.infer<typeof SetPassword>>({
+    typed({
       method: "PUT",
       path: `${ORG}/members/:member_id/password`,
       summary: "Set a member's dashboard password (owner or admin). At least 12 characters; stored as a salted scrypt hash.",
@@ -121,12 +121,12 @@ export function dashboardRoutes(): AnyRoute[] {
       auth: "manage",
       body: SetPassword,
       handler: async (ctx) => {
-        const r = await ctx.services.sessions.setPassword(ctx.params["org_id"] ?? "", ctx.params["member_id"] ?? "", ctx.body.password);
+        const r = await ctx.services.sessions.setPassword(ctx.params.org_id, ctx.params.member_id, ctx.body.password);
         if (!r.ok) throw new HttpError(r.error);
-        return { status: 200, body: { type: "member_password", member_id: r.value.id, is_set: true } };
+        return ctx.ok({ type: "member_password", member_id: r.value.id, is_set: true });
       },
     }),
-    route<undefined, z.infer<typeof BreakdownQuery>>({
+    typed({
       method: "GET",
       path: `${ORG}/usage/breakdown`,
       summary:
@@ -141,8 +141,8 @@ export function dashboardRoutes(): AnyRoute[] {
         const from = ctx.query.from ? (parseInstant(ctx.query.from) ?? to) : to - (ctx.query.days ?? 30) * DAY_MS;
         if (from >= to) throw new HttpError(domainError("invalid_request", "`from` must be before `to`.", { field: "from" }));
         if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new HttpError(domainError("invalid_request", `The range may span at most ${MAX_RANGE_DAYS} days.`, { field: "from" }));
-        const orgId = ctx.params["org_id"] ?? "";
-        const cells = await ctx.services.admin.read((tx) => tx.dashboard.usageBreakdown(orgId, from, to));
+        const orgId = ctx.params.org_id;
+        const cells = await ctx.services.admin.usageBreakdown(orgId, from, to);
         let cost = 0;
         let creditCost = 0;
         let requests = 0;

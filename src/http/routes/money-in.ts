@@ -10,11 +10,11 @@ import { domainError, type Result } from "../../core/errors.js";
 import type { Payment, ReloadMode } from "../../core/money-in-model.js";
 import { MONEY_FORMAT } from "../../presenters/core.js";
 import { Id, Micros } from "../../schemas/requests.js";
-import { HttpError, route, type AnyRoute, type Ctx, type Reply } from "../server.js";
+import { HttpError, type AnyRoute, type Reply } from "../server.js";
 import { cursor, parseCursor } from "../paging.js";
 import { AUTO_RELOAD_OFF, presentAttempt, presentAutoReload, presentBundle, presentCreditRequest, presentEvent, presentPayment, presentPaymentMethod } from "../../presenters/money-in.js";
+import { ORG, typed, type CallCtx } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 
 // ------------------------------------------------------------------ schemas
 
@@ -65,12 +65,11 @@ const EventsQuery = z.strictObject({
 
 // ------------------------------------------------------------------ helpers
 
-const orgOf = (ctx: Ctx<unknown, unknown>): string => ctx.params["org_id"] ?? "";
-const actorOf = (ctx: Ctx<unknown, unknown>): string | null => (ctx.principal.kind === "member" ? ctx.principal.memberId : null);
+const actorOf = (ctx: CallCtx): string | null => (ctx.principal.kind === "member" ? ctx.principal.memberId : null);
 
 /** Payments answer 201 when succeeded, 202 while pending; a failed charge is the 402 payment_failed error. */
-function paymentIdempotency(ctx: Ctx<unknown, unknown>): Idempotency<Payment> | undefined {
-  const base = ctx.idempotency<Payment>(presentPayment, 201);
+function paymentIdempotency(ctx: CallCtx): Idempotency<Payment> | undefined {
+  const base = ctx.idempotency<Payment>(presentPayment);
   if (!base) return undefined;
   return {
     ...base,
@@ -78,9 +77,9 @@ function paymentIdempotency(ctx: Ctx<unknown, unknown>): Idempotency<Payment> | 
   };
 }
 
-function replyPayment(ctx: Ctx<unknown, unknown>, out: Awaited<ReturnType<MoneyIn["purchase"]>>): Reply {
+function replyPayment(ctx: CallCtx, out: Awaited<ReturnType<MoneyIn["purchase"]>>): Reply {
   if (out.kind === "fresh" && out.result.ok && out.result.value.status === "pending") return { status: 202, body: presentPayment(out.result.value) };
-  return ctx.reply(out, presentPayment, 201);
+  return ctx.reply(out, presentPayment);
 }
 
 
@@ -88,7 +87,7 @@ function replyPayment(ctx: Ctx<unknown, unknown>, out: Awaited<ReturnType<MoneyI
 
 export function moneyRoutes(): AnyRoute[] {
   return [
-    route({
+    typed({
       method: "GET",
       path: "/v1/bundles",
       summary: "Credit bundles (face value granted, discounted price charged) and the purchase limits.",
@@ -112,7 +111,7 @@ export function moneyRoutes(): AnyRoute[] {
     }),
 
     // ---------------------------------------------------------------- payment methods
-    route<z.infer<typeof CreatePaymentMethod>>({
+    typed({
       method: "POST",
       path: `${ORG}/payment_methods`,
       summary: "Save a payment method (billing rights). Only brand, last 4 digits and the provider's token are stored.",
@@ -123,28 +122,28 @@ export function moneyRoutes(): AnyRoute[] {
       handler: async (ctx) => {
         const b = ctx.body;
         const card = b.card_number !== undefined ? { cardNumber: b.card_number } : b.token !== undefined ? { token: b.token } : {};
-        return ctx.reply(await ctx.services.moneyIn.addPaymentMethod(orgOf(ctx as Ctx<unknown, unknown>), card, ctx.idempotency(presentPaymentMethod, 201)), presentPaymentMethod, 201);
+        return ctx.reply(await ctx.services.moneyIn.addPaymentMethod(ctx.params.org_id, card, ctx.idempotency(presentPaymentMethod)), presentPaymentMethod);
       },
     }),
-    route({
+    typed({
       method: "GET",
       path: `${ORG}/payment_methods`,
       summary: "List saved payment methods (billing rights).",
       tag: "Money in",
       auth: "billing",
-      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listPaymentMethods(orgOf(ctx))).map(presentPaymentMethod) } }),
+      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPaymentMethods(ctx.params.org_id)).map(presentPaymentMethod) }),
     }),
-    route({
+    typed({
       method: "DELETE",
       path: `${ORG}/payment_methods/:payment_method_id`,
       summary: "Remove a saved payment method (auto-reload using it stops with missing_payment_method).",
       tag: "Money in",
       auth: "billing",
-      handler: async (ctx) => ctx.reply(await ctx.services.moneyIn.removePaymentMethod(orgOf(ctx), ctx.params["payment_method_id"] ?? ""), presentPaymentMethod),
+      handler: async (ctx) => ctx.reply(await ctx.services.moneyIn.removePaymentMethod(ctx.params.org_id, ctx.params.payment_method_id), presentPaymentMethod),
     }),
 
     // ---------------------------------------------------------------- purchases
-    route<z.infer<typeof CreatePurchase>>({
+    typed({
       method: "POST",
       path: `${ORG}/purchases`,
       summary:
@@ -155,45 +154,44 @@ export function moneyRoutes(): AnyRoute[] {
       success: 201,
       handler: async (ctx) => {
         const b = ctx.body;
-        const c = ctx as Ctx<unknown, unknown>;
         const out = await ctx.services.moneyIn.purchase(
           {
-            orgId: orgOf(c),
-            actor: actorOf(c),
+            orgId: ctx.params.org_id,
+            actor: actorOf(ctx),
             ...(b.amount !== undefined ? { amount: Number(b.amount) } : {}),
             ...(b.bundle_id !== undefined ? { bundleId: b.bundle_id } : {}),
             paymentMethodId: b.payment_method_id,
             confirm: b.confirm,
           },
-          paymentIdempotency(c),
+          paymentIdempotency(ctx),
         );
-        return replyPayment(c, out);
+        return replyPayment(ctx, out);
       },
     }),
-    route<undefined, z.infer<typeof ListLimit>>({
+    typed({
       method: "GET",
       path: `${ORG}/purchases`,
       summary: "Payments of the organization, newest first: purchases, approved credit requests and auto-reloads (billing rights).",
       tag: "Money in",
       auth: "billing",
       query: ListLimit,
-      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listPayments(orgOf(ctx), ctx.query.limit)).map(presentPayment) } }),
+      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPayments(ctx.params.org_id, ctx.query.limit)).map(presentPayment) }),
     }),
-    route({
+    typed({
       method: "GET",
       path: `${ORG}/purchases/:payment_id`,
       summary: "One payment (billing rights).",
       tag: "Money in",
       auth: "billing",
       handler: async (ctx) => {
-        const p = await ctx.services.moneyIn.getPayment(orgOf(ctx), ctx.params["payment_id"] ?? "");
-        if (!p) throw new HttpError(domainError("not_found", `No payment ${ctx.params["payment_id"]}.`));
-        return { status: 200, body: presentPayment(p) };
+        const p = await ctx.services.moneyIn.getPayment(ctx.params.org_id, ctx.params.payment_id);
+        if (!p) throw new HttpError(domainError("not_found", `No payment ${ctx.params.payment_id}.`));
+        return ctx.ok(presentPayment(p));
       },
     }),
 
     // ---------------------------------------------------------------- credit requests
-    route<z.infer<typeof CreateCreditRequest>>({
+    typed({
       method: "POST",
       path: `${ORG}/credit_requests`,
       summary: "Ask an admin for credits (any member; members without billing rights cannot buy).",
@@ -208,37 +206,37 @@ export function moneyRoutes(): AnyRoute[] {
         if (p.kind === "member" && ctx.body.member_id !== undefined && ctx.body.member_id !== p.memberId) {
           throw new HttpError(domainError("forbidden", "A member requests credits for themself.", { field: "member_id" }));
         }
-        const out = await ctx.services.moneyIn.requestCredits(orgOf(ctx as Ctx<unknown, unknown>), memberId, Number(ctx.body.amount), ctx.body.note, ctx.idempotency(presentCreditRequest, 201));
-        return ctx.reply(out, presentCreditRequest, 201);
+        const out = await ctx.services.moneyIn.requestCredits(ctx.params.org_id, memberId, Number(ctx.body.amount), ctx.body.note, ctx.idempotency(presentCreditRequest));
+        return ctx.reply(out, presentCreditRequest);
       },
     }),
-    route({
+    typed({
       method: "GET",
       path: `${ORG}/credit_requests`,
       summary: "List credit requests, newest first (owner or admin).",
       tag: "Money in",
       auth: "manage",
-      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listCreditRequests(orgOf(ctx))).map(presentCreditRequest) } }),
+      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id)).map(presentCreditRequest) }),
     }),
-    route({
+    typed({
       method: "GET",
       path: `${ORG}/members/:member_id/credit_requests`,
       summary: "One member's own credit requests, newest first: the member themselves, or an owner or admin.",
       tag: "Money in",
       auth: "read",
       handler: async (ctx) => {
-        const memberId = ctx.params["member_id"] ?? "";
+        const memberId = ctx.params.member_id;
         const p = ctx.principal;
-        if (p.kind === "member" && p.memberId !== memberId && !allows(p, orgOf(ctx), "manage")) {
+        if (p.kind === "member" && p.memberId !== memberId && !allows(p, ctx.params.org_id, "manage")) {
           throw new HttpError(domainError("forbidden", "Only the member themselves, an owner or an admin may list a member's credit requests."));
         }
-        const member = await ctx.services.admin.read((tx) => tx.getMember(memberId));
-        if (!member || member.orgId !== orgOf(ctx)) throw new HttpError(domainError("not_found", `No member ${memberId}.`));
-        const all = await ctx.services.moneyIn.listCreditRequests(orgOf(ctx));
-        return { status: 200, body: { data: all.filter((r) => r.memberId === memberId).map(presentCreditRequest) } };
+        const member = await ctx.services.admin.getMember(ctx.params.org_id, memberId);
+        if (!member.ok) throw new HttpError(member.error);
+        const all = await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id);
+        return ctx.ok({ data: all.filter((r) => r.memberId === memberId).map(presentCreditRequest) });
       },
     }),
-    route<z.infer<typeof ApproveCreditRequest>>({
+    typed({
       method: "POST",
       path: `${ORG}/credit_requests/:credit_request_id/approve`,
       summary: "Approve a credit request: buys the requested amount with the given payment method, under the purchase rules (owner or admin).",
@@ -247,39 +245,38 @@ export function moneyRoutes(): AnyRoute[] {
       body: ApproveCreditRequest,
       success: 201,
       handler: async (ctx) => {
-        const c = ctx as Ctx<unknown, unknown>;
         const out = await ctx.services.moneyIn.approveCreditRequest(
-          orgOf(c),
-          ctx.params["credit_request_id"] ?? "",
-          { actor: actorOf(c), paymentMethodId: ctx.body.payment_method_id, confirm: ctx.body.confirm },
-          paymentIdempotency(c),
+          ctx.params.org_id,
+          ctx.params.credit_request_id,
+          { actor: actorOf(ctx), paymentMethodId: ctx.body.payment_method_id, confirm: ctx.body.confirm },
+          paymentIdempotency(ctx),
         );
-        return replyPayment(c, out);
+        return replyPayment(ctx, out);
       },
     }),
-    route({
+    typed({
       method: "POST",
       path: `${ORG}/credit_requests/:credit_request_id/decline`,
       summary: "Decline a credit request (owner or admin).",
       tag: "Money in",
       auth: "manage",
       handler: async (ctx) =>
-        ctx.reply(await ctx.services.moneyIn.declineCreditRequest(orgOf(ctx), ctx.params["credit_request_id"] ?? "", actorOf(ctx as Ctx<unknown, unknown>), ""), presentCreditRequest),
+        ctx.reply(await ctx.services.moneyIn.declineCreditRequest(ctx.params.org_id, ctx.params.credit_request_id, actorOf(ctx), ""), presentCreditRequest),
     }),
 
     // ---------------------------------------------------------------- auto-reload
-    route({
+    typed({
       method: "GET",
       path: `${ORG}/auto_reload`,
       summary: "Auto-reload settings and circuit-breaker state (active, disabled or suspended).",
       tag: "Money in",
       auth: "read",
       handler: async (ctx) => {
-        const s = await ctx.services.moneyIn.getAutoReload(orgOf(ctx));
-        return { status: 200, body: s ? presentAutoReload(s) : AUTO_RELOAD_OFF };
+        const s = await ctx.services.moneyIn.getAutoReload(ctx.params.org_id);
+        return ctx.ok(s ? presentAutoReload(s) : AUTO_RELOAD_OFF);
       },
     }),
-    route<z.infer<typeof PutAutoReload>>({
+    typed({
       method: "PUT",
       path: `${ORG}/auto_reload`,
       summary: "Set auto-reload (billing rights). A different payment_method_id lifts a suspension and resets the failure count.",
@@ -288,7 +285,7 @@ export function moneyRoutes(): AnyRoute[] {
       body: PutAutoReload,
       handler: async (ctx) => {
         const b = ctx.body;
-        const out = await ctx.services.moneyIn.setAutoReload(orgOf(ctx as Ctx<unknown, unknown>), {
+        const out = await ctx.services.moneyIn.setAutoReload(ctx.params.org_id, {
           enabled: b.enabled,
           threshold: Number(b.threshold),
           mode: b.mode as ReloadMode,
@@ -300,18 +297,18 @@ export function moneyRoutes(): AnyRoute[] {
         return ctx.reply(out, presentAutoReload);
       },
     }),
-    route<undefined, z.infer<typeof ListLimit>>({
+    typed({
       method: "GET",
       path: `${ORG}/auto_reload/attempts`,
       summary: "Auto-reload attempts, newest first, each with its outcome and reason (charge_failed, cap_reached, suspended_after_failures, missing_payment_method).",
       tag: "Money in",
       auth: "read",
       query: ListLimit,
-      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.moneyIn.listReloadAttempts(orgOf(ctx), ctx.query.limit)).map(presentAttempt) } }),
+      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listReloadAttempts(ctx.params.org_id, ctx.query.limit)).map(presentAttempt) }),
     }),
 
     // ---------------------------------------------------------------- events
-    route<undefined, z.infer<typeof EventsQuery>>({
+    typed({
       method: "GET",
       path: `${ORG}/events`,
       summary: "The organization's events outbox, newest first (every event type; webhooks deliver them).",
@@ -319,9 +316,9 @@ export function moneyRoutes(): AnyRoute[] {
       auth: "read",
       query: EventsQuery,
       handler: async (ctx) => {
-        const rows = await ctx.services.moneyIn.listEvents(orgOf(ctx), ctx.query.limit, parseCursor(ctx.query.before));
+        const rows = await ctx.services.moneyIn.listEvents(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before));
         const last = rows[rows.length - 1];
-        return { status: 200, body: { data: rows.map(presentEvent), next_cursor: rows.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null } };
+        return ctx.ok({ data: rows.map(presentEvent), next_cursor: rows.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null });
       },
     }),
   ];
@@ -344,7 +341,7 @@ export interface WebhookReceiver {
  * webhook_signature_invalid; 503 asks Stripe to redeliver; anything else is 200.
  */
 export function stripeWebhookRoute(receiver: WebhookReceiver): AnyRoute {
-  return route({
+  return typed({
     method: "POST",
     path: "/v1/webhooks/stripe",
     summary: "Stripe webhook endpoint (payment_intent.* events), verified by the Stripe-Signature header. Duplicates and out-of-order deliveries grant at most once.",
@@ -360,7 +357,7 @@ export function stripeWebhookRoute(receiver: WebhookReceiver): AnyRoute {
         case "retry_later":
           throw new HttpError(domainError("service_unavailable", `Stripe could not be asked about this event; redeliver it later (${r.message}).`));
         case "accepted":
-          return { status: 200, body: r.body };
+          return ctx.ok(r.body);
       }
     },
   });

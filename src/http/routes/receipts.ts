@@ -3,10 +3,10 @@
 
 import { z } from "zod";
 import { receiptPdf } from "../../core/receipts.js";
-import { HttpError, route, type AnyRoute, type Reply } from "../server.js";
+import { HttpError, type AnyRoute, type Reply } from "../server.js";
 import { presentReceipt } from "../../presenters/receipts.js";
+import { ORG, typed } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 
 export const DocumentQuery = z.strictObject({
   format: z.enum(["json", "pdf"]).optional().describe("json (default) or pdf; `Accept: application/pdf` also selects the PDF."),
@@ -33,7 +33,7 @@ export function pdfReply(pdf: string, file: string): Reply {
 
 export function receiptRoutes(): AnyRoute[] {
   return [
-    route<undefined, z.infer<typeof DocumentQuery>>({
+    typed({
       method: "GET",
       path: `${ORG}/purchases/:payment_id/receipt`,
       summary:
@@ -42,10 +42,10 @@ export function receiptRoutes(): AnyRoute[] {
       auth: "billing",
       query: DocumentQuery,
       handler: async (ctx): Promise<Reply> => {
-        const r = await ctx.services.receipts.receipt(ctx.params["org_id"] ?? "", ctx.params["payment_id"] ?? "");
+        const r = await ctx.services.receipts.receipt(ctx.params.org_id, ctx.params.payment_id);
         if (!r.ok) throw new HttpError(r.error);
         if (wantsPdf(ctx.query.format, ctx.headers["accept"])) return pdfReply(receiptPdf(r.value), `receipt-${r.value.number}.pdf`);
-        return { status: 200, body: presentReceipt(r.value) };
+        return ctx.ok(presentReceipt(r.value));
       },
     }),
   ];

@@ -6,10 +6,10 @@ import { Statements } from "../../app/statements.js";
 import { statementCsv } from "../../core/statements.js";
 import { statementPdf } from "../../core/receipts.js";
 import { pdfReply, wantsPdf } from "./receipts.js";
-import { HttpError, route, type AnyRoute, type Reply } from "../server.js";
+import { HttpError, type AnyRoute, type Reply } from "../server.js";
 import { presentStatement } from "../../presenters/statements.js";
+import { ORG, typed } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 
 export const StatementQuery = z.strictObject({
   format: z.enum(["json", "csv", "pdf"]).optional().describe("json (default), csv or pdf; `Accept: text/csv` or `application/pdf` also selects it."),
@@ -17,7 +17,7 @@ export const StatementQuery = z.strictObject({
 
 export function statementRoutes(): AnyRoute[] {
   return [
-    route<undefined, z.infer<typeof StatementQuery>>({
+    typed({
       method: "GET",
       path: `${ORG}/statements/:month`,
       summary:
@@ -26,10 +26,10 @@ export function statementRoutes(): AnyRoute[] {
       auth: "read",
       query: StatementQuery,
       handler: async (ctx): Promise<Reply> => {
-        let month = ctx.params["month"] ?? "";
+        let month = ctx.params.month;
         let csv = ctx.query.format === "csv";
         if (month.endsWith(".pdf") || (!month.endsWith(".csv") && wantsPdf(ctx.query.format, ctx.headers["accept"]))) {
-          const out = await ctx.services.receipts.statement(ctx.params["org_id"] ?? "", month.replace(/\.pdf$/, ""));
+          const out = await ctx.services.receipts.statement(ctx.params.org_id, month.replace(/\.pdf$/, ""));
           if (!out.ok) throw new HttpError(out.error);
           return pdfReply(statementPdf(out.value.statement, out.value.orgName, ctx.services.receipts.seller), `statement-${out.value.statement.orgId}-${out.value.statement.month}.pdf`);
         }
@@ -40,9 +40,9 @@ export function statementRoutes(): AnyRoute[] {
           const accept = ctx.headers["accept"] ?? "";
           csv = /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept);
         }
-        const out = await new Statements(ctx.services.store, ctx.services.clock).get(ctx.params["org_id"] ?? "", month);
+        const out = await new Statements(ctx.services.store, ctx.services.clock).get(ctx.params.org_id, month);
         if (!out.ok) throw new HttpError(out.error);
-        if (!csv) return { status: 200, body: presentStatement(out.value) };
+        if (!csv) return ctx.ok(presentStatement(out.value));
         const text = statementCsv(out.value);
         const file = `statement-${out.value.orgId}-${out.value.month}.csv`;
         return {

@@ -7,10 +7,10 @@ import { domainError } from "../../core/errors.js";
 import { EVENT_TYPES } from "../../core/money-in-model.js";
 import { EVENT_RENAMES } from "../../core/legacy-names.js";
 import { cursor, parseCursor } from "../paging.js";
-import { HttpError, route, type AnyRoute, type Ctx } from "../server.js";
+import { HttpError, type AnyRoute } from "../server.js";
 import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../../presenters/webhooks.js";
+import { ORG, typed } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 const ENDPOINT = `${ORG}/webhook_endpoints/:endpoint_id`;
 
 export const CreateWebhookEndpoint = z.strictObject({
@@ -32,11 +32,10 @@ const DeliveriesQuery = z.strictObject({
   before: z.string().max(120).optional().describe("The `next_cursor` of the previous page."),
 });
 
-const orgOf = (ctx: Ctx<unknown, unknown>): string => ctx.params["org_id"] ?? "";
 
 export function webhookRoutes(): AnyRoute[] {
   return [
-    route<z.infer<typeof CreateWebhookEndpoint>>({
+    typed({
       method: "POST",
       path: `${ORG}/webhook_endpoints`,
       summary: "Add a webhook endpoint (owner or admin). Deliveries are signed the Standard Webhooks way; the `secret` (whsec_…) is returned only here.",
@@ -45,44 +44,43 @@ export function webhookRoutes(): AnyRoute[] {
       body: CreateWebhookEndpoint,
       success: 201,
       handler: async (ctx) => {
-        const c = ctx as Ctx<unknown, unknown>;
         const out = await ctx.services.webhooks.createEndpoint(
-          orgOf(c),
+          ctx.params.org_id,
           { url: ctx.body.url, eventTypes: ctx.body.event_types, description: ctx.body.description },
-          ctx.idempotency(presentCreatedWebhookEndpoint, 201),
+          ctx.idempotency(presentCreatedWebhookEndpoint),
         );
-        return ctx.reply(out, presentCreatedWebhookEndpoint, 201);
+        return ctx.reply(out, presentCreatedWebhookEndpoint);
       },
     }),
-    route({
+    typed({
       method: "GET",
       path: `${ORG}/webhook_endpoints`,
       summary: "List webhook endpoints (owner or admin); secrets are never shown again.",
       tag: "Webhooks",
       auth: "manage",
-      handler: async (ctx) => ({ status: 200, body: { data: (await ctx.services.webhooks.listEndpoints(orgOf(ctx))).map(presentWebhookEndpoint) } }),
+      handler: async (ctx) => ctx.ok({ data: (await ctx.services.webhooks.listEndpoints(ctx.params.org_id)).map(presentWebhookEndpoint) }),
     }),
-    route({
+    typed({
       method: "GET",
       path: ENDPOINT,
       summary: "One webhook endpoint (owner or admin).",
       tag: "Webhooks",
       auth: "manage",
       handler: async (ctx) => {
-        const e = await ctx.services.webhooks.getEndpoint(orgOf(ctx), ctx.params["endpoint_id"] ?? "");
-        if (!e) throw new HttpError(domainError("not_found", `No webhook endpoint ${ctx.params["endpoint_id"]}.`));
-        return { status: 200, body: presentWebhookEndpoint(e) };
+        const e = await ctx.services.webhooks.getEndpoint(ctx.params.org_id, ctx.params.endpoint_id);
+        if (!e) throw new HttpError(domainError("not_found", `No webhook endpoint ${ctx.params.endpoint_id}.`));
+        return ctx.ok(presentWebhookEndpoint(e));
       },
     }),
-    route({
+    typed({
       method: "DELETE",
       path: ENDPOINT,
       summary: "Delete a webhook endpoint (owner or admin): nothing more is sent to it, pending deliveries fail.",
       tag: "Webhooks",
       auth: "manage",
-      handler: async (ctx) => ctx.reply(await ctx.services.webhooks.deleteEndpoint(orgOf(ctx), ctx.params["endpoint_id"] ?? ""), presentWebhookEndpoint),
+      handler: async (ctx) => ctx.reply(await ctx.services.webhooks.deleteEndpoint(ctx.params.org_id, ctx.params.endpoint_id), presentWebhookEndpoint),
     }),
-    route<undefined, z.infer<typeof DeliveriesQuery>>({
+    typed({
       method: "GET",
       path: `${ENDPOINT}/deliveries`,
       summary: "The endpoint's delivery log, newest first: status (pending, delivered, failed), attempts, the last HTTP status and error.",
@@ -90,13 +88,13 @@ export function webhookRoutes(): AnyRoute[] {
       auth: "manage",
       query: DeliveriesQuery,
       handler: async (ctx) => {
-        const r = await ctx.services.webhooks.listDeliveries(orgOf(ctx), ctx.params["endpoint_id"] ?? "", ctx.query.limit, parseCursor(ctx.query.before));
+        const r = await ctx.services.webhooks.listDeliveries(ctx.params.org_id, ctx.params.endpoint_id, ctx.query.limit, parseCursor(ctx.query.before));
         if (!r.ok) throw new HttpError(r.error);
         const last = r.value[r.value.length - 1];
-        return { status: 200, body: { data: r.value.map(presentDelivery), next_cursor: r.value.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null } };
+        return ctx.ok({ data: r.value.map(presentDelivery), next_cursor: r.value.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null });
       },
     }),
-    route({
+    typed({
       method: "POST",
       path: `${ENDPOINT}/test`,
       summary: 'Send a test event ("webhook.test") to this endpoint only: a delivery like any other (signed, logged, retried, replayable), attempted at once.',
@@ -104,12 +102,11 @@ export function webhookRoutes(): AnyRoute[] {
       auth: "manage",
       success: 201,
       handler: async (ctx) => {
-        const c = ctx as Ctx<unknown, unknown>;
-        const out = await ctx.services.webhooks.sendTest(orgOf(c), ctx.params["endpoint_id"] ?? "", ctx.idempotency(presentDelivery, 201));
-        return ctx.reply(out, presentDelivery, 201);
+        const out = await ctx.services.webhooks.sendTest(ctx.params.org_id, ctx.params.endpoint_id, ctx.idempotency(presentDelivery));
+        return ctx.reply(out, presentDelivery);
       },
     }),
-    route({
+    typed({
       method: "POST",
       path: `${ENDPOINT}/deliveries/:delivery_id/replay`,
       summary: "Send a delivery's event again (same webhook-id, so receivers can deduplicate): a new delivery, attempted at once.",
@@ -117,9 +114,8 @@ export function webhookRoutes(): AnyRoute[] {
       auth: "manage",
       success: 201,
       handler: async (ctx) => {
-        const c = ctx as Ctx<unknown, unknown>;
-        const out = await ctx.services.webhooks.replay(orgOf(c), ctx.params["endpoint_id"] ?? "", ctx.params["delivery_id"] ?? "", ctx.idempotency(presentDelivery, 201));
-        return ctx.reply(out, presentDelivery, 201);
+        const out = await ctx.services.webhooks.replay(ctx.params.org_id, ctx.params.endpoint_id, ctx.params.delivery_id, ctx.idempotency(presentDelivery));
+        return ctx.reply(out, presentDelivery);
       },
     }),
   ];
