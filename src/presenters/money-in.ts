@@ -3,9 +3,10 @@
 import type { AutoReloadSettings, CreditRequest, OutboxEvent, Payment, PaymentMethod, ReloadAttempt } from "../core/money-in-model.js";
 import type { Bundle } from "../core/purchases.js";
 import { iso, moneyOrNull, MONEY_FORMAT } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
 
-export const presentPayment = (p: Payment) => ({
+export const presentPayment = (p: Payment): R.Payment => ({
   id: p.id,
   type: "payment",
   purpose: p.purpose,
@@ -25,7 +26,7 @@ export const presentPayment = (p: Payment) => ({
   ...MONEY_FORMAT,
 });
 
-export const presentPaymentMethod = (m: PaymentMethod) => ({
+export const presentPaymentMethod = (m: PaymentMethod): R.PaymentMethod => ({
   id: m.id,
   type: "payment_method",
   provider: m.provider,
@@ -35,7 +36,7 @@ export const presentPaymentMethod = (m: PaymentMethod) => ({
   detached_at: iso(m.detachedAt),
 });
 
-export const presentCreditRequest = (r: CreditRequest) => ({
+export const presentCreditRequest = (r: CreditRequest): R.CreditRequest => ({
   id: r.id,
   type: "credit_request",
   member_id: r.memberId,

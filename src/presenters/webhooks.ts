@@ -2,8 +2,9 @@
 
 import type { WebhookDelivery, WebhookEndpoint } from "../core/webhooks.js";
 import { iso } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
-export const presentWebhookEndpoint = (e: WebhookEndpoint) => ({
+export const presentWebhookEndpoint = (e: WebhookEndpoint): R.WebhookEndpoint => ({
   id: e.id,
   type: "webhook_endpoint",
   url: e.url,
@@ -14,9 +15,9 @@ export const presentWebhookEndpoint = (e: WebhookEndpoint) => ({
 });
 
 /** Only at creation: the secret, for the receiver to verify signatures with. */
-export const presentCreatedWebhookEndpoint = (e: WebhookEndpoint) => ({ ...presentWebhookEndpoint(e), secret: e.secret });
+export const presentCreatedWebhookEndpoint = (e: WebhookEndpoint): R.CreatedWebhookEndpoint => ({ ...presentWebhookEndpoint(e), secret: e.secret });
 
-export const presentDelivery = (d: WebhookDelivery) => ({
+export const presentDelivery = (d: WebhookDelivery): R.Delivery => ({
   id: d.id,
   type: "webhook_delivery",
   endpoint_id: d.endpointId,

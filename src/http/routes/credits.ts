@@ -4,6 +4,7 @@ import { z } from "zod";
 import { presentGrant, presentLimit } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 /** Why an operator voided a grant (kept in the audit log entry). */
 const VoidQuery = z.strictObject({ reason: z.string().max(500).optional() });
@@ -16,6 +17,7 @@ export const listGrants = typed({
   summary: "List usage-credit grants with their remaining balance.",
   tag: "Usage credits",
   auth: "read",
+  response: R.list(R.Grant),
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.admin.listGrants(ctx.params.org_id)).map(presentGrant) }),
 });
 
@@ -25,6 +27,7 @@ export const createGrant = typed({
   summary: "Grant usage credits (platform key): promotional, adjustment, migrated, monthly or purchase.",
   tag: "Usage credits",
   auth: "platform",
+  response: R.Grant,
   body: S.CreateGrant,
   success: 201,
   handler: async (ctx) => {
@@ -52,6 +55,7 @@ export const voidGrant = typed({
   summary: "Void one grant: its remaining balance returns to its source (platform key). `?reason=` is kept in the audit log.",
   tag: "Usage credits",
   auth: "platform",
+  response: R.Grant,
   query: VoidQuery,
   handler: async (ctx) => ctx.reply(await ctx.services.engine.voidGrant(ctx.params.org_id, ctx.params.grant_id, ctx.idempotency(presentGrant), ctx.query.reason), presentGrant),
 });
@@ -62,6 +66,7 @@ export const listLimits = typed({
   summary: "List spending limits.",
   tag: "Spending limits",
   auth: "read",
+  response: R.list(R.Limit),
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.admin.listLimits(ctx.params.org_id)).map(presentLimit) }),
 });
 
@@ -71,6 +76,7 @@ export const setLimit = typed({
   summary: "Set the spending limit of a scope and period (replaces the existing one). amount null = unlimited; stop_usage false = an alert-only budget.",
   tag: "Spending limits",
   auth: "billing",
+  response: R.Limit,
   body: S.SetLimit,
   handler: async (ctx) => {
     const b = ctx.body;
@@ -90,6 +96,7 @@ export const deleteLimit = typed({
   summary: "Remove a spending limit.",
   tag: "Spending limits",
   auth: "billing",
+  response: R.Limit,
   handler: async (ctx) => ctx.reply(await ctx.services.admin.deleteLimit(ctx.params.org_id, ctx.params.limit_id), presentLimit),
 });
 

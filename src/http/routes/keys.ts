@@ -5,6 +5,7 @@ import { presentCreatedKey, presentKey } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
 import { HttpError } from "../server.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 export const listKeys = typed({
   method: "GET",
@@ -12,6 +13,7 @@ export const listKeys = typed({
   summary: "List API keys (never their secrets).",
   tag: "API keys",
   auth: "manage",
+  response: R.list(R.ApiKey),
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.admin.listApiKeys(ctx.params.org_id)).map(presentKey) }),
 });
 
@@ -21,6 +23,7 @@ export const createKey = typed({
   summary: "Create an API key for a member; the secret is shown once.",
   tag: "API keys",
   auth: "manage",
+  response: R.CreatedApiKey,
   body: S.CreateApiKey,
   success: 201,
   handler: async (ctx) => {
@@ -38,6 +41,7 @@ export const revokeKey = typed({
   summary: "Revoke an API key at once.",
   tag: "API keys",
   auth: "manage",
+  response: R.ApiKey,
   handler: async (ctx) => ctx.reply(await ctx.services.admin.revokeApiKey(ctx.params.org_id, ctx.params.key_id), presentKey),
 });
 

@@ -3,6 +3,7 @@
 import { presentMember, presentWorkspace } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 export const listMembers = typed({
   method: "GET",
@@ -10,6 +11,7 @@ export const listMembers = typed({
   summary: "List members.",
   tag: "Members",
   auth: "read",
+  response: R.list(R.Member),
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.admin.listMembers(ctx.params.org_id)).map(presentMember) }),
 });
 
@@ -19,6 +21,7 @@ export const createMember = typed({
   summary: "Add a member (role, seat tier, workspace).",
   tag: "Members",
   auth: "manage",
+  response: R.Member,
   body: S.CreateMember,
   success: 201,
   handler: async (ctx) => {
@@ -38,6 +41,7 @@ export const getMember = typed({
   summary: "Get a member.",
   tag: "Members",
   auth: "read",
+  response: R.Member,
   handler: async (ctx) => ctx.reply(await ctx.services.admin.getMember(ctx.params.org_id, ctx.params.member_id), presentMember),
 });
 
@@ -47,6 +51,7 @@ export const patchMember = typed({
   summary: "Change a member's role, seat tier, workspace or usage-credits access.",
   tag: "Members",
   auth: "manage",
+  response: R.Member,
   body: S.PatchMember,
   handler: async (ctx) => {
     const b = ctx.body;
@@ -68,6 +73,7 @@ export const listWorkspaces = typed({
   summary: "List workspaces.",
   tag: "Members",
   auth: "read",
+  response: R.list(R.Workspace),
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.admin.listWorkspaces(ctx.params.org_id)).map(presentWorkspace) }),
 });
 
@@ -77,6 +83,7 @@ export const createWorkspace = typed({
   summary: "Create a workspace.",
   tag: "Members",
   auth: "manage",
+  response: R.Workspace,
   body: S.CreateWorkspace,
   success: 201,
   handler: async (ctx) => ctx.reply(await ctx.services.admin.createWorkspace(ctx.params.org_id, ctx.body.name, ctx.idempotency(presentWorkspace)), presentWorkspace),

@@ -14,6 +14,7 @@ import { HttpError, type AnyRoute, type Reply } from "../server.js";
 import { cursor, parseCursor } from "../paging.js";
 import { AUTO_RELOAD_OFF, presentAttempt, presentAutoReload, presentBundle, presentCreditRequest, presentEvent, presentPayment, presentPaymentMethod } from "../../presenters/money-in.js";
 import { ORG, typed, type CallCtx } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 
 // ------------------------------------------------------------------ schemas
@@ -117,6 +118,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "Save a payment method (billing rights). Only brand, last 4 digits and the provider's token are stored.",
       tag: "Money in",
       auth: "billing",
+      response: R.PaymentMethod,
       body: CreatePaymentMethod,
       success: 201,
       handler: async (ctx) => {
@@ -131,6 +133,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "List saved payment methods (billing rights).",
       tag: "Money in",
       auth: "billing",
+      response: R.list(R.PaymentMethod),
       handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPaymentMethods(ctx.params.org_id)).map(presentPaymentMethod) }),
     }),
     typed({
@@ -139,6 +142,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "Remove a saved payment method (auto-reload using it stops with missing_payment_method).",
       tag: "Money in",
       auth: "billing",
+      response: R.PaymentMethod,
       handler: async (ctx) => ctx.reply(await ctx.services.moneyIn.removePaymentMethod(ctx.params.org_id, ctx.params.payment_method_id), presentPaymentMethod),
     }),
 
@@ -150,6 +154,7 @@ export function moneyRoutes(): AnyRoute[] {
         "Add funds (billing rights): a custom amount or a bundle, charged to a saved payment method. 201 succeeded (one purchase grant, expiring after a year), 202 pending, 402 payment_failed. Non-refundable.",
       tag: "Money in",
       auth: "billing",
+      response: R.Payment,
       body: CreatePurchase,
       success: 201,
       handler: async (ctx) => {
@@ -174,6 +179,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "Payments of the organization, newest first: purchases, approved credit requests and auto-reloads (billing rights).",
       tag: "Money in",
       auth: "billing",
+      response: R.list(R.Payment),
       query: ListLimit,
       handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPayments(ctx.params.org_id, ctx.query.limit)).map(presentPayment) }),
     }),
@@ -183,6 +189,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "One payment (billing rights).",
       tag: "Money in",
       auth: "billing",
+      response: R.Payment,
       handler: async (ctx) => {
         const p = await ctx.services.moneyIn.getPayment(ctx.params.org_id, ctx.params.payment_id);
         if (!p) throw new HttpError(domainError("not_found", `No payment ${ctx.params.payment_id}.`));
@@ -197,6 +204,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "Ask an admin for credits (any member; members without billing rights cannot buy).",
       tag: "Money in",
       auth: "read",
+      response: R.CreditRequest,
       body: CreateCreditRequest,
       success: 201,
       handler: async (ctx) => {
@@ -216,6 +224,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "List credit requests, newest first (owner or admin).",
       tag: "Money in",
       auth: "manage",
+      response: R.list(R.CreditRequest),
       handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id)).map(presentCreditRequest) }),
     }),
     typed({
@@ -224,6 +233,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "One member's own credit requests, newest first: the member themselves, or an owner or admin.",
       tag: "Money in",
       auth: "read",
+      response: R.list(R.CreditRequest),
       handler: async (ctx) => {
         const memberId = ctx.params.member_id;
         const p = ctx.principal;
@@ -242,6 +252,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "Approve a credit request: buys the requested amount with the given payment method, under the purchase rules (owner or admin).",
       tag: "Money in",
       auth: "manage",
+      response: R.Payment,
       body: ApproveCreditRequest,
       success: 201,
       handler: async (ctx) => {
@@ -260,6 +271,7 @@ export function moneyRoutes(): AnyRoute[] {
       summary: "Decline a credit request (owner or admin).",
       tag: "Money in",
       auth: "manage",
+      response: R.CreditRequest,
       handler: async (ctx) =>
         ctx.reply(await ctx.services.moneyIn.declineCreditRequest(ctx.params.org_id, ctx.params.credit_request_id, actorOf(ctx), ""), presentCreditRequest),
     }),

@@ -5,6 +5,7 @@ import * as S from "../../schemas/requests.js";
 import type { CreatedKey } from "../../app/admin.js";
 import type { Member, Organization } from "../../core/model.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 const presentCreatedOrg = (v: { org: Organization; owner: Member; key: CreatedKey }) => ({
   ...presentOrg(v.org),
@@ -18,6 +19,7 @@ export const createOrg = typed({
   summary: "Create an organization with its owner and the owner's API key (platform key).",
   tag: "Organizations",
   auth: "platform",
+  response: R.CreatedOrg,
   body: S.CreateOrg,
   success: 201,
   handler: async (ctx) => {
@@ -43,6 +45,7 @@ export const listOrgs = typed({
   summary: "List organizations (platform key).",
   tag: "Organizations",
   auth: "platform",
+  response: R.list(R.Org),
   query: S.ListQuery,
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.admin.listOrgs(ctx.query.limit, ctx.query.offset)).map(presentOrg) }),
 });
@@ -53,6 +56,7 @@ export const getOrg = typed({
   summary: "Get an organization.",
   tag: "Organizations",
   auth: "read",
+  response: R.Org,
   handler: async (ctx) => ctx.reply(await ctx.services.admin.getOrg(ctx.params.org_id), presentOrg),
 });
 
@@ -62,6 +66,7 @@ export const patchOrg = typed({
   summary: "Update name, plan and fast-mode settings.",
   tag: "Organizations",
   auth: "manage",
+  response: R.Org,
   body: S.PatchOrg,
   handler: async (ctx) => {
     const b = ctx.body;

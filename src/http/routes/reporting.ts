@@ -7,6 +7,7 @@ import { cursor, parseCursor } from "../paging.js";
 import { HttpError } from "../server.js";
 import { ORG, typed } from "./define.js";
 import { ownHoldsOnly } from "./metering.js";
+import * as R from "../../schemas/responses.js";
 
 const iso = (v: string | null | undefined): number | null => (v ? Date.parse(v) : null);
 
@@ -51,6 +52,7 @@ export const transactions = typed({
   summary: "The organization's ledger transactions, newest first (each sums to zero).",
   tag: "Ledger",
   auth: "read",
+  response: R.page(R.Transaction),
   query: S.TransactionsQuery,
   handler: async (ctx) => {
     const txs = await ctx.services.admin.transactions(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind, ownHoldsOnly(ctx.principal));

@@ -10,6 +10,7 @@ import { cursor, parseCursor } from "../paging.js";
 import { HttpError, type AnyRoute } from "../server.js";
 import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../../presenters/webhooks.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 const ENDPOINT = `${ORG}/webhook_endpoints/:endpoint_id`;
 
@@ -41,6 +42,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: "Add a webhook endpoint (owner or admin). Deliveries are signed the Standard Webhooks way; the `secret` (whsec_…) is returned only here.",
       tag: "Webhooks",
       auth: "manage",
+      response: R.CreatedWebhookEndpoint,
       body: CreateWebhookEndpoint,
       success: 201,
       handler: async (ctx) => {
@@ -58,6 +60,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: "List webhook endpoints (owner or admin); secrets are never shown again.",
       tag: "Webhooks",
       auth: "manage",
+      response: R.list(R.WebhookEndpoint),
       handler: async (ctx) => ctx.ok({ data: (await ctx.services.webhooks.listEndpoints(ctx.params.org_id)).map(presentWebhookEndpoint) }),
     }),
     typed({
@@ -66,6 +69,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: "One webhook endpoint (owner or admin).",
       tag: "Webhooks",
       auth: "manage",
+      response: R.WebhookEndpoint,
       handler: async (ctx) => {
         const e = await ctx.services.webhooks.getEndpoint(ctx.params.org_id, ctx.params.endpoint_id);
         if (!e) throw new HttpError(domainError("not_found", `No webhook endpoint ${ctx.params.endpoint_id}.`));
@@ -78,6 +82,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: "Delete a webhook endpoint (owner or admin): nothing more is sent to it, pending deliveries fail.",
       tag: "Webhooks",
       auth: "manage",
+      response: R.WebhookEndpoint,
       handler: async (ctx) => ctx.reply(await ctx.services.webhooks.deleteEndpoint(ctx.params.org_id, ctx.params.endpoint_id), presentWebhookEndpoint),
     }),
     typed({
@@ -86,6 +91,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: "The endpoint's delivery log, newest first: status (pending, delivered, failed), attempts, the last HTTP status and error.",
       tag: "Webhooks",
       auth: "manage",
+      response: R.page(R.Delivery),
       query: DeliveriesQuery,
       handler: async (ctx) => {
         const r = await ctx.services.webhooks.listDeliveries(ctx.params.org_id, ctx.params.endpoint_id, ctx.query.limit, parseCursor(ctx.query.before));
@@ -100,6 +106,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: 'Send a test event ("webhook.test") to this endpoint only: a delivery like any other (signed, logged, retried, replayable), attempted at once.',
       tag: "Webhooks",
       auth: "manage",
+      response: R.Delivery,
       success: 201,
       handler: async (ctx) => {
         const out = await ctx.services.webhooks.sendTest(ctx.params.org_id, ctx.params.endpoint_id, ctx.idempotency(presentDelivery));
@@ -112,6 +119,7 @@ export function webhookRoutes(): AnyRoute[] {
       summary: "Send a delivery's event again (same webhook-id, so receivers can deduplicate): a new delivery, attempted at once.",
       tag: "Webhooks",
       auth: "manage",
+      response: R.Delivery,
       success: 201,
       handler: async (ctx) => {
         const out = await ctx.services.webhooks.replay(ctx.params.org_id, ctx.params.endpoint_id, ctx.params.delivery_id, ctx.idempotency(presentDelivery));
