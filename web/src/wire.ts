@@ -95,7 +95,7 @@ export interface Attempt {
   readonly created_at: string;
 }
 
-/** GET …/purchases/:id/receipt (src/http/receipt-routes.ts). */
+/** GET …/purchases/:id/receipt (src/presenters/receipts.ts). */
 export interface Receipt {
   readonly number: string;
   readonly sequence: number;
@@ -179,7 +179,7 @@ export interface AuditEntry {
   readonly request_id: string | null;
 }
 
-/** GET …/members/:id/sdk_credits (src/http/sdk-credit-routes.ts). */
+/** GET …/members/:id/sdk_credits (src/presenters/sdk-credits.ts). */
 export interface SdkCredit {
   readonly member_id: string;
   readonly claimed: boolean;
@@ -204,13 +204,13 @@ export interface StatementBalances {
   readonly debt: string;
 }
 
-/** GET /v1/operator/customers (src/http/operator-routes.ts). */
+/** GET /v1/operator/customers (src/http/routes/operator.ts). */
 export interface Customer extends Org {
   readonly balance: string;
   readonly month_spend: string;
 }
 
-/** POST /v1/price_books/preview (src/http/operator-routes.ts). */
+/** POST /v1/price_books/preview (src/http/routes/operator.ts). */
 export interface PreviewLine {
   readonly requests: number;
   readonly recorded: string;
