@@ -86,254 +86,264 @@ function replyPayment(ctx: CallCtx, out: Awaited<ReturnType<MoneyIn["purchase"]>
 
 // ------------------------------------------------------------------ routes
 
+const getBundles = typed({
+  method: "GET",
+  path: "/v1/bundles",
+  summary: "Credit bundles (face value granted, discounted price charged) and the purchase limits.",
+  tag: "Money in",
+  auth: "authenticated",
+  handler: async (ctx) => {
+    const r = ctx.services.moneyIn.options.purchases;
+    return {
+      status: 200,
+      body: {
+        data: r.bundles.map(presentBundle),
+        minimum_amount: String(r.minAmount),
+        maximum_amount: String(r.maxAmount),
+        confirm_above: String(r.confirmAbove),
+        daily_purchase_cap: String(r.dailyCap),
+        credits_expire_after_days: Math.round(r.expiryMs / 86_400_000),
+        ...MONEY_FORMAT,
+      },
+    };
+  },
+});
+
+// ---------------------------------------------------------------- payment methods
+const postPaymentMethods = typed({
+  method: "POST",
+  path: `${ORG}/payment_methods`,
+  summary: "Save a payment method (billing rights). Only brand, last 4 digits and the provider's token are stored.",
+  tag: "Money in",
+  auth: "billing",
+  response: R.PaymentMethod,
+  body: CreatePaymentMethod,
+  success: 201,
+  handler: async (ctx) => {
+    const b = ctx.body;
+    const card = b.card_number !== undefined ? { cardNumber: b.card_number } : b.token !== undefined ? { token: b.token } : {};
+    return ctx.reply(await ctx.services.moneyIn.addPaymentMethod(ctx.params.org_id, card, ctx.idempotency(presentPaymentMethod)), presentPaymentMethod);
+  },
+});
+
+const getPaymentMethods = typed({
+  method: "GET",
+  path: `${ORG}/payment_methods`,
+  summary: "List saved payment methods (billing rights).",
+  tag: "Money in",
+  auth: "billing",
+  response: R.list(R.PaymentMethod),
+  handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPaymentMethods(ctx.params.org_id)).map(presentPaymentMethod) }),
+});
+
+const deletePaymentMethodsPaymentMethod = typed({
+  method: "DELETE",
+  path: `${ORG}/payment_methods/:payment_method_id`,
+  summary: "Remove a saved payment method (auto-reload using it stops with missing_payment_method).",
+  tag: "Money in",
+  auth: "billing",
+  response: R.PaymentMethod,
+  handler: async (ctx) => ctx.reply(await ctx.services.moneyIn.removePaymentMethod(ctx.params.org_id, ctx.params.payment_method_id), presentPaymentMethod),
+});
+
+// ---------------------------------------------------------------- purchases
+const postPurchases = typed({
+  method: "POST",
+  path: `${ORG}/purchases`,
+  summary:
+    "Add funds (billing rights): a custom amount or a bundle, charged to a saved payment method. 201 succeeded (one purchase grant, expiring after a year), 202 pending, 402 payment_failed. Non-refundable.",
+  tag: "Money in",
+  auth: "billing",
+  response: R.Payment,
+  body: CreatePurchase,
+  success: 201,
+  handler: async (ctx) => {
+    const b = ctx.body;
+    const out = await ctx.services.moneyIn.purchase(
+      {
+        orgId: ctx.params.org_id,
+        actor: actorOf(ctx),
+        ...(b.amount !== undefined ? { amount: Number(b.amount) } : {}),
+        ...(b.bundle_id !== undefined ? { bundleId: b.bundle_id } : {}),
+        paymentMethodId: b.payment_method_id,
+        confirm: b.confirm,
+      },
+      paymentIdempotency(ctx),
+    );
+    return replyPayment(ctx, out);
+  },
+});
+
+const getPurchases = typed({
+  method: "GET",
+  path: `${ORG}/purchases`,
+  summary: "Payments of the organization, newest first: purchases, approved credit requests and auto-reloads (billing rights).",
+  tag: "Money in",
+  auth: "billing",
+  response: R.list(R.Payment),
+  query: ListLimit,
+  handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPayments(ctx.params.org_id, ctx.query.limit)).map(presentPayment) }),
+});
+
+const getPurchasesPayment = typed({
+  method: "GET",
+  path: `${ORG}/purchases/:payment_id`,
+  summary: "One payment (billing rights).",
+  tag: "Money in",
+  auth: "billing",
+  response: R.Payment,
+  handler: async (ctx) => {
+    const p = await ctx.services.moneyIn.getPayment(ctx.params.org_id, ctx.params.payment_id);
+    if (!p) throw new HttpError(domainError("not_found", `No payment ${ctx.params.payment_id}.`));
+    return ctx.ok(presentPayment(p));
+  },
+});
+
+// ---------------------------------------------------------------- credit requests
+const postCreditRequests = typed({
+  method: "POST",
+  path: `${ORG}/credit_requests`,
+  summary: "Ask an admin for credits (any member; members without billing rights cannot buy).",
+  tag: "Money in",
+  auth: "read",
+  response: R.CreditRequest,
+  body: CreateCreditRequest,
+  success: 201,
+  handler: async (ctx) => {
+    const p = ctx.principal;
+    const memberId = p.kind === "member" ? p.memberId : ctx.body.member_id;
+    if (!memberId) throw new HttpError(domainError("invalid_request", "member_id is required with a platform key.", { field: "member_id" }));
+    if (p.kind === "member" && ctx.body.member_id !== undefined && ctx.body.member_id !== p.memberId) {
+      throw new HttpError(domainError("forbidden", "A member requests credits for themself.", { field: "member_id" }));
+    }
+    const out = await ctx.services.moneyIn.requestCredits(ctx.params.org_id, memberId, Number(ctx.body.amount), ctx.body.note, ctx.idempotency(presentCreditRequest));
+    return ctx.reply(out, presentCreditRequest);
+  },
+});
+
+const getCreditRequests = typed({
+  method: "GET",
+  path: `${ORG}/credit_requests`,
+  summary: "List credit requests, newest first (owner or admin).",
+  tag: "Money in",
+  auth: "manage",
+  response: R.list(R.CreditRequest),
+  handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id)).map(presentCreditRequest) }),
+});
+
+const getMembersMemberCreditRequests = typed({
+  method: "GET",
+  path: `${ORG}/members/:member_id/credit_requests`,
+  summary: "One member's own credit requests, newest first: the member themselves, or an owner or admin.",
+  tag: "Money in",
+  auth: "read",
+  response: R.list(R.CreditRequest),
+  handler: async (ctx) => {
+    const memberId = ctx.params.member_id;
+    const p = ctx.principal;
+    if (p.kind === "member" && p.memberId !== memberId && !allows(p, ctx.params.org_id, "manage")) {
+      throw new HttpError(domainError("forbidden", "Only the member themselves, an owner or an admin may list a member's credit requests."));
+    }
+    const member = await ctx.services.admin.getMember(ctx.params.org_id, memberId);
+    if (!member.ok) throw new HttpError(member.error);
+    const all = await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id);
+    return ctx.ok({ data: all.filter((r) => r.memberId === memberId).map(presentCreditRequest) });
+  },
+});
+
+const postCreditRequestsCreditRequestApprove = typed({
+  method: "POST",
+  path: `${ORG}/credit_requests/:credit_request_id/approve`,
+  summary: "Approve a credit request: buys the requested amount with the given payment method, under the purchase rules (owner or admin).",
+  tag: "Money in",
+  auth: "manage",
+  response: R.Payment,
+  body: ApproveCreditRequest,
+  success: 201,
+  handler: async (ctx) => {
+    const out = await ctx.services.moneyIn.approveCreditRequest(
+      ctx.params.org_id,
+      ctx.params.credit_request_id,
+      { actor: actorOf(ctx), paymentMethodId: ctx.body.payment_method_id, confirm: ctx.body.confirm },
+      paymentIdempotency(ctx),
+    );
+    return replyPayment(ctx, out);
+  },
+});
+
+const postCreditRequestsCreditRequestDecline = typed({
+  method: "POST",
+  path: `${ORG}/credit_requests/:credit_request_id/decline`,
+  summary: "Decline a credit request (owner or admin).",
+  tag: "Money in",
+  auth: "manage",
+  response: R.CreditRequest,
+  handler: async (ctx) =>
+    ctx.reply(await ctx.services.moneyIn.declineCreditRequest(ctx.params.org_id, ctx.params.credit_request_id, actorOf(ctx), ""), presentCreditRequest),
+});
+
+// ---------------------------------------------------------------- auto-reload
+const getAutoReload = typed({
+  method: "GET",
+  path: `${ORG}/auto_reload`,
+  summary: "Auto-reload settings and circuit-breaker state (active, disabled or suspended).",
+  tag: "Money in",
+  auth: "read",
+  handler: async (ctx) => {
+    const s = await ctx.services.moneyIn.getAutoReload(ctx.params.org_id);
+    return ctx.ok(s ? presentAutoReload(s) : AUTO_RELOAD_OFF);
+  },
+});
+
+const putAutoReload = typed({
+  method: "PUT",
+  path: `${ORG}/auto_reload`,
+  summary: "Set auto-reload (billing rights). A different payment_method_id lifts a suspension and resets the failure count.",
+  tag: "Money in",
+  auth: "billing",
+  body: PutAutoReload,
+  handler: async (ctx) => {
+    const b = ctx.body;
+    const out = await ctx.services.moneyIn.setAutoReload(ctx.params.org_id, {
+      enabled: b.enabled,
+      threshold: Number(b.threshold),
+      mode: b.mode as ReloadMode,
+      amount: b.amount === null ? null : Number(b.amount),
+      targetBalance: b.target_balance === null ? null : Number(b.target_balance),
+      paymentMethodId: b.payment_method_id,
+      monthlyCap: b.monthly_cap === null ? null : Number(b.monthly_cap),
+    });
+    return ctx.reply(out, presentAutoReload);
+  },
+});
+
+const getAutoReloadAttempts = typed({
+  method: "GET",
+  path: `${ORG}/auto_reload/attempts`,
+  summary: "Auto-reload attempts, newest first, each with its outcome and reason (charge_failed, cap_reached, suspended_after_failures, missing_payment_method).",
+  tag: "Money in",
+  auth: "read",
+  query: ListLimit,
+  handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listReloadAttempts(ctx.params.org_id, ctx.query.limit)).map(presentAttempt) }),
+});
+
+// ---------------------------------------------------------------- events
+const getEvents = typed({
+  method: "GET",
+  path: `${ORG}/events`,
+  summary: "The organization's events outbox, newest first (every event type; webhooks deliver them).",
+  tag: "Money in",
+  auth: "read",
+  query: EventsQuery,
+  handler: async (ctx) => {
+    const rows = await ctx.services.moneyIn.listEvents(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before));
+    const last = rows[rows.length - 1];
+    return ctx.ok({ data: rows.map(presentEvent), next_cursor: rows.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null });
+  },
+});
+
 export function moneyRoutes(): AnyRoute[] {
-  return [
-    typed({
-      method: "GET",
-      path: "/v1/bundles",
-      summary: "Credit bundles (face value granted, discounted price charged) and the purchase limits.",
-      tag: "Money in",
-      auth: "authenticated",
-      handler: async (ctx) => {
-        const r = ctx.services.moneyIn.options.purchases;
-        return {
-          status: 200,
-          body: {
-            data: r.bundles.map(presentBundle),
-            minimum_amount: String(r.minAmount),
-            maximum_amount: String(r.maxAmount),
-            confirm_above: String(r.confirmAbove),
-            daily_purchase_cap: String(r.dailyCap),
-            credits_expire_after_days: Math.round(r.expiryMs / 86_400_000),
-            ...MONEY_FORMAT,
-          },
-        };
-      },
-    }),
-
-    // ---------------------------------------------------------------- payment methods
-    typed({
-      method: "POST",
-      path: `${ORG}/payment_methods`,
-      summary: "Save a payment method (billing rights). Only brand, last 4 digits and the provider's token are stored.",
-      tag: "Money in",
-      auth: "billing",
-      response: R.PaymentMethod,
-      body: CreatePaymentMethod,
-      success: 201,
-      handler: async (ctx) => {
-        const b = ctx.body;
-        const card = b.card_number !== undefined ? { cardNumber: b.card_number } : b.token !== undefined ? { token: b.token } : {};
-        return ctx.reply(await ctx.services.moneyIn.addPaymentMethod(ctx.params.org_id, card, ctx.idempotency(presentPaymentMethod)), presentPaymentMethod);
-      },
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/payment_methods`,
-      summary: "List saved payment methods (billing rights).",
-      tag: "Money in",
-      auth: "billing",
-      response: R.list(R.PaymentMethod),
-      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPaymentMethods(ctx.params.org_id)).map(presentPaymentMethod) }),
-    }),
-    typed({
-      method: "DELETE",
-      path: `${ORG}/payment_methods/:payment_method_id`,
-      summary: "Remove a saved payment method (auto-reload using it stops with missing_payment_method).",
-      tag: "Money in",
-      auth: "billing",
-      response: R.PaymentMethod,
-      handler: async (ctx) => ctx.reply(await ctx.services.moneyIn.removePaymentMethod(ctx.params.org_id, ctx.params.payment_method_id), presentPaymentMethod),
-    }),
-
-    // ---------------------------------------------------------------- purchases
-    typed({
-      method: "POST",
-      path: `${ORG}/purchases`,
-      summary:
-        "Add funds (billing rights): a custom amount or a bundle, charged to a saved payment method. 201 succeeded (one purchase grant, expiring after a year), 202 pending, 402 payment_failed. Non-refundable.",
-      tag: "Money in",
-      auth: "billing",
-      response: R.Payment,
-      body: CreatePurchase,
-      success: 201,
-      handler: async (ctx) => {
-        const b = ctx.body;
-        const out = await ctx.services.moneyIn.purchase(
-          {
-            orgId: ctx.params.org_id,
-            actor: actorOf(ctx),
-            ...(b.amount !== undefined ? { amount: Number(b.amount) } : {}),
-            ...(b.bundle_id !== undefined ? { bundleId: b.bundle_id } : {}),
-            paymentMethodId: b.payment_method_id,
-            confirm: b.confirm,
-          },
-          paymentIdempotency(ctx),
-        );
-        return replyPayment(ctx, out);
-      },
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/purchases`,
-      summary: "Payments of the organization, newest first: purchases, approved credit requests and auto-reloads (billing rights).",
-      tag: "Money in",
-      auth: "billing",
-      response: R.list(R.Payment),
-      query: ListLimit,
-      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listPayments(ctx.params.org_id, ctx.query.limit)).map(presentPayment) }),
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/purchases/:payment_id`,
-      summary: "One payment (billing rights).",
-      tag: "Money in",
-      auth: "billing",
-      response: R.Payment,
-      handler: async (ctx) => {
-        const p = await ctx.services.moneyIn.getPayment(ctx.params.org_id, ctx.params.payment_id);
-        if (!p) throw new HttpError(domainError("not_found", `No payment ${ctx.params.payment_id}.`));
-        return ctx.ok(presentPayment(p));
-      },
-    }),
-
-    // ---------------------------------------------------------------- credit requests
-    typed({
-      method: "POST",
-      path: `${ORG}/credit_requests`,
-      summary: "Ask an admin for credits (any member; members without billing rights cannot buy).",
-      tag: "Money in",
-      auth: "read",
-      response: R.CreditRequest,
-      body: CreateCreditRequest,
-      success: 201,
-      handler: async (ctx) => {
-        const p = ctx.principal;
-        const memberId = p.kind === "member" ? p.memberId : ctx.body.member_id;
-        if (!memberId) throw new HttpError(domainError("invalid_request", "member_id is required with a platform key.", { field: "member_id" }));
-        if (p.kind === "member" && ctx.body.member_id !== undefined && ctx.body.member_id !== p.memberId) {
-          throw new HttpError(domainError("forbidden", "A member requests credits for themself.", { field: "member_id" }));
-        }
-        const out = await ctx.services.moneyIn.requestCredits(ctx.params.org_id, memberId, Number(ctx.body.amount), ctx.body.note, ctx.idempotency(presentCreditRequest));
-        return ctx.reply(out, presentCreditRequest);
-      },
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/credit_requests`,
-      summary: "List credit requests, newest first (owner or admin).",
-      tag: "Money in",
-      auth: "manage",
-      response: R.list(R.CreditRequest),
-      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id)).map(presentCreditRequest) }),
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/members/:member_id/credit_requests`,
-      summary: "One member's own credit requests, newest first: the member themselves, or an owner or admin.",
-      tag: "Money in",
-      auth: "read",
-      response: R.list(R.CreditRequest),
-      handler: async (ctx) => {
-        const memberId = ctx.params.member_id;
-        const p = ctx.principal;
-        if (p.kind === "member" && p.memberId !== memberId && !allows(p, ctx.params.org_id, "manage")) {
-          throw new HttpError(domainError("forbidden", "Only the member themselves, an owner or an admin may list a member's credit requests."));
-        }
-        const member = await ctx.services.admin.getMember(ctx.params.org_id, memberId);
-        if (!member.ok) throw new HttpError(member.error);
-        const all = await ctx.services.moneyIn.listCreditRequests(ctx.params.org_id);
-        return ctx.ok({ data: all.filter((r) => r.memberId === memberId).map(presentCreditRequest) });
-      },
-    }),
-    typed({
-      method: "POST",
-      path: `${ORG}/credit_requests/:credit_request_id/approve`,
-      summary: "Approve a credit request: buys the requested amount with the given payment method, under the purchase rules (owner or admin).",
-      tag: "Money in",
-      auth: "manage",
-      response: R.Payment,
-      body: ApproveCreditRequest,
-      success: 201,
-      handler: async (ctx) => {
-        const out = await ctx.services.moneyIn.approveCreditRequest(
-          ctx.params.org_id,
-          ctx.params.credit_request_id,
-          { actor: actorOf(ctx), paymentMethodId: ctx.body.payment_method_id, confirm: ctx.body.confirm },
-          paymentIdempotency(ctx),
-        );
-        return replyPayment(ctx, out);
-      },
-    }),
-    typed({
-      method: "POST",
-      path: `${ORG}/credit_requests/:credit_request_id/decline`,
-      summary: "Decline a credit request (owner or admin).",
-      tag: "Money in",
-      auth: "manage",
-      response: R.CreditRequest,
-      handler: async (ctx) =>
-        ctx.reply(await ctx.services.moneyIn.declineCreditRequest(ctx.params.org_id, ctx.params.credit_request_id, actorOf(ctx), ""), presentCreditRequest),
-    }),
-
-    // ---------------------------------------------------------------- auto-reload
-    typed({
-      method: "GET",
-      path: `${ORG}/auto_reload`,
-      summary: "Auto-reload settings and circuit-breaker state (active, disabled or suspended).",
-      tag: "Money in",
-      auth: "read",
-      handler: async (ctx) => {
-        const s = await ctx.services.moneyIn.getAutoReload(ctx.params.org_id);
-        return ctx.ok(s ? presentAutoReload(s) : AUTO_RELOAD_OFF);
-      },
-    }),
-    typed({
-      method: "PUT",
-      path: `${ORG}/auto_reload`,
-      summary: "Set auto-reload (billing rights). A different payment_method_id lifts a suspension and resets the failure count.",
-      tag: "Money in",
-      auth: "billing",
-      body: PutAutoReload,
-      handler: async (ctx) => {
-        const b = ctx.body;
-        const out = await ctx.services.moneyIn.setAutoReload(ctx.params.org_id, {
-          enabled: b.enabled,
-          threshold: Number(b.threshold),
-          mode: b.mode as ReloadMode,
-          amount: b.amount === null ? null : Number(b.amount),
-          targetBalance: b.target_balance === null ? null : Number(b.target_balance),
-          paymentMethodId: b.payment_method_id,
-          monthlyCap: b.monthly_cap === null ? null : Number(b.monthly_cap),
-        });
-        return ctx.reply(out, presentAutoReload);
-      },
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/auto_reload/attempts`,
-      summary: "Auto-reload attempts, newest first, each with its outcome and reason (charge_failed, cap_reached, suspended_after_failures, missing_payment_method).",
-      tag: "Money in",
-      auth: "read",
-      query: ListLimit,
-      handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listReloadAttempts(ctx.params.org_id, ctx.query.limit)).map(presentAttempt) }),
-    }),
-
-    // ---------------------------------------------------------------- events
-    typed({
-      method: "GET",
-      path: `${ORG}/events`,
-      summary: "The organization's events outbox, newest first (every event type; webhooks deliver them).",
-      tag: "Money in",
-      auth: "read",
-      query: EventsQuery,
-      handler: async (ctx) => {
-        const rows = await ctx.services.moneyIn.listEvents(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before));
-        const last = rows[rows.length - 1];
-        return ctx.ok({ data: rows.map(presentEvent), next_cursor: rows.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null });
-      },
-    }),
-  ];
+  return [getBundles, postPaymentMethods, getPaymentMethods, deletePaymentMethodsPaymentMethod, postPurchases, getPurchases, getPurchasesPayment, postCreditRequests, getCreditRequests, getMembersMemberCreditRequests, postCreditRequestsCreditRequestApprove, postCreditRequestsCreditRequestDecline, getAutoReload, putAutoReload, getAutoReloadAttempts, getEvents];
 }
 
 

@@ -34,97 +34,103 @@ const DeliveriesQuery = z.strictObject({
 });
 
 
+const postWebhookEndpoints = typed({
+  method: "POST",
+  path: `${ORG}/webhook_endpoints`,
+  summary: "Add a webhook endpoint (owner or admin). Deliveries are signed the Standard Webhooks way; the `secret` (whsec_…) is returned only here.",
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.CreatedWebhookEndpoint,
+  body: CreateWebhookEndpoint,
+  success: 201,
+  handler: async (ctx) => {
+    const out = await ctx.services.webhooks.createEndpoint(
+      ctx.params.org_id,
+      { url: ctx.body.url, eventTypes: ctx.body.event_types, description: ctx.body.description },
+      ctx.idempotency(presentCreatedWebhookEndpoint),
+    );
+    return ctx.reply(out, presentCreatedWebhookEndpoint);
+  },
+});
+
+const getWebhookEndpoints = typed({
+  method: "GET",
+  path: `${ORG}/webhook_endpoints`,
+  summary: "List webhook endpoints (owner or admin); secrets are never shown again.",
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.list(R.WebhookEndpoint),
+  handler: async (ctx) => ctx.ok({ data: (await ctx.services.webhooks.listEndpoints(ctx.params.org_id)).map(presentWebhookEndpoint) }),
+});
+
+const getENDPOINT = typed({
+  method: "GET",
+  path: ENDPOINT,
+  summary: "One webhook endpoint (owner or admin).",
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.WebhookEndpoint,
+  handler: async (ctx) => {
+    const e = await ctx.services.webhooks.getEndpoint(ctx.params.org_id, ctx.params.endpoint_id);
+    if (!e) throw new HttpError(domainError("not_found", `No webhook endpoint ${ctx.params.endpoint_id}.`));
+    return ctx.ok(presentWebhookEndpoint(e));
+  },
+});
+
+const deleteENDPOINT = typed({
+  method: "DELETE",
+  path: ENDPOINT,
+  summary: "Delete a webhook endpoint (owner or admin): nothing more is sent to it, pending deliveries fail.",
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.WebhookEndpoint,
+  handler: async (ctx) => ctx.reply(await ctx.services.webhooks.deleteEndpoint(ctx.params.org_id, ctx.params.endpoint_id), presentWebhookEndpoint),
+});
+
+const getDeliveries = typed({
+  method: "GET",
+  path: `${ENDPOINT}/deliveries`,
+  summary: "The endpoint's delivery log, newest first: status (pending, delivered, failed), attempts, the last HTTP status and error.",
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.page(R.Delivery),
+  query: DeliveriesQuery,
+  handler: async (ctx) => {
+    const r = await ctx.services.webhooks.listDeliveries(ctx.params.org_id, ctx.params.endpoint_id, ctx.query.limit, parseCursor(ctx.query.before));
+    if (!r.ok) throw new HttpError(r.error);
+    const last = r.value[r.value.length - 1];
+    return ctx.ok({ data: r.value.map(presentDelivery), next_cursor: r.value.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null });
+  },
+});
+
+const postTest = typed({
+  method: "POST",
+  path: `${ENDPOINT}/test`,
+  summary: 'Send a test event ("webhook.test") to this endpoint only: a delivery like any other (signed, logged, retried, replayable), attempted at once.',
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.Delivery,
+  success: 201,
+  handler: async (ctx) => {
+    const out = await ctx.services.webhooks.sendTest(ctx.params.org_id, ctx.params.endpoint_id, ctx.idempotency(presentDelivery));
+    return ctx.reply(out, presentDelivery);
+  },
+});
+
+const postDeliveriesDeliveryReplay = typed({
+  method: "POST",
+  path: `${ENDPOINT}/deliveries/:delivery_id/replay`,
+  summary: "Send a delivery's event again (same webhook-id, so receivers can deduplicate): a new delivery, attempted at once.",
+  tag: "Webhooks",
+  auth: "manage",
+  response: R.Delivery,
+  success: 201,
+  handler: async (ctx) => {
+    const out = await ctx.services.webhooks.replay(ctx.params.org_id, ctx.params.endpoint_id, ctx.params.delivery_id, ctx.idempotency(presentDelivery));
+    return ctx.reply(out, presentDelivery);
+  },
+});
+
 export function webhookRoutes(): AnyRoute[] {
-  return [
-    typed({
-      method: "POST",
-      path: `${ORG}/webhook_endpoints`,
-      summary: "Add a webhook endpoint (owner or admin). Deliveries are signed the Standard Webhooks way; the `secret` (whsec_…) is returned only here.",
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.CreatedWebhookEndpoint,
-      body: CreateWebhookEndpoint,
-      success: 201,
-      handler: async (ctx) => {
-        const out = await ctx.services.webhooks.createEndpoint(
-          ctx.params.org_id,
-          { url: ctx.body.url, eventTypes: ctx.body.event_types, description: ctx.body.description },
-          ctx.idempotency(presentCreatedWebhookEndpoint),
-        );
-        return ctx.reply(out, presentCreatedWebhookEndpoint);
-      },
-    }),
-    typed({
-      method: "GET",
-      path: `${ORG}/webhook_endpoints`,
-      summary: "List webhook endpoints (owner or admin); secrets are never shown again.",
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.list(R.WebhookEndpoint),
-      handler: async (ctx) => ctx.ok({ data: (await ctx.services.webhooks.listEndpoints(ctx.params.org_id)).map(presentWebhookEndpoint) }),
-    }),
-    typed({
-      method: "GET",
-      path: ENDPOINT,
-      summary: "One webhook endpoint (owner or admin).",
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.WebhookEndpoint,
-      handler: async (ctx) => {
-        const e = await ctx.services.webhooks.getEndpoint(ctx.params.org_id, ctx.params.endpoint_id);
-        if (!e) throw new HttpError(domainError("not_found", `No webhook endpoint ${ctx.params.endpoint_id}.`));
-        return ctx.ok(presentWebhookEndpoint(e));
-      },
-    }),
-    typed({
-      method: "DELETE",
-      path: ENDPOINT,
-      summary: "Delete a webhook endpoint (owner or admin): nothing more is sent to it, pending deliveries fail.",
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.WebhookEndpoint,
-      handler: async (ctx) => ctx.reply(await ctx.services.webhooks.deleteEndpoint(ctx.params.org_id, ctx.params.endpoint_id), presentWebhookEndpoint),
-    }),
-    typed({
-      method: "GET",
-      path: `${ENDPOINT}/deliveries`,
-      summary: "The endpoint's delivery log, newest first: status (pending, delivered, failed), attempts, the last HTTP status and error.",
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.page(R.Delivery),
-      query: DeliveriesQuery,
-      handler: async (ctx) => {
-        const r = await ctx.services.webhooks.listDeliveries(ctx.params.org_id, ctx.params.endpoint_id, ctx.query.limit, parseCursor(ctx.query.before));
-        if (!r.ok) throw new HttpError(r.error);
-        const last = r.value[r.value.length - 1];
-        return ctx.ok({ data: r.value.map(presentDelivery), next_cursor: r.value.length === ctx.query.limit && last ? cursor(last.createdAt, last.id) : null });
-      },
-    }),
-    typed({
-      method: "POST",
-      path: `${ENDPOINT}/test`,
-      summary: 'Send a test event ("webhook.test") to this endpoint only: a delivery like any other (signed, logged, retried, replayable), attempted at once.',
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.Delivery,
-      success: 201,
-      handler: async (ctx) => {
-        const out = await ctx.services.webhooks.sendTest(ctx.params.org_id, ctx.params.endpoint_id, ctx.idempotency(presentDelivery));
-        return ctx.reply(out, presentDelivery);
-      },
-    }),
-    typed({
-      method: "POST",
-      path: `${ENDPOINT}/deliveries/:delivery_id/replay`,
-      summary: "Send a delivery's event again (same webhook-id, so receivers can deduplicate): a new delivery, attempted at once.",
-      tag: "Webhooks",
-      auth: "manage",
-      response: R.Delivery,
-      success: 201,
-      handler: async (ctx) => {
-        const out = await ctx.services.webhooks.replay(ctx.params.org_id, ctx.params.endpoint_id, ctx.params.delivery_id, ctx.idempotency(presentDelivery));
-        return ctx.reply(out, presentDelivery);
-      },
-    }),
-  ];
+  return [postWebhookEndpoints, getWebhookEndpoints, getENDPOINT, deleteENDPOINT, getDeliveries, postTest, postDeliveriesDeliveryReplay];
 }
