@@ -2,19 +2,10 @@
 // (from the usage rollups, usage-rollup-sql.ts). Portable SQL for SQLite and PostgreSQL.
 
 import type { BreakdownJson, DashboardTx, PasswordRow, SessionRow, UsageCell } from "../../ports/dashboard-store.js";
-import type { Queryable, Row } from "./driver.js";
-import { marks, n, nOrNull, s } from "./sql-values.js";
+import type { Queryable } from "./driver.js";
+import { marks, n, s } from "./sql-values.js";
+import { DASHBOARD_SESSIONS } from "./tables.js";
 import { usageBreakdownJson, usageSums } from "./usage-rollup-sql.js";
-
-const sessionFrom = (r: Row): SessionRow => ({
-  id: s(r["id"]),
-  tokenHash: s(r["token_hash"]),
-  memberId: s(r["member_id"]),
-  csrfToken: s(r["csrf_token"]),
-  createdAt: n(r["created_at"]),
-  expiresAt: n(r["expires_at"]),
-  revokedAt: nOrNull(r["revoked_at"]),
-});
 
 export class SqlDashboardTx implements DashboardTx {
   constructor(
@@ -46,12 +37,12 @@ export class SqlDashboardTx implements DashboardTx {
 
   async findSession(tokenHash: string): Promise<SessionRow | undefined> {
     const r = (await this.q.all("SELECT * FROM dashboard_sessions WHERE token_hash = ?", [tokenHash]))[0];
-    return r ? sessionFrom(r) : undefined;
+    return r ? DASHBOARD_SESSIONS.from(r) : undefined;
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
     const r = (await this.q.all("SELECT * FROM dashboard_sessions WHERE id = ?", [id]))[0];
-    return r ? sessionFrom(r) : undefined;
+    return r ? DASHBOARD_SESSIONS.from(r) : undefined;
   }
 
   async revokeSession(id: string, at: number): Promise<void> {
