@@ -4,6 +4,7 @@
 import Database from "better-sqlite3";
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
+import { usageDailyBackfill } from "../src/adapters/store/usage-rollup-sql.js";
 import { createApp, openStore } from "../src/app.js";
 import { generateApiKey } from "../src/app/auth.js";
 import { loadConfig } from "../src/config/config.js";
@@ -54,7 +55,7 @@ export async function sweepBench(databaseUrl: string, holds: number): Promise<{ 
 /**
  * One organization with `records` usage records over 90 days (3 models × 4 surfaces × 5 members ×
  * 2 speeds, written straight into SQLite: generating them through the API would take an hour at
- * 10 M), a server on that file, then for a few seconds: breakdowns of 90 days one after another
+ * 10 M, and rolled up with migration 12's backfill statement), a server on that file, then for a few seconds: breakdowns of 90 days one after another
  * from this process, while the load generator asks /healthz on one connection. Returns the
  * breakdown's median time, /healthz's latency and the server's event-loop delay p99 meanwhile.
  */
@@ -93,6 +94,8 @@ export async function breakdownBench(
       const cost = 1000 + (i % 997);
       ins.run(`usage_bench_${i}`, orgId, members[i % 5] ?? "", `hold_bench_${i}`, surfaces[i % 4] ?? "", models[i % 3] ?? "", speeds[i % 2] ?? "", cost, cost, 100 + (i % 50), 10 + (i % 7), now - span + Math.floor((i / records) * span));
     }
+    // The rollups the batch writer would have kept, built by migration 12's own backfill statement.
+    db.prepare(usageDailyBackfill("WHERE org_id = ?")).run(orgId);
   })();
   db.close();
 

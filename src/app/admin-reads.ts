@@ -13,7 +13,7 @@ import type { Hold, LedgerTransaction, Member, Organization, UsageRecord } from 
 import type { Micros } from "../core/money.js";
 import type { AuditQuery } from "../ports/audit-store.js";
 import type { Clock } from "../ports/clock.js";
-import type { UsageCell } from "../ports/dashboard-store.js";
+import type { BreakdownJson, UsageCell } from "../ports/dashboard-store.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
 import type { Standing } from "./engine.js";
 
@@ -93,6 +93,11 @@ export class AdminReads {
   /** The dashboard's usage cells (per day, model, surface, member) in [from, to). */
   usageBreakdown(orgId: string, from: number, to: number): Promise<UsageCell[]> {
     return this.read((tx) => tx.dashboard.usageBreakdown(orgId, from, to));
+  }
+
+  /** The same cells with their totals as JSON text built by the database, from the usage rollups. */
+  usageBreakdownJson(orgId: string, from: number, to: number): Promise<BreakdownJson> {
+    return this.read((tx) => tx.dashboard.usageBreakdownJson(orgId, from, to));
   }
 
   /** Holds not yet settled, released or expired (the /metrics gauge). */

@@ -222,8 +222,9 @@ export class Batcher {
         }
         return { kind: "fresh", result };
       });
-      // Every write of the batch at once: one message to the SQLite writer thread.
-      await Promise.all([tx.writeChanges(books.changes()), tx.putIdempotency(fresh), audited.length > 0 ? tx.audit.insert(audited) : undefined]);
+      // Every write of the batch at once: one message to the SQLite writer thread, with the COMMIT
+      // right behind it (no round trip in between; a failed write rolls the batch back).
+      await tx.finalWrites(() => Promise.all([tx.writeChanges(books.changes()), tx.putIdempotency(fresh), audited.length > 0 ? tx.audit.insert(audited) : undefined]));
       return outcomes;
     });
   }

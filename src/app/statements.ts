@@ -1,6 +1,7 @@
 // Monthly statements, the use case: load one month of an organization's ledger, its opening and
-// closing customer-side balances and its usage records, build the statement (core/statements.ts),
-// and refuse to hand out one that does not reconcile.
+// closing customer-side balances and its usage, build the statement (core/statements.ts),
+// and refuse to hand out one that does not reconcile. The usage comes summed from the rollups
+// (usage_daily), not record by record.
 //
 // Purchases and auto-reloads are both grants of kind "purchase"; they are told apart by the payment
 // behind the grant (payments.grant_id → purpose), which is data written in the grant's own
@@ -40,7 +41,7 @@ export class Statements {
         if (!org) return undefined;
         const [opening, closing] = await tx.statements.customerBalances(orgId, [cycle.start, cycle.end]);
         const transactions = await tx.statements.ledgerBetween(orgId, cycle.start, cycle.end);
-        const usage = await tx.listUsage({ orgId, from: cycle.start, to: cycle.end });
+        const usage = await tx.statements.usageBetween(orgId, cycle.start, cycle.end);
         const grantRefs = [...new Set(transactions.filter((t) => t.kind === "grant").map((t) => t.ref))];
         const paymentPurposeByGrant = await tx.statements.paymentPurposes(orgId, grantRefs);
         return buildStatement({ orgId, cycle, asOf: now, opening, closing, transactions, usage, paymentPurposeByGrant });

@@ -99,6 +99,9 @@ export interface Statement {
   readonly reconciled: boolean;
 }
 
+/** A usage record, or the sum of `requests` records alike in member, model, surface and payer. */
+export type StatementUsage = Pick<UsageRecord, "memberId" | "model" | "surface" | "payer" | "cost" | "creditCost"> & { readonly requests?: number };
+
 export interface StatementInput {
   readonly orgId: string;
   readonly cycle: Cycle;
@@ -108,8 +111,8 @@ export interface StatementInput {
   readonly closing: CustomerBalances;
   /** Every transaction of the org with periodStart ≤ at < periodEnd, with all its entries. */
   readonly transactions: readonly LedgerTransaction[];
-  /** Usage records of the org in the period. */
-  readonly usage: readonly UsageRecord[];
+  /** Usage of the org in the period: its records, or their sums (`requests` records each; the store's rollups). */
+  readonly usage: readonly StatementUsage[];
   /** Grant id → purpose of the payment that created it ("purchase", "credit_request", "auto_reload"). */
   readonly paymentPurposeByGrant: ReadonlyMap<string, string>;
 }
@@ -181,7 +184,7 @@ export function buildStatement(input: StatementInput): Statement {
   };
 }
 
-function usageBreakdown(records: readonly UsageRecord[]): Statement["usage"] {
+function usageBreakdown(records: readonly StatementUsage[]): Statement["usage"] {
   const rows = new Map<string, { memberId: string; model: string; surface: string; requests: number; amount: Micros; usageCredits: Micros; includedCredits: Micros }>();
   let planValue = 0;
   for (const r of records) {
@@ -192,7 +195,7 @@ function usageBreakdown(records: readonly UsageRecord[]): Statement["usage"] {
     }
     const key = `${r.memberId}\n${r.model}\n${r.surface}`;
     const row = rows.get(key) ?? { memberId: r.memberId, model: r.model, surface: r.surface, requests: 0, amount: 0, usageCredits: 0, includedCredits: 0 };
-    row.requests += 1;
+    row.requests += r.requests ?? 1;
     row.amount += r.cost;
     row.usageCredits += r.creditCost;
     row.includedCredits += r.cost - r.creditCost;

@@ -31,6 +31,17 @@ export interface UsageCell {
   readonly outputTokens: number;
 }
 
+/** The usage breakdown's cells (GET …/usage/breakdown) as JSON text, built by the database. */
+export interface BreakdownJson {
+  /** `[{"day":"YYYY-MM-DD","model",…,"cost":"<micros>",…}, …]`, ordered by day, model, surface, member, speed. */
+  readonly data: string | Buffer;
+  readonly requests: number;
+  readonly cost: number;
+  readonly creditCost: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
 export interface DashboardTx {
   setPassword(memberId: string, hash: string, at: number): Promise<void>;
   /** Members with a password whose email matches (case-insensitively), oldest membership first. */
@@ -47,4 +58,6 @@ export interface DashboardTx {
   recordFailure(subject: string, now: number, since: number): Promise<void>;
   clearFailures(subject: string): Promise<void>;
   usageBreakdown(orgId: string, from: number, to: number): Promise<UsageCell[]>;
+  /** The same cells with their totals, serialized by the database (from the usage rollups). */
+  usageBreakdownJson(orgId: string, from: number, to: number): Promise<BreakdownJson>;
 }

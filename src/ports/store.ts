@@ -109,6 +109,12 @@ export interface StoreTx {
   lockOrgs(ids: readonly string[], forUpdate?: boolean): Promise<Organization[]>;
   loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[]): Promise<Snapshot>;
   writeChanges(changes: Changes): Promise<void>;
+  /**
+   * Issues the transaction's last writes (nothing may follow them). Where the engine allows, its
+   * COMMIT goes right behind them without waiting for their answers; a failed write still fails
+   * and rolls back the whole transaction.
+   */
+  finalWrites(issue: () => Promise<unknown>): Promise<void>;
   getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]>;
   putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
 

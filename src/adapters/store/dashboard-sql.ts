@@ -1,15 +1,17 @@
 // SQL for the dashboard: passwords, sessions, sign-in failure counters and the usage breakdown
-// (one GROUP BY over the usage_records (org_id, at) index). Portable SQL for SQLite and PostgreSQL.
+// (from the usage rollups, usage-rollup-sql.ts). Portable SQL for SQLite and PostgreSQL.
 
-import type { DashboardTx, PasswordRow, SessionRow, UsageCell } from "../../ports/dashboard-store.js";
+import type { BreakdownJson, DashboardTx, PasswordRow, SessionRow, UsageCell } from "../../ports/dashboard-store.js";
 import type { Queryable } from "./driver.js";
 import { marks, n, s } from "./sql-values.js";
 import { DASHBOARD_SESSIONS } from "./tables.js";
-
-const DAY_MS = 86_400_000;
+import { usageBreakdownJson, usageSums } from "./usage-rollup-sql.js";
 
 export class SqlDashboardTx implements DashboardTx {
-  constructor(private readonly q: Queryable) {}
+  constructor(
+    private readonly q: Queryable,
+    private readonly engine = "sqlite",
+  ) {}
 
   async setPassword(memberId: string, hash: string, at: number): Promise<void> {
     await this.q.run(
@@ -76,24 +78,15 @@ export class SqlDashboardTx implements DashboardTx {
   }
 
   async usageBreakdown(orgId: string, from: number, to: number): Promise<UsageCell[]> {
-    // Integer division on BIGINT epoch-ms gives the UTC day on both engines.
-    const rows = await this.q.all(
-      `SELECT at / ${DAY_MS} AS day, model, surface, member_id, speed, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, ` +
-        "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records WHERE org_id = ? AND at >= ? AND at < ? " +
-        `GROUP BY at / ${DAY_MS}, model, surface, member_id, speed ORDER BY day, model, surface, member_id, speed`,
-      [orgId, from, to],
-    );
-    return rows.map((r) => ({
-      day: n(r["day"]),
-      model: s(r["model"]),
-      surface: s(r["surface"]),
-      memberId: s(r["member_id"]),
-      speed: s(r["speed"]),
-      requests: n(r["requests"]),
-      cost: n(r["cost"]),
-      creditCost: n(r["credit_cost"]),
-      inputTokens: n(r["input_tokens"]),
-      outputTokens: n(r["output_tokens"]),
+    // From the usage rollups (usage-rollup-sql.ts), not a scan of the records.
+    const sums = await usageSums(this.q, orgId, from, to, ["day", "model", "surface", "member_id", "speed"]);
+    return sums.map(({ day, model, surface, memberId, speed, requests, cost, creditCost, inputTokens, outputTokens }) => ({
+      day, model, surface, memberId, speed, requests, cost, creditCost, inputTokens, outputTokens,
     }));
   }
+
+  usageBreakdownJson(orgId: string, from: number, to: number): Promise<BreakdownJson> {
+    return usageBreakdownJson(this.q, this.engine, orgId, from, to);
+  }
+
 }

@@ -4,6 +4,7 @@
 // Never edit a released migration: add a new one.
 
 import type { Queryable, SqlDriver } from "./driver.js";
+import { USAGE_DAILY_DDL, usageDailyBackfill } from "./usage-rollup-sql.js";
 
 export interface Migration {
   readonly version: number;
@@ -281,6 +282,13 @@ export const MIGRATIONS: readonly Migration[] = [
       // 1: a hard limit (refuses beyond it), as every limit before this version; 0: alert-only.
       `ALTER TABLE spend_limits ADD COLUMN stop_usage INTEGER NOT NULL DEFAULT 1`,
     ],
+  },
+  {
+    version: 12,
+    name: "usage rollups: usage summed per organization, UTC day, model, surface, member, speed and payer, written with every charge",
+    // The breakdown and the statements read this instead of scanning usage_records; the backfill
+    // sums the records already there, in the migration's own transaction.
+    statements: [USAGE_DAILY_DDL, usageDailyBackfill()],
   },
 ];
 

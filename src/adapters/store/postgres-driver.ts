@@ -40,6 +40,61 @@ function translate(err: unknown): unknown {
   return err;
 }
 
+const COMBINABLE = /^\s*SELECT\b/i;
+/** Reads that lock (rows or an advisory lock) go alone, in order. */
+const LOCKING = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bpg_advisory/i;
+
+/** Bound parameters per statement (PostgreSQL allows 65,535). */
+const MAX_PARAMS = 60_000;
+
+/**
+ * A transaction's last writes in one round trip: the statements `lastly` issues are collected
+ * (each answers at once: nothing may read their results) and sent as ONE statement of
+ * data-modifying CTEs, `WITH w0 AS (INSERT …), w1 AS (UPDATE …) … SELECT 1`, before COMMIT. Every
+ * sub-statement sees the same snapshot and foreign keys are checked at the statement's end, so a
+ * ledger transaction and its entries may be written together; a batch touches each row once.
+ */
+function lastWrites(base: Queryable): { q: Queryable; flush: () => Promise<void> } {
+  let collecting: Array<{ sql: string; params: readonly SqlValue[] }> | undefined;
+  let issued: Promise<unknown> | undefined;
+  const statements: Array<{ sql: string; params: readonly SqlValue[] }> = [];
+  const q: Queryable = {
+    all: (sql, params = []) => {
+      if (!collecting) return base.all(sql, params);
+      collecting.push({ sql, params });
+      return Promise.resolve([]);
+    },
+    run: (sql, params = []) => {
+      if (!collecting) return base.run(sql, params);
+      collecting.push({ sql, params });
+      return Promise.resolve(0);
+    },
+    lastly: (issue) => {
+      collecting = statements;
+      issued = issue().finally(() => (collecting = undefined));
+      issued.catch(() => undefined);
+      return true;
+    },
+  };
+  const flush = async () => {
+    if (!issued) return;
+    await issued;
+    for (let i = 0; i < statements.length; ) {
+      const part: Array<{ sql: string; params: readonly SqlValue[] }> = [];
+      let params = 0;
+      while (i < statements.length && (part.length === 0 || params + (statements[i]?.params.length ?? 0) <= MAX_PARAMS)) {
+        const st = statements[i++];
+        if (!st) break;
+        part.push(st);
+        params += st.params.length;
+      }
+      const sql = part.length === 1 ? (part[0]?.sql ?? "") : `WITH ${part.map((st, k) => `w${k} AS (${st.sql})`).join(", ")} SELECT 1`;
+      await base.run(sql, part.flatMap((st) => [...st.params]));
+    }
+  };
+  return { q, flush };
+}
+
 export function openPostgres(url: string, poolSize = 8): SqlDriver {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead
@@ -58,9 +113,46 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
       tail = next.catch(() => undefined);
       return next;
     };
+    // Reads issued in the same turn (a snapshot's parallel reads, the idempotency lookups beside
+    // them) cross as ONE statement: each read becomes a scalar subquery returning its rows as JSON
+    // text, `SELECT (SELECT COALESCE(json_agg(x), '[]') FROM (<read>) x)::text AS r0, …` — one round
+    // trip instead of one per read, and one snapshot for all of them. Locking reads go alone.
+    let pending: Array<{ sql: string; params: readonly SqlValue[]; resolve: (rows: Row[]) => void; reject: (e: unknown) => void }> = [];
+    const flush = () => {
+      const reads = pending;
+      pending = [];
+      if (reads.length === 0) return;
+      if (reads.length === 1) {
+        const [r] = reads;
+        if (r) query(r.sql, r.params).then((res) => r.resolve(res.rows as Row[]), r.reject);
+        return;
+      }
+      const sql = `SELECT ${reads.map((r, i) => `(SELECT COALESCE(json_agg(x), '[]'::json) FROM (${r.sql}) x)::text AS r${i}`).join(", ")}`;
+      query(sql, reads.flatMap((r) => [...r.params])).then(
+        (res) => {
+          const row = (res.rows as Row[])[0] ?? {};
+          reads.forEach((r, i) => r.resolve(JSON.parse(String(row[`r${i}`] ?? "[]")) as Row[]));
+        },
+        (err: unknown) => {
+          for (const r of reads) r.reject(err);
+        },
+      );
+    };
     return {
-      all: async (sql, params = []) => (await query(sql, params)).rows as Row[],
-      run: async (sql, params = []) => (await query(sql, params)).rowCount ?? 0,
+      all: (sql, params = []) => {
+        if (!COMBINABLE.test(sql) || LOCKING.test(sql)) {
+          flush(); // statements keep the order they were issued in
+          return query(sql, params).then((res) => res.rows as Row[]);
+        }
+        return new Promise<Row[]>((resolve, reject) => {
+          pending.push({ sql, params, resolve, reject });
+          if (pending.length === 1) queueMicrotask(flush);
+        });
+      },
+      run: async (sql, params = []) => {
+        flush(); // statements keep the order they were issued in
+        return (await query(sql, params)).rowCount ?? 0;
+      },
     };
   };
   return {
@@ -77,7 +169,10 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
         let broken = false;
         try {
           await client.query("BEGIN");
-          const result = await fn(queryable(client));
+          const base = queryable(client);
+          const last = lastWrites(base);
+          const result = await fn(last.q);
+          await last.flush();
           await client.query("COMMIT");
           return result;
         } catch (err) {

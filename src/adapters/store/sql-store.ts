@@ -25,6 +25,7 @@ import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
 import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
+import { writeUsageDaily } from "./usage-rollup-sql.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
 import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
@@ -47,6 +48,7 @@ class SqlStoreTx implements StoreTx {
   constructor(
     private readonly q: Queryable,
     private readonly rowLocks: boolean,
+    private readonly engine: string,
   ) {}
 
   get moneyIn(): MoneyInTx {
@@ -83,7 +85,7 @@ class SqlStoreTx implements StoreTx {
   }
 
   get dashboard(): DashboardTx {
-    return new SqlDashboardTx(this.q);
+    return new SqlDashboardTx(this.q, this.engine);
   }
 
   async lockOrgs(ids: readonly string[], forUpdate = true): Promise<Organization[]> {
@@ -207,8 +209,16 @@ class SqlStoreTx implements StoreTx {
       // case) it runs first and the entries follow in the same message; else they wait for all of them.
       writes.push(c.ledger.length <= BULK_CHUNK ? Promise.all([txs, writeEntries()]).then(() => undefined) : txs.then(writeEntries));
     }
-    if (c.usage.length) writes.push(upsert(q, "usage_records", USAGE_RECORDS.cols, ["id"], c.usage.map(USAGE_RECORDS.row), false));
+    if (c.usage.length) {
+      writes.push(upsert(q, "usage_records", USAGE_RECORDS.cols, ["id"], c.usage.map(USAGE_RECORDS.row), false));
+      writes.push(writeUsageDaily(q, c.usage)); // the rollups, in the same transaction
+    }
     await Promise.all(writes);
+  }
+
+  async finalWrites(issue: () => Promise<unknown>): Promise<void> {
+    if (this.q.lastly?.(issue)) return; // the driver awaits them with its COMMIT
+    await issue();
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {
@@ -435,11 +445,11 @@ export class SqlStore implements Store {
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.driver.transaction((q) => fn(new SqlStoreTx(q, this.driver.capabilities.rowLocks)));
+    return this.driver.transaction((q) => fn(new SqlStoreTx(q, this.driver.capabilities.rowLocks, this.driver.capabilities.name)));
   }
 
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.driver.read((q) => fn(new SqlStoreTx(q, false)));
+    return this.driver.read((q) => fn(new SqlStoreTx(q, false, this.driver.capabilities.name)));
   }
 
   /** /readyz asks this on every probe: a read, never a write transaction (unless the store was opened without migrating). */

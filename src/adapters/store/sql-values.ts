@@ -11,3 +11,9 @@ export const bit = (v: boolean): number => (v ? 1 : 0);
 const markCache: string[] = [];
 /** "?, ?, ?" for `count` placeholders (cached: batches build these for every statement). */
 export const marks = (count: number): string => (markCache[count] ??= Array.from({ length: count }, () => "?").join(", "));
+
+/** A column value that may have crossed as bytes (sqlite-thread.ts moves large text as bytes): a string, or UTF-8 in a Buffer. */
+export function largeText(v: unknown): string | Buffer {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return String(v ?? "");
+}

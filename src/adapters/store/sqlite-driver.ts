@@ -87,19 +87,45 @@ export function openSqlite(file: string): SqlDriver {
       const run = async (): Promise<T> => {
         try {
           await opened;
-          await writer.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
         } catch (err) {
           committing();
           throw translateSqliteError(err, file);
         }
+        // BEGIN crosses in the same message as the transaction's first statements; their answers
+        // are handed out only once it succeeded (if it failed, the thread refuses them too).
+        const begin = writer.call({ op: "begin" });
+        begin.catch(() => undefined);
+        let last: { since: number; done: Promise<unknown> } | undefined;
+        const tq: Queryable = {
+          all: (sql, params) => {
+            const r = q.all(sql, params);
+            return begin.then(() => r);
+          },
+          run: (sql, params) => {
+            const r = q.run(sql, params);
+            return begin.then(() => r);
+          },
+          lastly: (issue) => {
+            const since = writer.nextId;
+            const done = Promise.all([begin, issue()]);
+            done.catch(() => undefined);
+            last = { since, done };
+            return true;
+          },
+        };
         let commitSent = false;
         try {
-          const result = await fn(q);
-          const commit = writer.call({ op: "commit" });
+          const result = await fn(tq);
+          await begin;
+          // Right behind the last writes when they were given to `lastly`: the thread commits only
+          // if none of them failed.
+          const commit = writer.call(last ? { op: "commit", ifCleanSince: last.since } : { op: "commit" });
+          commit.catch(() => undefined);
           commitSent = true;
           // The next transaction may queue its BEGIN behind this COMMIT now: the thread runs it only
           // once this one is durable (or rolled back by the thread itself, if the COMMIT fails).
           committing();
+          if (last) await last.done;
           await commit;
           return result;
         } catch (err) {

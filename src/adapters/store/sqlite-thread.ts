@@ -16,8 +16,19 @@ export type Request =
   | { readonly op: "all"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "run"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "exec"; readonly sql: string }
-  /** COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message runs. */
-  | { readonly op: "commit" }
+  /**
+   * BEGIN IMMEDIATE, sent without waiting for its answer together with the transaction's first
+   * statements: if it fails, every statement after it fails with its error until the "rollback"
+   * that ends the attempt, so nothing runs outside the transaction it was meant for.
+   */
+  | { readonly op: "begin" }
+  /**
+   * COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message
+   * runs. With `ifCleanSince`, the COMMIT was sent right behind the transaction's last writes
+   * without waiting for their answers: if any statement from that id on failed, it rolls back
+   * instead (and fails), so a failed write is never committed.
+   */
+  | { readonly op: "commit"; readonly ifCleanSince?: number }
   /** ROLLBACK if a transaction is open (SQLite may already have rolled back on its own). */
   | { readonly op: "rollback" }
   | { readonly op: "close" };
@@ -26,8 +37,19 @@ interface Envelope {
   readonly id: number;
   readonly request: Request;
 }
+/**
+ * A statement as it crosses: its text only the first time, with the number both sides know it by
+ * from then on (a batch's multi-row statements are kilobytes of text, cloned on every crossing).
+ */
+type Wire = Request | { readonly op: "all" | "run"; readonly sql?: string; readonly sqlId: number; readonly params: readonly SqlValue[] };
+interface WireEnvelope {
+  readonly id: number;
+  readonly request: Wire;
+}
+/** Statement texts numbered per connection, at most this many (the rest cross as text). */
+const MAX_NUMBERED = 1024;
 /** What crosses to the worker: every statement the main thread issued in one turn, in order. */
-type Batch = readonly Envelope[];
+type Batch = readonly WireEnvelope[];
 type Reply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; code?: string } };
 
 export interface ThreadOptions {
@@ -43,6 +65,10 @@ export class SqliteThread {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private next = 1;
   private dead: Error | undefined;
+  /** The id the next statement will get (a COMMIT's `ifCleanSince`). */
+  get nextId(): number {
+    return this.next;
+  }
   /** Messages sent and not yet answered (a reader pool picks the least busy thread). */
   get queued(): number {
     return this.pending.size;
@@ -96,14 +122,25 @@ export class SqliteThread {
   }
 
   private outbox: Envelope[] = [];
+  private readonly numbered = new Map<string, number>();
   private readonly flush = (): void => {
-    const batch: Batch = this.outbox;
+    const outbox = this.outbox;
     this.outbox = [];
-    if (batch.length === 0) return;
+    if (outbox.length === 0) return;
     if (this.dead) {
-      for (const e of batch) this.pending.get(e.id)?.reject(this.dead);
+      for (const e of outbox) this.pending.get(e.id)?.reject(this.dead);
       return;
     }
+    const batch: Batch = outbox.map((e) => {
+      const r = e.request;
+      if (r.op !== "all" && r.op !== "run") return e;
+      const known = this.numbered.get(r.sql);
+      if (known !== undefined) return { id: e.id, request: { op: r.op, sqlId: known, params: r.params } };
+      if (this.numbered.size >= MAX_NUMBERED) return e;
+      const sqlId = this.numbered.size + 1;
+      this.numbered.set(r.sql, sqlId);
+      return { id: e.id, request: { op: r.op, sql: r.sql, sqlId, params: r.params } };
+    });
     this.worker.ref();
     this.worker.postMessage(batch);
   };
@@ -145,8 +182,27 @@ function serve(options: ThreadOptions): void {
     }
     return st;
   };
-  const handle = (conn: Database.Database, r: Request): unknown => {
+  // A BEGIN that failed poisons the statements behind it until the attempt's ROLLBACK; the id of the
+  // last statement that failed lets a pipelined COMMIT refuse to commit a failed write.
+  let beginFailed: unknown;
+  let lastFailed = 0;
+  const byNumber = new Map<number, string>();
+  const handle = (conn: Database.Database, w: Wire): unknown => {
+    let r: Request;
+    if ((w.op === "all" || w.op === "run") && "sqlId" in w) {
+      if (w.sql !== undefined) byNumber.set(w.sqlId, w.sql);
+      r = { op: w.op, sql: byNumber.get(w.sqlId) ?? "", params: w.params };
+    } else r = w as Request;
+    if (beginFailed !== undefined && r.op !== "rollback" && r.op !== "close") throw beginFailed;
     switch (r.op) {
+      case "begin":
+        try {
+          conn.exec("BEGIN IMMEDIATE");
+        } catch (err) {
+          beginFailed = err;
+          throw err;
+        }
+        return null;
       case "all": {
         const st = prepare(conn, r.sql);
         if (st.reader) return st.all(...r.params) as Row[];
@@ -159,6 +215,10 @@ function serve(options: ThreadOptions): void {
         conn.exec(r.sql);
         return null;
       case "commit":
+        if (r.ifCleanSince !== undefined && lastFailed >= r.ifCleanSince) {
+          if (conn.inTransaction) conn.exec("ROLLBACK");
+          throw Object.assign(new Error("rolled back: a write of the transaction failed"), { code: "SQLITE_ABORT_ROLLBACK" });
+        }
         try {
           conn.exec("COMMIT");
         } catch (err) {
@@ -174,6 +234,7 @@ function serve(options: ThreadOptions): void {
         }
         return null;
       case "rollback":
+        beginFailed = undefined;
         if (conn.inTransaction) {
           try {
             conn.exec("ROLLBACK");
@@ -187,20 +248,43 @@ function serve(options: ThreadOptions): void {
         return null;
     }
   };
+  const transfer: ArrayBuffer[] = [];
   port.on("message", (batch: Batch) => {
     const replies: Reply[] = [];
     for (const { id, request } of batch) {
       try {
         if (!db) throw openError;
-        replies.push({ id, ok: true, value: handle(db, request) });
+        replies.push({ id, ok: true, value: moveLargeText(handle(db, request), transfer) });
       } catch (err) {
         const e = err as { name?: unknown; message?: unknown; code?: unknown };
         const error = { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
         replies.push({ id, ok: false, error });
+        lastFailed = id;
       }
     }
-    port.postMessage(replies);
+    port.postMessage(replies, transfer.splice(0));
   });
 }
+
+/**
+ * Text values of LARGE_TEXT bytes or more (a report built by the database as one JSON text) cross
+ * as UTF-8 bytes whose buffer is transferred, not copied: the main thread neither deserializes nor
+ * re-encodes megabytes. Such a column arrives as a Buffer (`largeText` in sql-values.ts).
+ */
+const LARGE_TEXT = 64 * 1024;
+function moveLargeText(value: unknown, transfer: ArrayBuffer[]): unknown {
+  if (!Array.isArray(value)) return value;
+  for (const row of value as Row[]) {
+    for (const [k, v] of Object.entries(row)) {
+      if (typeof v === "string" && v.length >= LARGE_TEXT) {
+        const bytes = new TextEncoder().encode(v);
+        transfer.push(bytes.buffer as ArrayBuffer);
+        row[k] = bytes;
+      }
+    }
+  }
+  return value;
+}
+
 
 if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === "usage-credits-sqlite") serve(workerData as ThreadOptions);

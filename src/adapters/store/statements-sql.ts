@@ -3,10 +3,11 @@
 // payments behind grants. Portable SQL for SQLite and PostgreSQL.
 
 import type { LedgerKind, LedgerTransaction } from "../../core/model.js";
-import type { CustomerBalances } from "../../core/statements.js";
+import type { CustomerBalances, StatementUsage } from "../../core/statements.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
 import type { Queryable } from "./driver.js";
 import { marks, n, s } from "./sql-values.js";
+import { usageSums } from "./usage-rollup-sql.js";
 
 const CHUNK = 400;
 
@@ -48,6 +49,11 @@ export class SqlStatementsTx implements StatementsTx {
       current.entries.push({ account: s(r["account"]), amount: n(r["amount"]) });
     }
     return out;
+  }
+
+  async usageBetween(orgId: string, from: number, to: number): Promise<StatementUsage[]> {
+    const sums = await usageSums(this.q, orgId, from, to, ["member_id", "model", "surface", "payer"]);
+    return sums.map((u) => ({ memberId: u.memberId, model: u.model, surface: u.surface as StatementUsage["surface"], payer: u.payer as StatementUsage["payer"], cost: u.cost, creditCost: u.creditCost, requests: u.requests }));
   }
 
   async paymentPurposes(orgId: string, grantIds: readonly string[]): Promise<Map<string, string>> {
