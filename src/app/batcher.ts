@@ -59,6 +59,8 @@ export interface BatcherOptions {
   readonly maxBatch: number;
   /** Batches in flight at once (1 for a single-writer store). */
   readonly concurrency: number;
+  /** The store commits behind unanswered writes, and only if they succeed (StoreCapabilities.pipelinedCommit). */
+  readonly pipelinedCommit?: boolean;
 }
 
 export interface BatchStats {
@@ -221,8 +223,12 @@ export class Batcher {
         }
         return { kind: "fresh", result };
       });
-      // Every write of the batch at once: one message to the SQLite writer thread.
-      await Promise.all([tx.writeChanges(books.changes()), tx.putIdempotency(fresh), audited.length > 0 ? tx.audit.insert(audited) : undefined]);
+      // Every write of the batch at once: one message to the SQLite writer thread, which also carries
+      // the COMMIT where the store guards it with these writes (a failed write fails the COMMIT, so
+      // the batch still commits all or nothing and the error reaches runBatch as before).
+      const writes = Promise.all([tx.writeChanges(books.changes()), tx.putIdempotency(fresh), audited.length > 0 ? tx.audit.insert(audited) : undefined]);
+      if (this.options.pipelinedCommit === true) writes.catch(() => undefined);
+      else await writes;
       return outcomes;
     });
   }

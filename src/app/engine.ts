@@ -114,7 +114,7 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {
     // Several batches in flight only where row locks make them safe (PostgreSQL).
-    this.batcher = new Batcher(store, clock, { maxBatch: options.maxBatch, concurrency: store.capabilities.batchesInFlight });
+    this.batcher = new Batcher(store, clock, { maxBatch: options.maxBatch, concurrency: store.capabilities.batchesInFlight, pipelinedCommit: store.capabilities.pipelinedCommit === true });
   }
 
   /** Prices a cost at `at` (synchronously, from the catalog cache); unknown models are a caller error. */

@@ -36,6 +36,14 @@ export interface StoreCapabilities {
    * the previous COMMIT's fsync, so the main thread prepares one batch while the other syncs.
    */
   readonly batchesInFlight: number;
+  /**
+   * A transaction may return with its last writes still unanswered: the COMMIT is sent behind them
+   * and happens only if every one of them succeeded (otherwise the transaction is rolled back and
+   * fails with that write's error). Saves the group commit one round trip per batch. SQLite's writer
+   * thread: yes. PostgreSQL: no (a COMMIT after a failed statement rolls back without an error), so
+   * there every write is awaited before the transaction returns.
+   */
+  readonly pipelinedCommit?: boolean;
 }
 
 export interface SnapshotScope {

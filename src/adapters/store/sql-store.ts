@@ -343,9 +343,9 @@ class SqlStoreTx implements StoreTx {
       const txs = upsert(q, "ledger_transactions", ["id", "org_id", "kind", "ref", "at"], ["id"], c.ledger.map((t) => [t.id, t.orgId, t.kind, t.ref, t.at]), false);
       const entries = c.ledger.flatMap((t) => t.entries.map((e, i): SqlValue[] => [t.id, i, t.orgId, e.account, e.amount]));
       const writeEntries = () => upsert(q, "ledger_entries", ["tx_id", "idx", "org_id", "account", "amount"], ["tx_id", "idx"], entries, false);
-      // Entries reference their transaction: when the transactions fit one statement (the common
-      // case) it runs first and the entries follow in the same message; else they wait for all of them.
-      writes.push(c.ledger.length <= BULK_CHUNK ? Promise.all([txs, writeEntries()]).then(() => undefined) : txs.then(writeEntries));
+      // Entries reference their transaction: every transaction statement is sent first (upsert sends
+      // all its chunks at once) and the entries follow, in order on the one connection.
+      writes.push(Promise.all([txs, writeEntries()]).then(() => undefined));
     }
     if (c.usage.length) writes.push(upsert(q, "usage_records", usageCols, ["id"], c.usage.map(usageRow), false));
     await Promise.all(writes);

@@ -16,7 +16,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
-import { SqliteThread } from "./sqlite-thread.js";
+import { SqliteThread, type Request } from "./sqlite-thread.js";
 
 /** Read-only connections (threads): two, so a long report and the short reads never queue behind each other. */
 const READERS = 2;
@@ -79,7 +79,7 @@ export function openSqlite(file: string): SqlDriver {
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
   return {
-    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2 },
+    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2, pipelinedCommit: true },
     migrationLock: null, // BEGIN IMMEDIATE already excludes other writers
     transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       let committing!: () => void;
@@ -87,15 +87,34 @@ export function openSqlite(file: string): SqlDriver {
       const run = async (): Promise<T> => {
         try {
           await opened;
-          await writer.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
         } catch (err) {
           committing();
           throw translateSqliteError(err, file);
         }
+        // BEGIN is not waited for: it crosses to the thread with the transaction's first statements
+        // (if it fails, the thread fails them with its error, and the ROLLBACK below clears that).
+        const begin = writer.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
+        begin.catch(() => undefined);
+        // Statements sent and not answered yet: the COMMIT's guard (pipelinedCommit, ports/store.ts).
+        const unanswered = new Set<number>();
         let commitSent = false;
+        const send = (request: Request): Promise<unknown> => {
+          // A bug guard: the COMMIT went out behind the statements sent so far; a later one would run outside the transaction.
+          if (commitSent) return Promise.reject(new Error("a statement was sent after its transaction's COMMIT (every write must be issued before the transaction function returns)"));
+          const { id, answer } = writer.send(request);
+          unanswered.add(id);
+          const done = () => void unanswered.delete(id);
+          answer.then(done, done);
+          return answer;
+        };
+        const tq: Queryable = {
+          all: async (sql, params = []) => (await send({ op: "all", sql, params: params as SqlValue[] })) as Row[],
+          run: async (sql, params = []) => (await send({ op: "run", sql, params: params as SqlValue[] })) as number,
+        };
         try {
-          const result = await fn(q);
-          const commit = writer.call({ op: "commit" });
+          const result = await fn(tq);
+          await begin;
+          const commit = writer.call({ op: "commit", guard: [...unanswered] });
           commitSent = true;
           // The next transaction may queue its BEGIN behind this COMMIT now: the thread runs it only
           // once this one is durable (or rolled back by the thread itself, if the COMMIT fails).

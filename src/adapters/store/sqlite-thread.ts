@@ -16,8 +16,13 @@ export type Request =
   | { readonly op: "all"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "run"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "exec"; readonly sql: string }
-  /** COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message runs. */
-  | { readonly op: "commit" }
+  /**
+   * COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message runs.
+   * `guard`: statements of this transaction sent without waiting for their answers (they travel in
+   * the same message): if any of them failed, the transaction is rolled back instead and the COMMIT
+   * fails with that statement's error. So a caller may send its last writes and the COMMIT together.
+   */
+  | { readonly op: "commit"; readonly guard?: readonly number[] }
   /** ROLLBACK if a transaction is open (SQLite may already have rolled back on its own). */
   | { readonly op: "rollback" }
   | { readonly op: "close" };
@@ -86,13 +91,23 @@ export class SqliteThread {
    * message: postMessage and its structured clone cost tens of microseconds of the main thread each.
    */
   call(request: Request): Promise<unknown> {
-    if (this.dead) return Promise.reject(this.dead);
+    return this.send(request).answer;
+  }
+
+  /**
+   * `call`, with the statement's id (for a COMMIT's guard). The outbox is flushed on the next tick,
+   * after the whole cascade of promise reactions of this turn: a transaction that sends its writes
+   * and then, a few awaits later, its COMMIT, sends them in one message.
+   */
+  send(request: Request): { readonly id: number; readonly answer: Promise<unknown> } {
     const id = this.next++;
-    return new Promise((resolve, reject) => {
+    if (this.dead) return { id, answer: Promise.reject(this.dead) };
+    const answer = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.outbox.push({ id, request });
-      if (this.outbox.length === 1) queueMicrotask(this.flush);
+      if (this.outbox.length === 1) process.nextTick(this.flush);
     });
+    return { id, answer };
   }
 
   private outbox: Envelope[] = [];
@@ -145,7 +160,34 @@ function serve(options: ThreadOptions): void {
     }
     return st;
   };
+  type ErrorShape = { name: string; message: string; code?: string };
+  // Statements that failed in the open transaction (a COMMIT's guard refers to them), and a failed
+  // BEGIN: until the ROLLBACK that follows it, every statement fails with BEGIN's error, so nothing
+  // sent behind a BEGIN that did not happen runs outside a transaction (autocommit).
+  const failed = new Map<number, ErrorShape>();
+  let beginFailed: ErrorShape | undefined;
+  const shape = (err: unknown): ErrorShape => {
+    const e = err as { name?: unknown; message?: unknown; code?: unknown };
+    return { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
+  };
+  const rethrow = (e: ErrorShape): never => {
+    throw Object.assign(new Error(e.message), e);
+  };
+  const rollback = (conn: Database.Database): void => {
+    if (conn.inTransaction) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch {
+        // the connection rolled back on its own
+      }
+    }
+  };
   const handle = (conn: Database.Database, r: Request): unknown => {
+    if (beginFailed && r.op !== "rollback" && r.op !== "close") {
+      const e = beginFailed;
+      if (r.op === "commit") beginFailed = undefined;
+      return rethrow(e);
+    }
     switch (r.op) {
       case "all": {
         const st = prepare(conn, r.sql);
@@ -156,9 +198,25 @@ function serve(options: ThreadOptions): void {
       case "run":
         return prepare(conn, r.sql).run(...r.params).changes;
       case "exec":
+        if (r.sql.startsWith("BEGIN")) {
+          failed.clear();
+          try {
+            conn.exec(r.sql);
+          } catch (err) {
+            beginFailed = shape(err);
+            throw err;
+          }
+          return null;
+        }
         conn.exec(r.sql);
         return null;
-      case "commit":
+      case "commit": {
+        const broken = r.guard?.map((id) => failed.get(id)).find((e) => e !== undefined);
+        failed.clear();
+        if (broken) {
+          rollback(conn);
+          return rethrow(broken);
+        }
         try {
           conn.exec("COMMIT");
         } catch (err) {
@@ -173,14 +231,11 @@ function serve(options: ThreadOptions): void {
           throw err;
         }
         return null;
+      }
       case "rollback":
-        if (conn.inTransaction) {
-          try {
-            conn.exec("ROLLBACK");
-          } catch {
-            // the connection rolled back on its own
-          }
-        }
+        failed.clear();
+        beginFailed = undefined;
+        rollback(conn);
         return null;
       case "close":
         if (conn.open) conn.close();
@@ -194,8 +249,8 @@ function serve(options: ThreadOptions): void {
         if (!db) throw openError;
         replies.push({ id, ok: true, value: handle(db, request) });
       } catch (err) {
-        const e = err as { name?: unknown; message?: unknown; code?: unknown };
-        const error = { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
+        const error = shape(err);
+        failed.set(id, error);
         replies.push({ id, ok: false, error });
       }
     }
