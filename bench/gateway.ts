@@ -11,6 +11,8 @@
 // proxy ceiling sits in front of); `simulated` = each gateway's in-process simulator (the old
 // bench's method; no proxy ceiling, no network hop). Each checkout seeds its own SQLite file with
 // its own code (100 organizations, $1M each), so a schema difference never matters.
+// `--profile DIR` writes each gateway's V8 CPU profiles (main thread and SQLite threads) into
+// DIR/<checkout>-<upstream>/; `node dist/bench/profile-summary.js FILE` lists where the time went.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -35,6 +37,8 @@ const ROUNDS = Number(arg("--rounds") ?? 5);
 const SECONDS = Number(arg("--seconds") ?? 4);
 const UPSTREAM_MODE = arg("--upstream") ?? "both";
 const CONNECTIONS = Number(arg("--connections") ?? 50);
+/** Writes a V8 CPU profile of each gateway (every thread) into this folder (node --cpu-prof). */
+const PROFILE = arg("--profile");
 const MESSAGE = JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 64, messages: [{ role: "user", content: "Say hello in five words." }] });
 
 interface Started {
@@ -139,7 +143,8 @@ async function main(): Promise<void> {
       const modes = UPSTREAM_MODE === "both" ? ["http", "simulated"] : [UPSTREAM_MODE];
       for (const mode of modes) {
         const db = await seedWith({ ...c, label: `${c.label}-${mode}` }, tmp);
-        const server = await startProcess([join(c.root, "dist/src/main.js"), "serve", "--port", "0", "--no-demo", "--database", db.url], {
+        const profile = PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${join(resolve(PROFILE), `${c.label}-${mode}`)}`] : [];
+        const server = await startProcess([...profile, join(c.root, "dist/src/main.js"), "serve", "--port", "0", "--no-demo", "--database", db.url], {
           USAGE_CREDITS_UPSTREAM: mode === "http" ? upstream.url : "simulated",
           USAGE_CREDITS_METRICS_PUBLIC: "true",
         });
