@@ -11,6 +11,11 @@ import { after, before, describe, test } from "node:test";
 import { openSqlite } from "../src/adapters/store/sqlite-driver.js";
 import type { SqlDriver } from "../src/adapters/store/driver.js";
 import { SqliteThread } from "../src/adapters/store/sqlite-thread.js";
+import { Worker } from "node:worker_threads";
+import { createApp } from "../src/app.js";
+import { loadConfig } from "../src/config/config.js";
+import { silentLogger } from "../src/ports/logger.js";
+import { openTestStore } from "./support/backends.js";
 
 describe("the SQLite writer thread's pipelined COMMIT", () => {
   let dir: string;
@@ -97,6 +102,34 @@ describe("the SQLite writer thread's pipelined COMMIT", () => {
       assert.deepEqual(await thread.call({ op: "all", sql: "SELECT id FROM u", params: [] }), [{ id: 2 }]);
     } finally {
       await thread.close();
+    }
+  });
+
+  test("a money operation crosses to the writer thread twice: BEGIN with the batch's reads, then the writes with the COMMIT", async () => {
+    const db = `sqlite:${join(dir, "engine.db")}`;
+    const app = await createApp(loadConfig({ USAGE_CREDITS_SWEEP_SECONDS: "86400" }, { database: db }), { log: silentLogger, store: await openTestStore(db) });
+    const post = Worker.prototype.postMessage;
+    let messages = 0;
+    try {
+      const { admin, engine } = app.services;
+      const out = await admin.createOrg({ name: "x", planId: "enterprise_usage", usageCreditsEnabled: true, fastModeEnabled: true, fastModeFallback: false, owner: { email: "x@x.test", name: "x" } });
+      assert.ok(out.kind === "fresh" && out.result.ok);
+      const { org, owner } = out.result.value;
+      await engine.createGrant({ orgId: org.id, kind: "purchase", amount: 1_000_000_000, priority: 5, expiresAt: null, surfaces: null, memberId: null, description: "" });
+      Worker.prototype.postMessage = function (this: Worker, value: unknown, transfer?: readonly never[]) {
+        messages++;
+        return post.call(this, value, transfer);
+      };
+      const held = await engine.authorize({ orgId: org.id, memberId: owner.id, surface: "interactive", model: "claude-haiku-4-5", speed: "standard", estimate: { amount: 1000 } });
+      assert.ok(held.kind === "fresh" && held.result.ok);
+      assert.equal(messages, 2, "authorize: two messages to the writer thread");
+      messages = 0;
+      const settled = await engine.settle(org.id, held.result.value.hold.id, { amount: 900 });
+      assert.ok(settled.kind === "fresh" && settled.result.ok);
+      assert.equal(messages, 2, "settle: two messages to the writer thread");
+    } finally {
+      Worker.prototype.postMessage = post;
+      await app.close();
     }
   });
 });

@@ -119,6 +119,12 @@ export interface StoreTx {
   writeChanges(changes: Changes): Promise<void>;
   getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]>;
   putIdempotency(records: readonly IdempotencyRecord[]): Promise<void>;
+  /**
+   * What a group-commit batch reads before deciding, in one call: lockOrgs(scope.orgIds), then
+   * loadSnapshot and the idempotency records asked for. On SQLite all of it runs on the writer
+   * thread in one message (one crossing instead of four); elsewhere it is those calls in turn.
+   */
+  readForBatch?(scope: SnapshotScope, idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>): Promise<{ snapshot: Snapshot; records: IdempotencyRecord[] }>;
 
   // ---- organizations, members, workspaces, keys
   insertOrg(org: Organization): Promise<void>;

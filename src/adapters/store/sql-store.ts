@@ -20,7 +20,7 @@ import type {
   UsageQuery,
   Workspace,
 } from "../../ports/store.js";
-import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
+import type { Queryable, ReadForBatchArgs, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
 import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
@@ -166,6 +166,17 @@ const keyFrom = (r: Row): ApiKeyRow => ({
   createdAt: n(r["created_at"]),
   revokedAt: nOrNull(r["revoked_at"]),
 });
+
+/**
+ * A batch's reads (StoreTx.readForBatch): the orgs locked, the snapshot and the idempotency records
+ * read together with it. Called in process, or by the SQLite writer thread on its own connection.
+ */
+export async function readForBatchOn(q: Queryable, args: ReadForBatchArgs): Promise<ReadForBatchResult> {
+  const tx = new SqlStoreTx(q, args.rowLocks);
+  const locked = await tx.lockOrgs(args.scope.orgIds);
+  const [snapshot, ...stored] = await Promise.all([tx.loadSnapshot(args.scope, locked), ...args.idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
+  return { snapshot, records: stored.flat() };
+}
 
 class SqlStoreTx implements StoreTx {
   constructor(
@@ -349,6 +360,11 @@ class SqlStoreTx implements StoreTx {
     }
     if (c.usage.length) writes.push(upsert(q, "usage_records", usageCols, ["id"], c.usage.map(usageRow), false));
     await Promise.all(writes);
+  }
+
+  async readForBatch(scope: SnapshotScope, idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>): Promise<{ snapshot: Snapshot; records: IdempotencyRecord[] }> {
+    const args = { scope, idempotency, rowLocks: this.rowLocks };
+    return this.q.readForBatch ? this.q.readForBatch(args) : readForBatchOn(this.q, args);
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {

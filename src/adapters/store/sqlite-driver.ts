@@ -14,7 +14,7 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
+import type { Queryable, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
 import { SqliteThread, type Request } from "./sqlite-thread.js";
 
@@ -110,6 +110,8 @@ export function openSqlite(file: string): SqlDriver {
         const tq: Queryable = {
           all: async (sql, params = []) => (await send({ op: "all", sql, params: params as SqlValue[] })) as Row[],
           run: async (sql, params = []) => (await send({ op: "run", sql, params: params as SqlValue[] })) as number,
+          // The batch's lock, snapshot and idempotency reads: one message, run by the thread.
+          readForBatch: async (args) => (await send({ op: "readForBatch", args })) as ReadForBatchResult,
         };
         try {
           const result = await fn(tq);

@@ -10,7 +10,7 @@
 
 import Database from "better-sqlite3";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import type { Row, SqlValue } from "./driver.js";
+import type { Queryable, ReadForBatchArgs, Row, SqlValue } from "./driver.js";
 
 export type Request =
   | { readonly op: "all"; readonly sql: string; readonly params: readonly SqlValue[] }
@@ -25,6 +25,8 @@ export type Request =
   | { readonly op: "commit"; readonly guard?: readonly number[] }
   /** ROLLBACK if a transaction is open (SQLite may already have rolled back on its own). */
   | { readonly op: "rollback" }
+  /** A group-commit batch's reads, run here on this connection in one message (sql-store.ts readForBatchOn). */
+  | { readonly op: "readForBatch"; readonly args: ReadForBatchArgs }
   | { readonly op: "close" };
 
 interface Envelope {
@@ -237,24 +239,43 @@ function serve(options: ThreadOptions): void {
         beginFailed = undefined;
         rollback(conn);
         return null;
+      case "readForBatch":
+        return readForBatch(conn, r.args);
       case "close":
         if (conn.open) conn.close();
         return null;
     }
   };
+  // The store's own read code, on a Queryable answered synchronously by this connection: loaded on
+  // first use (only the writer thread ever runs it), and every await in it resolves within the
+  // same turn, so nothing else runs on this connection in between.
+  let store: Promise<typeof import("./sql-store.js")> | undefined;
+  const readForBatch = async (conn: Database.Database, args: ReadForBatchArgs): Promise<unknown> => {
+    store ??= import("./sql-store.js");
+    const q: Queryable = {
+      all: async (sql, params = []) => handle(conn, { op: "all", sql, params: params as SqlValue[] }) as Row[],
+      run: async (sql, params = []) => handle(conn, { op: "run", sql, params: params as SqlValue[] }) as number,
+    };
+    return (await store).readForBatchOn(q, args);
+  };
+  // Messages are handled strictly one after another (a batch's reads are async in form only).
+  let chain: Promise<void> = Promise.resolve();
   port.on("message", (batch: Batch) => {
-    const replies: Reply[] = [];
-    for (const { id, request } of batch) {
-      try {
-        if (!db) throw openError;
-        replies.push({ id, ok: true, value: handle(db, request) });
-      } catch (err) {
-        const error = shape(err);
-        failed.set(id, error);
-        replies.push({ id, ok: false, error });
+    chain = chain.then(async () => {
+      const replies: Reply[] = [];
+      for (const { id, request } of batch) {
+        try {
+          if (!db) throw openError;
+          const value = handle(db, request);
+          replies.push({ id, ok: true, value: value instanceof Promise ? await value : value });
+        } catch (err) {
+          const error = shape(err);
+          failed.set(id, error);
+          replies.push({ id, ok: false, error });
+        }
       }
-    }
-    port.postMessage(replies);
+      port.postMessage(replies);
+    });
   });
 }
 
