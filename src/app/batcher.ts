@@ -16,6 +16,7 @@ import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
 import type { AuditEntry } from "../core/audit.js";
 import type { IdempotencyRecord, Store } from "../ports/store.js";
+import { StoreUnavailable, UniqueViolation } from "../ports/store-errors.js";
 import { auditEntries, AuditRecorder, currentActor, type ActorContext } from "./audit.js";
 
 /** What an idempotent operation stores and replays: the rendered response. */
@@ -149,7 +150,7 @@ export class Batcher {
     try {
       outcomes = await this.commit(batch);
     } catch (err) {
-      if (batch.length === 1 && !retried && err instanceof Error && err.name === "UniqueViolation") {
+      if (batch.length === 1 && !retried && err instanceof UniqueViolation) {
         // Raced with another instance on an idempotency key: once more, the winner's record replays.
         return this.runBatch(batch, true);
       }
@@ -252,5 +253,5 @@ function dueHoldsOf(ops: readonly MoneyOp<unknown>[]): { dueHolds?: "all" | numb
 }
 
 function isUnavailable(err: unknown): boolean {
-  return err instanceof Error && err.name === "StoreUnavailable";
+  return err instanceof StoreUnavailable;
 }

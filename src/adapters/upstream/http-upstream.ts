@@ -4,10 +4,10 @@
 
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { parseSse } from "./sse.js";
+import { parseSse } from "../../wire/sse.js";
 import { UpstreamUnavailable, type BatchingUpstream, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { HttpBatches } from "./http-batches.js";
-import { isRecord, vendorError } from "../../gateway/wire.js";
+import { isRecord, vendorError } from "../../wire/messages.js";
 
 export interface HttpUpstreamOptions {
   /** e.g. https://api.anthropic.com (no trailing /v1). */

@@ -15,7 +15,7 @@
 //                           and no batch exists)
 
 import { UpstreamUnavailable, type UpstreamBatches, type UpstreamBatchResults, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
-import { isRecord, vendorError } from "../../gateway/wire.js";
+import { isRecord, vendorError } from "../../wire/messages.js";
 
 interface BatchDirectives {
   readonly stopAfter?: number;
