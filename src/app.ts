@@ -135,7 +135,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   // Gateway holds outlive the longest upstream request by a minute, so none expires under a live one.
   const upstream = overrides.upstream ?? openUpstream(config);
   const gateway = new Gateway(services, upstream, { holdTtlMs: Math.max(config.holdTtlMs, config.gateway.upstreamTimeoutMs + 60_000) });
-  const batches = new GatewayBatches(services, upstream);
+  const batches = new GatewayBatches(services, upstream, { submitGraceMs: config.gateway.upstreamTimeoutMs + 60_000 });
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
   const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new PaymentEvents(provider, moneyIn, clock, log))] : [];

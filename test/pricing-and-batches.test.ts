@@ -354,6 +354,83 @@ for (const mode of MODES) {
         await ledgerClean();
       });
 
+      async function pendingHolds(): Promise<number> {
+        const agg = await h.app.services.store.transaction((tx) => tx.ledgerAggregates());
+        return agg.holds.filter((x) => x.status === "pending").length;
+      }
+
+      /** POST a batch whose create call fails without an answer (x-simulate); returns the gateway's batch id from the 503. */
+      async function createUnanswered(ownerKey: string, requests: unknown[], directive: string): Promise<string> {
+        const r = await h.request("POST", "/v1/messages/batches", { key: ownerKey, body: { requests }, headers: { "x-simulate": directive } });
+        const text = JSON.stringify(r.body);
+        assert.equal(r.status, 503, text);
+        assert.equal(r.headers.get("x-should-retry"), "false", "a create that may have happened is not retried blindly");
+        const id = /msgbatch_[A-Za-z0-9]+/.exec(text)?.[0];
+        assert.ok(id, `the answer names the batch: ${text}`);
+        return id;
+      }
+
+      // Past the time a create may still be in flight (upstream timeout 600 s + 60 s).
+      const PAST_GRACE_MS = 11 * 60_000 + 1_000;
+
+      test("a batch whose create answer is lost keeps its holds, is found in the upstream's list, and is charged once at the batch price when it ends", async () => {
+        const { orgId, ownerKey } = await creditsOrg(20 * USD);
+        const client = sdk(ownerKey);
+        const b0 = await balance(orgId, ownerKey);
+        const requests = Array.from({ length: 13 }, (_, i) => ({ custom_id: `lost-${i}`, params: ask(`Lost answer ${i}: tell me about usage credits.`) }));
+        const id = await createUnanswered(ownerKey, requests, "batch_answer_lost:1");
+        // The upstream took it and runs it; the gateway cannot know yet: every request stays held.
+        assert.equal(await pendingHolds(), 13, "the holds are kept, not released");
+        assert.ok((await balance(orgId, ownerKey)) < b0, "the worst cases are reserved");
+        const early = await client.messages.batches.retrieve(id);
+        assert.equal(early.processing_status, "in_progress");
+        await h.app.runJobs();
+        assert.equal(await pendingHolds(), 13, "while a create may still be in flight, nothing is decided");
+
+        h.clock.advance(PAST_GRACE_MS);
+        let batch = early;
+        for (let i = 0; batch.processing_status !== "ended"; i++) {
+          assert.ok(i < 500, "the batch is found and ends");
+          await sleep(20);
+          batch = await client.messages.batches.retrieve(id);
+        }
+        assert.deepEqual(batch.request_counts, { processing: 0, succeeded: 13, errored: 0, canceled: 0, expired: 0 });
+        let expected = 0;
+        const seen: string[] = [];
+        for await (const line of await client.messages.batches.results(id)) {
+          seen.push(line.custom_id);
+          assert.equal(line.result.type, "succeeded");
+          if (line.result.type === "succeeded") expected += priced(line.result.message.usage, SONNET_4_6, 1n, 2n);
+        }
+        assert.deepEqual(seen, requests.map((r) => r.custom_id), "results carry the client's own custom_ids");
+        assert.equal(b0 - (await balance(orgId, ownerKey)), expected, "charged the batch price of each request");
+        assert.equal(await settles(orgId), 13, "one settle per request");
+        // Reconciling again (the scheduled job, later) charges nothing more.
+        h.clock.advance(3_600_000);
+        await h.app.runJobs();
+        await client.messages.batches.retrieve(id);
+        assert.equal(b0 - (await balance(orgId, ownerKey)), expected);
+        assert.equal(await settles(orgId), 13);
+        await ledgerClean();
+      });
+
+      test("a batch create the upstream never received is released once no create can be in flight, and nothing is charged", async () => {
+        const { orgId, ownerKey } = await creditsOrg(20 * USD);
+        const b0 = await balance(orgId, ownerKey);
+        const requests = Array.from({ length: 7 }, (_, i) => ({ custom_id: `never-${i}`, params: ask(`Never sent ${i}`) }));
+        const id = await createUnanswered(ownerKey, requests, "batch_request_lost:1");
+        assert.equal(await pendingHolds(), 7, "the holds are kept while the gateway cannot know");
+        // The scheduled job (its slot is an hour in these tests) decides it, with no client asking.
+        h.clock.advance(3_600_000);
+        assert.equal(await h.app.runJobs(), true);
+        assert.equal(await pendingHolds(), 0, "released: the upstream has no such batch");
+        assert.equal(await balance(orgId, ownerKey), b0);
+        assert.equal(await settles(orgId), 0);
+        const gone = await h.request("GET", `/v1/messages/batches/${id}`, { key: ownerKey });
+        assert.equal(gone.status, 404);
+        await ledgerClean();
+      });
+
       test("a batch is admitted like any request, all or nothing: without credits for every worst case it is refused and nothing stays held", async () => {
         // 100 requests at max_tokens 256 on Sonnet 4.6, batch price: each worst case is ≥ 256 × $7.50/MTok ≈ 1,920 µ$.
         const { orgId, ownerKey } = await creditsOrg(0.1 * USD);

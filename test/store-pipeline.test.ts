@@ -59,9 +59,9 @@ describe("SQLite writer pipelining", () => {
     const thread = SqliteThread.start({ file, role: "writer" });
     try {
       await thread.ready();
-      await thread.call({ op: "begin" });
+      await thread.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
       // A second BEGIN inside the open transaction fails at once; what was sent behind it fails too.
-      const begin = thread.call({ op: "begin" });
+      const begin = thread.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
       const write = thread.call({ op: "run", sql: "INSERT INTO t (id) VALUES (1)", params: [] });
       const commit = thread.call({ op: "commit" });
       await assert.rejects(begin, /within a transaction/);
@@ -70,7 +70,7 @@ describe("SQLite writer pipelining", () => {
       await thread.call({ op: "rollback" });
       assert.deepEqual(await thread.call({ op: "all", sql: "SELECT COUNT(*) AS n FROM t", params: [] }), [{ n: 0 }], "the write never ran");
       // After the ROLLBACK the connection works again.
-      await thread.call({ op: "begin" });
+      await thread.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
       await thread.call({ op: "run", sql: "INSERT INTO t (id) VALUES (2)", params: [] });
       await thread.call({ op: "commit" });
       assert.deepEqual(await thread.call({ op: "all", sql: "SELECT id FROM t", params: [] }), [{ id: 2 }]);

@@ -172,7 +172,6 @@ export class Batcher {
     const ops = queued.map((q) => q.op);
     return this.store.transaction(async (tx) => {
       const orgIds = [...new Set(ops.map((o) => o.orgId))];
-      const locked = await tx.lockOrgs(orgIds);
       // Idempotency records already stored (the org lock serializes same-key requests across
       // instances), read together with the snapshot: one round of reads, not two.
       const byScope = new Map<string, string[]>();
@@ -182,24 +181,28 @@ export class Batcher {
         list.push(o.idempotency.key);
         byScope.set(o.idempotency.scope, list);
       }
-      const [snapshot, ...stored] = await Promise.all([
-        tx.loadSnapshot(
-          {
-            orgIds,
-            memberIds: [...new Set(ops.flatMap((o) => o.memberIds))],
-            holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
-            grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
-            allActiveGrants: ops.some((o) => o.allActiveGrants === true),
-            ...dueHoldsOf(ops),
-            now,
-          },
-          locked,
-        ),
-        ...[...byScope].map(([scope, keys]) => tx.getIdempotency(scope, keys)),
-      ]);
+      const scope = {
+        orgIds,
+        memberIds: [...new Set(ops.flatMap((o) => o.memberIds))],
+        holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
+        grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
+        allActiveGrants: ops.some((o) => o.allActiveGrants === true),
+        ...dueHoldsOf(ops),
+        now,
+      };
+      const idempotency = [...byScope].map(([s, keys]) => ({ scope: s, keys }));
+      // The lock, the snapshot and the idempotency records in one call where the store has it (on
+      // SQLite: one message to the writer thread instead of one per round of reads).
+      const { snapshot, records } = tx.readForBatch
+        ? await tx.readForBatch(scope, idempotency)
+        : await (async () => {
+            const locked = await tx.lockOrgs(orgIds);
+            const [snap, ...stored] = await Promise.all([tx.loadSnapshot(scope, locked), ...idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
+            return { snapshot: snap, records: stored.flat() };
+          })();
       const books = new Books(snapshot, (kind) => newId(kind, now));
       const known = new Map<string, { requestHash: string; rendered: Rendered }>();
-      for (const r of stored.flat()) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
+      for (const r of records) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
 
       const fresh: IdempotencyRecord[] = [];
       const audited: AuditEntry[] = [];

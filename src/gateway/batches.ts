@@ -14,6 +14,16 @@
 // times reconciling runs. Batch holds live 25 hours: the upstream ends a batch within 24.
 //
 // Ids are the gateway's own (msgbatch_…); results_url points at the gateway.
+//
+// A lost answer: each request goes upstream under the gateway's own custom_id (the batch id and
+// the request's index, mapped back in results), unique across every batch. If the create call fails
+// without an answer (timeout, dropped connection, a 2xx without a batch id) the upstream may still
+// have taken the batch: the holds are kept and the batch stays "submitting". Once no create can
+// still be in flight (the upstream timeout plus a minute), reconciling looks for it in the
+// upstream's batch list (newest first, the last SCAN_LIMIT batches): an ended batch with the same
+// number of requests whose results carry these custom_ids is this one, and it is then settled like
+// any other, once; if no such batch exists and none that could be it is still running, the upstream
+// never took it and the holds are released. A refusal the upstream answered releases at once.
 
 import { z } from "zod";
 import { domainError, type DomainError } from "../core/errors.js";
@@ -23,7 +33,7 @@ import type { Speed } from "../core/rating.js";
 import { newId } from "../core/ids.js";
 import { HOUR_MS } from "../core/plans.js";
 import type { Services } from "../app/services.js";
-import { HttpError, route, type AnyRoute, type Ctx, type Reply } from "../http/route.js";
+import { errorReply, HttpError, route, type AnyRoute, type Ctx, type Reply } from "../http/route.js";
 import type { MessageBatchRequestRow, MessageBatchRow } from "../ports/batch-store.js";
 import { hasBatches, type Upstream, type UpstreamBatches } from "../ports/upstream.js";
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
@@ -36,6 +46,19 @@ const BATCH_WINDOW_MS = 24 * HOUR_MS;
 export const BATCH_HOLD_TTL_MS = BATCH_WINDOW_MS + HOUR_MS;
 /** Batches the reconcile job looks at per run. */
 const RECONCILE_PER_RUN = 50;
+/** Upstream batches looked at (newest first) when searching for one whose create answer was lost. */
+const SCAN_LIMIT = 1_000;
+const SCAN_PAGE = 100;
+
+/** The custom_id a request travels under upstream: unique across every batch, mapped back in results. */
+export function upstreamCustomId(batchId: string, index: number): string {
+  return `${batchId}-${index}`;
+}
+
+export interface GatewayBatchesOptions {
+  /** How long a create may still be in flight (the upstream timeout plus a margin): a batch whose answer was lost is searched for only after it. */
+  readonly submitGraceMs: number;
+}
 
 const CreateBody = z.looseObject({
   requests: z
@@ -73,10 +96,13 @@ const ZERO = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };
 export class GatewayBatches {
   /** Reconciles in flight on this instance, by batch id (another instance's duplicate is harmless: holds resolve once). */
   private readonly reconciling = new Map<string, Promise<MessageBatchRow>>();
+  /** Searches for a batch whose create answer was lost, in flight on this instance, by batch id. */
+  private readonly searching = new Map<string, Promise<MessageBatchRow>>();
 
   constructor(
     private readonly services: Services,
     private readonly upstream: Upstream,
+    private readonly options: GatewayBatchesOptions = { submitGraceMs: 11 * 60_000 },
   ) {}
 
   /** POST /v1/messages/batches. */
@@ -159,22 +185,37 @@ export class GatewayBatches {
     await store.transaction((tx) => tx.messageBatches.insertBatch(row, requests));
 
     // Not tied to the client's connection: once sent, the upstream runs the batch whether or not the client waits.
-    const forward = { ...ctx.body, requests: priced.map((p) => ({ custom_id: p.customId, params: p.params })) };
+    const forward = { ...ctx.body, requests: priced.map((p, i) => ({ custom_id: upstreamCustomId(row.id, i), params: p.params })) };
     let answer;
     try {
       answer = await batches.create({ body: forward, headers: passThrough(ctx.headers) }, new AbortController().signal);
     } catch (err) {
+      this.services.log.error("upstream did not answer a batch create; its holds are kept until the batch is found or known never to have been taken", { request_id: ctx.requestId, batch_id: row.id, upstream: this.upstream.name, error: String(err) });
+      return this.unconfirmed(ctx, row);
+    }
+    if (answer.kind === "error") {
+      // The upstream answered with a refusal: it did not take the batch.
       await this.abandon(row, requests);
-      this.services.log.error("upstream unavailable", { request_id: ctx.requestId, upstream: this.upstream.name, error: String(err) });
-      throw new HttpError(domainError("service_unavailable", "The model provider did not answer; the batch was not created and nothing was charged. Retry shortly."));
+      return { status: answer.status, body: answer.body };
     }
     if (answer.kind !== "json" || typeof answer.body["id"] !== "string") {
-      await this.abandon(row, requests);
-      return { status: answer.status >= 400 ? answer.status : 502, body: answer.kind === "error" ? answer.body : { type: "error", error: { type: "api_error", message: "The model provider answered without a batch id." } } };
+      this.services.log.error("upstream answered a batch create without a batch id; its holds are kept until the batch is found", { request_id: ctx.requestId, batch_id: row.id, upstream: this.upstream.name });
+      return this.unconfirmed(ctx, row);
     }
     const started: MessageBatchRow = { ...row, upstreamId: answer.body["id"], status: "in_progress" };
     await store.transaction((tx) => tx.messageBatches.updateBatch(started));
     return { status: 200, body: this.present(ctx, started, answer.body) };
+  }
+
+  /** 503 for a create the upstream may have taken: the client is told the batch id and not to resubmit blindly. */
+  private unconfirmed(ctx: Ctx<unknown, unknown>, row: MessageBatchRow): Reply {
+    const e = domainError(
+      "service_unavailable",
+      `The model provider did not confirm batch ${row.id}; it may have been created. Its requests stay held until the gateway knows: if the provider runs it, it is charged once as it ends; otherwise the holds are released. Check GET /v1/messages/batches/${row.id} before submitting it again.`,
+      { batch_id: row.id },
+    );
+    const reply = errorReply(e, ctx.requestId, this.services.clock.now());
+    return { ...reply, headers: { ...reply.headers, "x-should-retry": "false" } };
   }
 
   /** GET /v1/messages/batches/{id}. */
@@ -220,7 +261,9 @@ export class GatewayBatches {
     if (row.status !== "ended" || row.upstreamId === null) throw invalid(`Batch ${row.id} is still processing; results are available once processing_status is ended.`, { batch_id: row.id });
     const results = await this.ask(() => this.batches().results(row.upstreamId ?? "", {}, new AbortController().signal));
     if (results.kind === "error") return { status: results.status, body: results.body };
-    const text = results.lines.map((l) => `${l}\n`).join("");
+    const requests = await this.services.store.read((tx) => tx.messageBatches.requests(row.id));
+    const clientIds = new Map(requests.map((r) => [upstreamCustomId(row.id, r.index), r.customId]));
+    const text = results.lines.map((l) => `${clientCustomId(l, clientIds)}\n`).join("");
     return {
       status: 200,
       body: null,
@@ -259,6 +302,7 @@ export class GatewayBatches {
 
   /** The batch as it stands: asks the upstream while it runs, and reconciles once it has ended. */
   private async refresh(row: MessageBatchRow, known?: Record<string, unknown>): Promise<{ row: MessageBatchRow; view?: UpstreamView }> {
+    if (row.status === "submitting") row = await this.search(row);
     if (row.status !== "in_progress" || row.upstreamId === null) return { row };
     const id = row.upstreamId;
     let view = known;
@@ -298,7 +342,8 @@ export class GatewayBatches {
     const counts = { succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     const outcomes = await Promise.allSettled(
       requests.map(async (r) => {
-        const result = byId.get(r.customId);
+        // Sent under the gateway's custom_id; batches created before it was introduced, under the client's.
+        const result = byId.get(upstreamCustomId(row.id, r.index)) ?? byId.get(r.customId);
         const type = result?.["type"];
         if (type === "succeeded") {
           counts.succeeded++;
@@ -323,6 +368,61 @@ export class GatewayBatches {
     const ended: MessageBatchRow = { ...row, status: "ended", endedAt: clock.now(), counts };
     await store.transaction((tx) => tx.messageBatches.updateBatch(ended));
     return ended;
+  }
+
+  /**
+   * A batch whose create got no answer: found in the upstream's list (then it runs its course like
+   * any other), or known never to have been taken (then its holds are released), or still unknown.
+   */
+  private search(row: MessageBatchRow): Promise<MessageBatchRow> {
+    if (this.services.clock.now() < row.createdAt + this.options.submitGraceMs) return Promise.resolve(row); // its create may still be in flight
+    const running = this.searching.get(row.id);
+    if (running) return running;
+    const p = this.searchUpstream(row).finally(() => this.searching.delete(row.id));
+    this.searching.set(row.id, p);
+    return p;
+  }
+
+  private async searchUpstream(row: MessageBatchRow): Promise<MessageBatchRow> {
+    const { store, log } = this.services;
+    const batches = this.batches();
+    const signal = new AbortController().signal;
+    const tag = upstreamCustomId(row.id, 0);
+    let afterId: string | undefined;
+    let scanned = 0;
+    let undecided = false;
+    while (scanned < SCAN_LIMIT) {
+      const page = await this.ask(() => batches.list({ limit: SCAN_PAGE, ...(afterId !== undefined ? { afterId } : {}) }, {}, signal));
+      if (page.kind !== "json") throw new HttpError(domainError("service_unavailable", `The model provider did not list its batches (looking for batch ${row.id}); retry shortly.`));
+      const data = Array.isArray(page.body["data"]) ? page.body["data"] : [];
+      for (const b of data) {
+        scanned++;
+        if (!isRecord(b) || typeof b["id"] !== "string" || requestTotal(b["request_counts"]) !== row.requestCount) continue;
+        // Same size: it may be this batch. Its results say, once it has ended.
+        if (b["processing_status"] !== "ended") {
+          undecided = true;
+          continue;
+        }
+        const id = b["id"];
+        const results = await this.ask(() => batches.results(id, {}, signal));
+        if (results.kind !== "results") {
+          undecided = true;
+          continue;
+        }
+        if (!results.lines.some((l) => l.includes(JSON.stringify(tag)) && customIdOf(l) === tag)) continue;
+        const found: MessageBatchRow = { ...row, upstreamId: id, status: "in_progress" };
+        await store.transaction((tx) => tx.messageBatches.updateBatch(found));
+        log.info("batch found upstream after its create answer was lost", { batch_id: row.id, upstream_batch_id: id });
+        return found;
+      }
+      const last = page.body["last_id"];
+      if (page.body["has_more"] !== true || data.length === 0 || typeof last !== "string") break;
+      afterId = last;
+    }
+    if (undecided) return row; // a batch that may be this one has not ended yet: ask again later
+    log.info("batch never reached the upstream; its holds are released", { batch_id: row.id, scanned });
+    await this.abandon(row, await store.read((tx) => tx.messageBatches.requests(row.id)));
+    return { ...row, status: "failed" };
   }
 
   /** The upstream never took the batch: release every hold and hide the record. */
@@ -363,6 +463,30 @@ export class GatewayBatches {
       results_url: ended ? `${origin(ctx)}/v1/messages/batches/${row.id}/results` : null,
     };
   }
+}
+
+/** The number of requests in a batch object's request_counts. */
+function requestTotal(counts: unknown): number {
+  if (!isRecord(counts)) return -1;
+  return ["processing", "succeeded", "errored", "canceled", "expired"].reduce((n, k) => n + (typeof counts[k] === "number" ? counts[k] : 0), 0);
+}
+
+function customIdOf(line: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return isRecord(parsed) && typeof parsed["custom_id"] === "string" ? parsed["custom_id"] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A results line with the client's own custom_id in place of the one the gateway sent upstream. */
+function clientCustomId(line: string, clientIds: ReadonlyMap<string, string>): string {
+  const sent = customIdOf(line);
+  const client = sent === undefined ? undefined : clientIds.get(sent);
+  if (client === undefined) return line;
+  const parsed = JSON.parse(line) as Record<string, unknown>;
+  return JSON.stringify({ ...parsed, custom_id: client });
 }
 
 /** This server's origin as the client reached it (results_url must point back at the gateway). */

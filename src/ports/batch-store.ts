@@ -43,7 +43,7 @@ export interface MessageBatchesTx {
   updateBatch(batch: MessageBatchRow): Promise<void>;
   /** An organization's batches, newest first; after/before are batch ids of that list. */
   listBatches(orgId: string, page: { limit: number; afterId?: string; beforeId?: string }): Promise<MessageBatchRow[]>;
-  /** Batches still running at the upstream (the reconcile job's work), oldest first. */
+  /** Batches still running at the upstream, or whose create got no answer (the reconcile job's work), oldest first. */
   openBatches(limit: number): Promise<MessageBatchRow[]>;
   requests(batchId: string): Promise<MessageBatchRequestRow[]>;
 }

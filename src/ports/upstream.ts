@@ -65,6 +65,8 @@ export interface UpstreamBatches {
   retrieve(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamResponse>;
   cancel(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamResponse>;
   results(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamBatchResults>;
+  /** GET /v1/messages/batches: the provider's batches, newest first (`limit`, `after_id` paging). */
+  list(page: { readonly limit: number; readonly afterId?: string }, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamResponse>;
 }
 
 export type UpstreamBatchResults =

@@ -45,7 +45,7 @@ export class SqlMessageBatchesTx implements MessageBatchesTx {
   }
 
   async openBatches(limit: number): Promise<MessageBatchRow[]> {
-    return (await this.q.all("SELECT * FROM message_batches WHERE status = 'in_progress' ORDER BY created_at, id LIMIT ?", [limit])).map(MESSAGE_BATCHES.from);
+    return (await this.q.all("SELECT * FROM message_batches WHERE status IN ('in_progress', 'submitting') ORDER BY created_at, id LIMIT ?", [limit])).map(MESSAGE_BATCHES.from);
   }
 
   async requests(batchId: string): Promise<MessageBatchRequestRow[]> {

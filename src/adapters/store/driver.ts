@@ -2,7 +2,8 @@
 // placeholders and portable types (BIGINT epoch-ms, TEXT JSON, INTEGER booleans); what differs
 // between engines is described as capabilities, never tested by name in business code.
 
-import type { StoreCapabilities } from "../../ports/store.js";
+import type { Snapshot } from "../../core/model.js";
+import type { IdempotencyRecord, SnapshotScope, StoreCapabilities } from "../../ports/store.js";
 
 export type SqlValue = string | number | null;
 export type Row = Record<string, unknown>;
@@ -17,6 +18,22 @@ export interface Queryable {
    * error. Returns true if it took them; otherwise the caller issues and awaits them itself.
    */
   lastly?(issue: () => Promise<unknown>): boolean;
+  /**
+   * Where the connection lives on another thread (SQLite): runs a batch's reads there, in one
+   * message (sql-store.ts readForBatchOn, called by the thread itself). Absent: run them here.
+   */
+  readForBatch?(args: ReadForBatchArgs): Promise<ReadForBatchResult>;
+}
+
+export interface ReadForBatchArgs {
+  readonly scope: SnapshotScope;
+  readonly idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>;
+  readonly rowLocks: boolean;
+}
+
+export interface ReadForBatchResult {
+  readonly snapshot: Snapshot;
+  readonly records: IdempotencyRecord[];
 }
 
 export interface SqlDriver {

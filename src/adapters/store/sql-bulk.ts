@@ -11,28 +11,36 @@ const CHUNK = BULK_CHUNK;
 /**
  * Multi-row INSERT … ON CONFLICT (key) DO UPDATE; both engines speak it. "replace" overwrites the
  * other columns, "add" adds to them (counters written as deltas), "none" inserts only.
+ * Every chunk is sent at once, in order (one connection runs them in order): all of a write's
+ * statements are issued before the call first yields, which a pipelined COMMIT relies on
+ * (StoreCapabilities.pipelinedCommit), and they cross to the SQLite thread in one message.
  */
 export async function upsert(q: Queryable, table: string, cols: readonly string[], key: readonly string[], rows: readonly SqlValue[][], update: boolean | "add" = true): Promise<void> {
   const set = cols
     .filter((c) => !key.includes(c))
     .map((c) => (update === "add" ? `${c} = ${table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
     .join(", ");
+  const sent: Array<Promise<number>> = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
     const part = rows.slice(i, i + CHUNK);
     const values = part.map(() => `(${marks(cols.length)})`).join(", ");
     const conflict = update ? `ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${set}` : "";
-    await q.run(`INSERT INTO ${table} (${cols.join(", ")}) VALUES ${values} ${conflict}`, part.flat());
+    sent.push(q.run(`INSERT INTO ${table} (${cols.join(", ")}) VALUES ${values} ${conflict}`, part.flat()));
   }
+  await Promise.all(sent);
 }
 
-/** Runs sqlWithIn over `ids` in chunks; `extra` parameters come after the ids, or before with `extraFirst`. */
+/**
+ * Runs sqlWithIn over `ids` in chunks, all sent at once (as upsert's); `extra` parameters come after
+ * the ids, or before with `extraFirst`. Rows come back in chunk order.
+ */
 export async function inList(q: Queryable, sqlWithIn: (list: string) => string, ids: readonly string[], extra: readonly SqlValue[] = [], extraFirst = false): Promise<Row[]> {
   if (ids.length === 0) return [];
-  const out: Row[] = [];
+  const sent: Array<Promise<Row[]>> = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
-    out.push(...(await q.all(sqlWithIn(marks(part.length)), extraFirst ? [...extra, ...part] : [...part, ...extra])));
+    sent.push(q.all(sqlWithIn(marks(part.length)), extraFirst ? [...extra, ...part] : [...part, ...extra]));
   }
-  return out;
+  return (await Promise.all(sent)).flat();
 }
 

@@ -21,7 +21,7 @@ import type {
   UsageQuery,
   Workspace,
 } from "../../ports/store.js";
-import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
+import type { Queryable, ReadForBatchArgs, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
 import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
@@ -43,6 +43,17 @@ import type { AuditTx } from "../../ports/audit-store.js";
 import { SqlDashboardTx } from "./dashboard-sql.js";
 import type { DashboardTx } from "../../ports/dashboard-store.js";
 import { API_KEYS, GRANTS, IDEMPOTENCY_KEYS, SPEND_DAYS, WINDOW_USAGE, WORKSPACES, HOLDS, LIMIT_COLS, limitRow, MEMBERS, ORGANIZATIONS, SPEND_LIMITS, USAGE_RECORDS } from "./tables.js";
+
+/**
+ * A batch's reads (StoreTx.readForBatch): the orgs locked, the snapshot and the idempotency records
+ * read together with it. Called in process, or by the SQLite writer thread on its own connection.
+ */
+export async function readForBatchOn(q: Queryable, args: ReadForBatchArgs, engine = "sqlite"): Promise<ReadForBatchResult> {
+  const tx = new SqlStoreTx(q, args.rowLocks, engine);
+  const locked = await tx.lockOrgs(args.scope.orgIds);
+  const [snapshot, ...stored] = await Promise.all([tx.loadSnapshot(args.scope, locked), ...args.idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
+  return { snapshot, records: stored.flat() };
+}
 
 class SqlStoreTx implements StoreTx {
   constructor(
@@ -205,9 +216,9 @@ class SqlStoreTx implements StoreTx {
       const txs = upsert(q, "ledger_transactions", ["id", "org_id", "kind", "ref", "at"], ["id"], c.ledger.map((t) => [t.id, t.orgId, t.kind, t.ref, t.at]), false);
       const entries = c.ledger.flatMap((t) => t.entries.map((e, i): SqlValue[] => [t.id, i, t.orgId, e.account, e.amount]));
       const writeEntries = () => upsert(q, "ledger_entries", ["tx_id", "idx", "org_id", "account", "amount"], ["tx_id", "idx"], entries, false);
-      // Entries reference their transaction: when the transactions fit one statement (the common
-      // case) it runs first and the entries follow in the same message; else they wait for all of them.
-      writes.push(c.ledger.length <= BULK_CHUNK ? Promise.all([txs, writeEntries()]).then(() => undefined) : txs.then(writeEntries));
+      // Entries reference their transaction: every transaction statement is sent first (upsert sends
+      // all its chunks at once) and the entries follow, in order on the one connection.
+      writes.push(Promise.all([txs, writeEntries()]).then(() => undefined));
     }
     if (c.usage.length) {
       writes.push(upsert(q, "usage_records", USAGE_RECORDS.cols, ["id"], c.usage.map(USAGE_RECORDS.row), false));
@@ -219,6 +230,11 @@ class SqlStoreTx implements StoreTx {
   async finalWrites(issue: () => Promise<unknown>): Promise<void> {
     if (this.q.lastly?.(issue)) return; // the driver awaits them with its COMMIT
     await issue();
+  }
+
+  async readForBatch(scope: SnapshotScope, idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>): Promise<{ snapshot: Snapshot; records: IdempotencyRecord[] }> {
+    const args = { scope, idempotency, rowLocks: this.rowLocks };
+    return this.q.readForBatch ? this.q.readForBatch(args) : readForBatchOn(this.q, args, this.engine);
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {

@@ -14,9 +14,9 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
+import type { Queryable, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
-import { SqliteThread } from "./sqlite-thread.js";
+import { SqliteThread, type Request } from "./sqlite-thread.js";
 
 /** Read-only connections (threads): two, so a long report and the short reads never queue behind each other. */
 const READERS = 2;
@@ -79,7 +79,7 @@ export function openSqlite(file: string): SqlDriver {
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
   return {
-    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2 },
+    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2, pipelinedCommit: true },
     migrationLock: null, // BEGIN IMMEDIATE already excludes other writers
     transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       let committing!: () => void;
@@ -91,42 +91,47 @@ export function openSqlite(file: string): SqlDriver {
           committing();
           throw translateSqliteError(err, file);
         }
-        // BEGIN crosses in the same message as the transaction's first statements; their answers
-        // are handed out only once it succeeded (if it failed, the thread refuses them too).
-        const begin = writer.call({ op: "begin" });
+        // BEGIN is not waited for: it crosses to the thread with the transaction's first statements
+        // (if it fails, the thread fails them with its error, and the ROLLBACK below clears that).
+        const begin = writer.call({ op: "exec", sql: "BEGIN IMMEDIATE" });
         begin.catch(() => undefined);
-        let last: { since: number; done: Promise<unknown> } | undefined;
+        // Statements sent and not answered yet: the COMMIT's guard (pipelinedCommit, ports/store.ts).
+        const unanswered = new Set<number>();
+        let commitSent = false;
+        const send = (request: Request): Promise<unknown> => {
+          // A bug guard: the COMMIT went out behind the statements sent so far; a later one would run outside the transaction.
+          if (commitSent) return Promise.reject(new Error("a statement was sent after its transaction's COMMIT (every write must be issued before the transaction function returns)"));
+          const { id, answer } = writer.send(request);
+          unanswered.add(id);
+          const done = () => void unanswered.delete(id);
+          answer.then(done, done);
+          return answer;
+        };
         const tq: Queryable = {
-          all: (sql, params) => {
-            const r = q.all(sql, params);
-            return begin.then(() => r);
-          },
-          run: (sql, params) => {
-            const r = q.run(sql, params);
-            return begin.then(() => r);
-          },
+          all: async (sql, params = []) => (await send({ op: "all", sql, params: params as SqlValue[] })) as Row[],
+          run: async (sql, params = []) => (await send({ op: "run", sql, params: params as SqlValue[] })) as number,
+          // The batch's lock, snapshot and idempotency reads: one message, run by the thread.
+          readForBatch: async (args) => (await send({ op: "readForBatch", args })) as ReadForBatchResult,
+          // The transaction's last writes: not waited for here; the COMMIT's guard covers them (all
+          // their statements are sent before `issue` first yields: sql-bulk.ts).
           lastly: (issue) => {
-            const since = writer.nextId;
-            const done = Promise.all([begin, issue()]);
-            done.catch(() => undefined);
-            last = { since, done };
+            last = issue();
+            last.catch(() => undefined);
             return true;
           },
         };
-        let commitSent = false;
+        let last: Promise<unknown> | undefined;
         try {
           const result = await fn(tq);
           await begin;
-          // Right behind the last writes when they were given to `lastly`: the thread commits only
-          // if none of them failed.
-          const commit = writer.call(last ? { op: "commit", ifCleanSince: last.since } : { op: "commit" });
-          commit.catch(() => undefined);
+          const commit = writer.call({ op: "commit", guard: [...unanswered] });
           commitSent = true;
           // The next transaction may queue its BEGIN behind this COMMIT now: the thread runs it only
           // once this one is durable (or rolled back by the thread itself, if the COMMIT fails).
           committing();
-          if (last) await last.done;
           await commit;
+          // Surfaces a write refused for coming after the COMMIT (a bug, loud rather than silent).
+          if (last) await last;
           return result;
         } catch (err) {
           if (!commitSent) {

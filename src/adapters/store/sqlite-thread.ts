@@ -10,27 +10,23 @@
 
 import Database from "better-sqlite3";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import type { Row, SqlValue } from "./driver.js";
+import type { Queryable, ReadForBatchArgs, Row, SqlValue } from "./driver.js";
 
 export type Request =
   | { readonly op: "all"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "run"; readonly sql: string; readonly params: readonly SqlValue[] }
   | { readonly op: "exec"; readonly sql: string }
   /**
-   * BEGIN IMMEDIATE, sent without waiting for its answer together with the transaction's first
-   * statements: if it fails, every statement after it fails with its error until the "rollback"
-   * that ends the attempt, so nothing runs outside the transaction it was meant for.
+   * COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message runs.
+   * `guard`: statements of this transaction sent without waiting for their answers (they travel in
+   * the same message): if any of them failed, the transaction is rolled back instead and the COMMIT
+   * fails with that statement's error. So a caller may send its last writes and the COMMIT together.
    */
-  | { readonly op: "begin" }
-  /**
-   * COMMIT; if it fails (disk full) the transaction is rolled back here, before any next message
-   * runs. With `ifCleanSince`, the COMMIT was sent right behind the transaction's last writes
-   * without waiting for their answers: if any statement from that id on failed, it rolls back
-   * instead (and fails), so a failed write is never committed.
-   */
-  | { readonly op: "commit"; readonly ifCleanSince?: number }
+  | { readonly op: "commit"; readonly guard?: readonly number[] }
   /** ROLLBACK if a transaction is open (SQLite may already have rolled back on its own). */
   | { readonly op: "rollback" }
+  /** A group-commit batch's reads, run here on this connection in one message (sql-store.ts readForBatchOn). */
+  | { readonly op: "readForBatch"; readonly args: ReadForBatchArgs }
   | { readonly op: "close" };
 
 interface Envelope {
@@ -65,10 +61,6 @@ export class SqliteThread {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private next = 1;
   private dead: Error | undefined;
-  /** The id the next statement will get (a COMMIT's `ifCleanSince`). */
-  get nextId(): number {
-    return this.next;
-  }
   /** Messages sent and not yet answered (a reader pool picks the least busy thread). */
   get queued(): number {
     return this.pending.size;
@@ -112,13 +104,23 @@ export class SqliteThread {
    * message: postMessage and its structured clone cost tens of microseconds of the main thread each.
    */
   call(request: Request): Promise<unknown> {
-    if (this.dead) return Promise.reject(this.dead);
+    return this.send(request).answer;
+  }
+
+  /**
+   * `call`, with the statement's id (for a COMMIT's guard). The outbox is flushed on the next tick,
+   * after the whole cascade of promise reactions of this turn: a transaction that sends its writes
+   * and then, a few awaits later, its COMMIT, sends them in one message.
+   */
+  send(request: Request): { readonly id: number; readonly answer: Promise<unknown> } {
     const id = this.next++;
-    return new Promise((resolve, reject) => {
+    if (this.dead) return { id, answer: Promise.reject(this.dead) };
+    const answer = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.outbox.push({ id, request });
-      if (this.outbox.length === 1) queueMicrotask(this.flush);
+      if (this.outbox.length === 1) process.nextTick(this.flush);
     });
+    return { id, answer };
   }
 
   private outbox: Envelope[] = [];
@@ -182,27 +184,35 @@ function serve(options: ThreadOptions): void {
     }
     return st;
   };
-  // A BEGIN that failed poisons the statements behind it until the attempt's ROLLBACK; the id of the
-  // last statement that failed lets a pipelined COMMIT refuse to commit a failed write.
-  let beginFailed: unknown;
-  let lastFailed = 0;
-  const byNumber = new Map<number, string>();
-  const handle = (conn: Database.Database, w: Wire): unknown => {
-    let r: Request;
-    if ((w.op === "all" || w.op === "run") && "sqlId" in w) {
-      if (w.sql !== undefined) byNumber.set(w.sqlId, w.sql);
-      r = { op: w.op, sql: byNumber.get(w.sqlId) ?? "", params: w.params };
-    } else r = w as Request;
-    if (beginFailed !== undefined && r.op !== "rollback" && r.op !== "close") throw beginFailed;
+  type ErrorShape = { name: string; message: string; code?: string };
+  // Statements that failed in the open transaction (a COMMIT's guard refers to them), and a failed
+  // BEGIN: until the ROLLBACK that follows it, every statement fails with BEGIN's error, so nothing
+  // sent behind a BEGIN that did not happen runs outside a transaction (autocommit).
+  const failed = new Map<number, ErrorShape>();
+  let beginFailed: ErrorShape | undefined;
+  const shape = (err: unknown): ErrorShape => {
+    const e = err as { name?: unknown; message?: unknown; code?: unknown };
+    return { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
+  };
+  const rethrow = (e: ErrorShape): never => {
+    throw Object.assign(new Error(e.message), e);
+  };
+  const rollback = (conn: Database.Database): void => {
+    if (conn.inTransaction) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch {
+        // the connection rolled back on its own
+      }
+    }
+  };
+  const handle = (conn: Database.Database, r: Request): unknown => {
+    if (beginFailed && r.op !== "rollback" && r.op !== "close") {
+      const e = beginFailed;
+      if (r.op === "commit") beginFailed = undefined;
+      return rethrow(e);
+    }
     switch (r.op) {
-      case "begin":
-        try {
-          conn.exec("BEGIN IMMEDIATE");
-        } catch (err) {
-          beginFailed = err;
-          throw err;
-        }
-        return null;
       case "all": {
         const st = prepare(conn, r.sql);
         if (st.reader) return st.all(...r.params) as Row[];
@@ -212,12 +222,24 @@ function serve(options: ThreadOptions): void {
       case "run":
         return prepare(conn, r.sql).run(...r.params).changes;
       case "exec":
+        if (r.sql.startsWith("BEGIN")) {
+          failed.clear();
+          try {
+            conn.exec(r.sql);
+          } catch (err) {
+            beginFailed = shape(err);
+            throw err;
+          }
+          return null;
+        }
         conn.exec(r.sql);
         return null;
-      case "commit":
-        if (r.ifCleanSince !== undefined && lastFailed >= r.ifCleanSince) {
-          if (conn.inTransaction) conn.exec("ROLLBACK");
-          throw Object.assign(new Error("rolled back: a write of the transaction failed"), { code: "SQLITE_ABORT_ROLLBACK" });
+      case "commit": {
+        const broken = r.guard?.map((id) => failed.get(id)).find((e) => e !== undefined);
+        failed.clear();
+        if (broken) {
+          rollback(conn);
+          return rethrow(broken);
         }
         try {
           conn.exec("COMMIT");
@@ -233,36 +255,59 @@ function serve(options: ThreadOptions): void {
           throw err;
         }
         return null;
+      }
       case "rollback":
+        failed.clear();
         beginFailed = undefined;
-        if (conn.inTransaction) {
-          try {
-            conn.exec("ROLLBACK");
-          } catch {
-            // the connection rolled back on its own
-          }
-        }
+        rollback(conn);
         return null;
+      case "readForBatch":
+        return readForBatch(conn, r.args);
       case "close":
         if (conn.open) conn.close();
         return null;
     }
   };
-  const transfer: ArrayBuffer[] = [];
-  port.on("message", (batch: Batch) => {
-    const replies: Reply[] = [];
-    for (const { id, request } of batch) {
-      try {
-        if (!db) throw openError;
-        replies.push({ id, ok: true, value: moveLargeText(handle(db, request), transfer) });
-      } catch (err) {
-        const e = err as { name?: unknown; message?: unknown; code?: unknown };
-        const error = { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
-        replies.push({ id, ok: false, error });
-        lastFailed = id;
-      }
+  // The store's own read code, on a Queryable answered synchronously by this connection: loaded on
+  // first use (only the writer thread ever runs it), and every await in it resolves within the
+  // same turn, so nothing else runs on this connection in between.
+  let store: Promise<typeof import("./sql-store.js")> | undefined;
+  const readForBatch = async (conn: Database.Database, args: ReadForBatchArgs): Promise<unknown> => {
+    store ??= import("./sql-store.js");
+    const q: Queryable = {
+      all: async (sql, params = []) => handle(conn, { op: "all", sql, params: params as SqlValue[] }) as Row[],
+      run: async (sql, params = []) => handle(conn, { op: "run", sql, params: params as SqlValue[] }) as number,
+    };
+    return (await store).readForBatchOn(q, args);
+  };
+  // Statement texts by the number the main thread gave them (the Wire type).
+  const byNumber = new Map<number, string>();
+  const decode = (w: Wire): Request => {
+    if ((w.op === "all" || w.op === "run") && "sqlId" in w) {
+      if (w.sql !== undefined) byNumber.set(w.sqlId, w.sql);
+      return { op: w.op, sql: byNumber.get(w.sqlId) ?? "", params: w.params };
     }
-    port.postMessage(replies, transfer.splice(0));
+    return w as Request;
+  };
+  const transfer: ArrayBuffer[] = [];
+  // Messages are handled strictly one after another (a batch's reads are async in form only).
+  let chain: Promise<void> = Promise.resolve();
+  port.on("message", (batch: Batch) => {
+    chain = chain.then(async () => {
+      const replies: Reply[] = [];
+      for (const { id, request } of batch) {
+        try {
+          if (!db) throw openError;
+          const value = handle(db, decode(request));
+          replies.push({ id, ok: true, value: moveLargeText(value instanceof Promise ? await value : value, transfer) });
+        } catch (err) {
+          const error = shape(err);
+          failed.set(id, error);
+          replies.push({ id, ok: false, error });
+        }
+      }
+      port.postMessage(replies, transfer.splice(0));
+    });
   });
 }
 
@@ -285,6 +330,5 @@ function moveLargeText(value: unknown, transfer: ArrayBuffer[]): unknown {
   }
   return value;
 }
-
 
 if (!isMainThread && (workerData as { kind?: unknown } | null)?.kind === "usage-credits-sqlite") serve(workerData as ThreadOptions);

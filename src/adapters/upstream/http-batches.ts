@@ -27,6 +27,11 @@ export class HttpBatches implements UpstreamBatches {
     return this.json(await this.call("POST", `/v1/messages/batches/${encodeURIComponent(id)}/cancel`, headers, signal), signal);
   }
 
+  async list(page: { readonly limit: number; readonly afterId?: string }, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamResponse> {
+    const query = new URLSearchParams({ limit: String(page.limit), ...(page.afterId !== undefined ? { after_id: page.afterId } : {}) });
+    return this.json(await this.call("GET", `/v1/messages/batches?${query.toString()}`, headers, signal), signal);
+  }
+
   async results(id: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UpstreamBatchResults> {
     const res = await this.call("GET", `/v1/messages/batches/${encodeURIComponent(id)}/results`, headers, signal);
     const text = await this.text(res, signal);

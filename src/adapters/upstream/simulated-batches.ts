@@ -9,17 +9,29 @@
 //   batch_stop_after:N      answer N requests, then wait; a cancel ends the rest as canceled
 //   batch_expire_after:N    answer N requests, then end with the rest expired
 //   batch_errored_every:N   every Nth request (N, 2N, …) ends errored (api_error)
+//   batch_answer_lost:1     the batch is created and runs, but the answer to create is lost (the
+//                           call fails as a dropped connection would: over HTTP the socket closes)
+//   batch_request_lost:1    the create request is lost before the upstream sees it (fails alike,
+//                           and no batch exists)
 
-import type { UpstreamBatches, UpstreamBatchResults, UpstreamRequest, UpstreamResponse } from "../../ports/upstream.js";
+import { UpstreamUnavailable, type UpstreamBatches, type UpstreamBatchResults, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { isRecord, vendorError } from "../../wire/messages.js";
 
 interface BatchDirectives {
   readonly stopAfter?: number;
   readonly expireAfter?: number;
   readonly erroredEvery?: number;
+  readonly answerLost?: number;
+  readonly requestLost?: number;
 }
 
-const BATCH_DIRECTIVES = { batch_stop_after: "stopAfter", batch_expire_after: "expireAfter", batch_errored_every: "erroredEvery" } as const;
+const BATCH_DIRECTIVES = {
+  batch_stop_after: "stopAfter",
+  batch_expire_after: "expireAfter",
+  batch_errored_every: "erroredEvery",
+  batch_answer_lost: "answerLost",
+  batch_request_lost: "requestLost",
+} as const;
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_REQUESTS = 100_000;
 const MAX_BATCHES = 1_000;
@@ -73,6 +85,7 @@ export class SimulatedBatches implements UpstreamBatches {
   async create(request: UpstreamRequest, _signal: AbortSignal): Promise<UpstreamResponse> {
     const d = splitDirectives(request.headers["x-simulate"]);
     if (!d.ok) return error(400, "invalid_request_error", d.message);
+    if (d.batch.requestLost) throw new UpstreamUnavailable("The simulated upstream lost the create request (x-simulate batch_request_lost).");
     const list = request.body["requests"];
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_REQUESTS) return error(400, "invalid_request_error", `requests: must be a list of 1 to ${MAX_REQUESTS} requests`);
     const seen = new Set<string>();
@@ -107,7 +120,18 @@ export class SimulatedBatches implements UpstreamBatches {
     }
     this.batches.set(batch.id, batch);
     void this.process(batch);
+    if (d.batch.answerLost) throw new UpstreamUnavailable(`The simulated upstream created batch ${batch.id} but its answer was lost (x-simulate batch_answer_lost).`);
     return { kind: "json", status: 200, headers: {}, body: present(batch) };
+  }
+
+  /** Newest first, as the vendor lists: `limit` per page, `after_id` the last id of the previous page. */
+  async list(page: { readonly limit: number; readonly afterId?: string }): Promise<UpstreamResponse> {
+    const all = [...this.batches.values()].reverse();
+    const from = page.afterId === undefined ? 0 : all.findIndex((b) => b.id === page.afterId) + 1;
+    if (page.afterId !== undefined && from === 0) return error(404, "not_found_error", `No batch ${page.afterId}.`);
+    const limit = Math.min(1000, Math.max(1, Math.floor(page.limit) || 20));
+    const data = all.slice(from, from + limit).map(present);
+    return { kind: "json", status: 200, headers: {}, body: { data, has_more: from + limit < all.length, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null } };
   }
 
   async retrieve(id: string): Promise<UpstreamResponse> {

@@ -138,7 +138,7 @@ function passed(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-/** The Message Batches API: create, retrieve, cancel, results (JSONL). */
+/** The Message Batches API: create, list, retrieve, cancel, results (JSONL). An upstream that throws drops the connection. */
 async function handleBatches(batches: UpstreamBatches, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const m = /^\/v1\/messages\/batches(?:\/([^/]+)(\/cancel|\/results)?)?$/.exec(path);
   const id = m?.[1] !== undefined ? decodeURIComponent(m[1]) : undefined;
@@ -149,6 +149,10 @@ async function handleBatches(batches: UpstreamBatches, path: string, req: Incomi
     const body = await readJson(req, res);
     if (body === undefined) return;
     answer = await batches.create({ body, headers: passed(req) }, signal);
+  } else if (m && id === undefined && req.method === "GET") {
+    const query = new URL(req.url ?? "/", "http://upstream").searchParams;
+    const afterId = query.get("after_id");
+    answer = await batches.list({ limit: Number(query.get("limit") ?? 20), ...(afterId !== null ? { afterId } : {}) }, passed(req), signal);
   } else if (id !== undefined && action === undefined && req.method === "GET") {
     answer = await batches.retrieve(id, passed(req), signal);
   } else if (id !== undefined && action === "/cancel" && req.method === "POST") {
