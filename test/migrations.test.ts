@@ -29,10 +29,14 @@ const fixture = (v: number): string[] =>
 
 const driverFor = (url: string): SqlDriver => (url.startsWith("sqlite:") ? openSqlite(url.slice(7)) : openPostgres(url, 2));
 
+/** The schema versions that exist (numbers are reserved per change, so there may be gaps), up to `version`. */
+const VERSIONS = MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
+const upTo = (version: number): number[] => VERSIONS.filter((v) => v <= version);
+
 /** What must survive an upgrade: grant balances per org, debts, and row counts of the fixture tables. */
 async function snapshot(d: SqlDriver, version: number) {
   const tables = new Set<string>();
-  for (let v = 1; v <= version; v++) for (const s of fixture(v)) {
+  for (const v of upTo(version)) for (const s of fixture(v)) {
     const table = /^INSERT INTO (\w+)/.exec(s)?.[1];
     if (table) tables.add(table); // fixtures may also UPDATE rows of earlier versions
   }
@@ -49,13 +53,13 @@ for (const backend of backends()) {
   describe(`schema upgrades with data (${backend.name})`, () => {
     after(() => backend.cleanup());
 
-    for (let version = 1; version <= LATEST_VERSION; version++) {
+    for (const version of VERSIONS) {
       test(`a version ${version} database with data upgrades to ${LATEST_VERSION} and verifies`, async () => {
         assert.ok(MIGRATIONS.some((m) => m.version === version), `migration ${version} exists`);
         const url = await backend.createDatabase();
         const d = driverFor(url);
         assert.deepEqual(await migrate(d, version), { from: 0, to: version });
-        for (let v = 1; v <= version; v++) {
+        for (const v of upTo(version)) {
           await d.transaction(async (q) => {
             for (const s of fixture(v)) await q.run(s);
           });
@@ -105,8 +109,9 @@ for (const backend of backends()) {
     test("an upgrade is all or nothing: a failing migration leaves the old version and data", async () => {
       const url = await backend.createDatabase();
       const d = driverFor(url);
-      await migrate(d, LATEST_VERSION - 1);
-      for (let v = 1; v < LATEST_VERSION; v++) await d.transaction(async (q) => {
+      const previous = upTo(LATEST_VERSION - 1).at(-1) ?? 0;
+      await migrate(d, previous);
+      for (const v of upTo(previous)) await d.transaction(async (q) => {
         for (const s of fixture(v)) await q.run(s);
       });
       // Make the latest migration fail half-way: the table or index it creates, or the column it adds,
@@ -119,8 +124,23 @@ for (const backend of backends()) {
       await d.transaction((q) => q.run(created ? `CREATE TABLE ${created} (x INTEGER)` : `ALTER TABLE ${added?.[1] ?? ""} ADD COLUMN ${added?.[2] ?? ""} INTEGER`));
       await assert.rejects(migrate(d));
       const v = await d.transaction((q) => q.all("SELECT MAX(version) AS v FROM schema_migrations"));
-      assert.equal(Number(v[0]?.["v"]), LATEST_VERSION - 1);
+      assert.equal(Number(v[0]?.["v"]), previous);
       await d.close();
+    });
+
+    test("migration 14 makes every existing plan its version 1, in force since the beginning", async () => {
+      const url = await backend.createDatabase();
+      const d = driverFor(url);
+      await migrate(d, upTo(13).at(-1) ?? 0);
+      const definition = JSON.stringify({ id: "legacy", name: "Legacy", seats: { standard: { windows: [], monthlySdkCredit: 0 } }, creditOnlySurfaces: [] });
+      await d.transaction((q) => q.run("INSERT INTO plans (id, name, definition, updated_at) VALUES (?, ?, ?, ?)", ["legacy", "Legacy", definition, 1767300000000]));
+      await migrate(d);
+      const rows = await d.transaction((q) => q.all("SELECT plan_id, version, definition, effective_at, created_at, created_by FROM plan_versions WHERE plan_id = 'legacy'"));
+      await d.close();
+      assert.deepEqual(
+        rows.map((r) => [r["plan_id"], Number(r["version"]), r["definition"], Number(r["effective_at"]), Number(r["created_at"]), r["created_by"]]),
+        [["legacy", 1, definition, 0, 1767300000000, "migration"]],
+      );
     });
   });
 }

@@ -8,8 +8,8 @@ import { narrowSurface } from "../core/surface-rule.js";
 import type { GrantKind } from "../core/grants.js";
 import type { LimitPeriod, LimitScope } from "../core/limits.js";
 import type { Role } from "../core/model.js";
-import type { PlanDef, SeatDef, SeatTier, Surface } from "../core/plans.js";
-import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
+import { versionInForce, type PlanDef, type PlanVersion, type SeatDef, type SeatTier, type Surface } from "../core/plans.js";
+import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
 import { cacheWrites, type Speed, type Usage as CoreUsage } from "../core/rating.js";
 import { aliasRoutes } from "./aliases.js";
 import { buildOpenApi } from "./openapi.js";
@@ -33,6 +33,7 @@ import {
   presentMember,
   presentOrg,
   presentPlan,
+  presentPlanVersion,
   presentSettled,
   presentSummary,
   presentTransaction,
@@ -170,7 +171,39 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
       handler: async (ctx) => {
         const id = ctx.params["plan_id"] ?? "";
         if (!/^[a-z0-9_]{1,40}$/.test(id)) throw new HttpError(domainError("invalid_request", "plan_id: lowercase letters, digits and _ (at most 40)."));
-        return ctx.reply(await ctx.services.admin.putPlan(toPlan(id, ctx.body)), presentPlan);
+        return ctx.reply(await ctx.services.admin.putPlan(toPlan(id, ctx.body), ctx.principal.keyId), presentPlan);
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/v1/plans/:plan_id/versions",
+      summary: "A plan's versions, oldest first, each with its effective time and status (current, scheduled or past).",
+      tag: "Catalog",
+      auth: "authenticated",
+      handler: async (ctx) => {
+        const id = ctx.params["plan_id"] ?? "";
+        const versions = await ctx.services.catalog.planVersions(id);
+        if (versions.length === 0) throw new HttpError(domainError("not_found", `No plan ${id}.`));
+        const now = ctx.services.clock.now();
+        const current = versionInForce(versions, now);
+        return { status: 200, body: { data: versions.map((v) => presentPlanVersion(v, current, now)), server_time: new Date(now).toISOString() } };
+      },
+    }),
+    route<z.infer<typeof S.PlanVersionSpec>>({
+      method: "POST",
+      path: "/v1/plans/:plan_id/versions",
+      summary:
+        "Add a version of a plan (platform key), effective at `effective_at` (now or later; default now). A window already running keeps its quota until it resets; the new quotas apply from each member's next window.",
+      tag: "Catalog",
+      auth: "platform",
+      body: S.PlanVersionSpec,
+      success: 201,
+      handler: async (ctx) => {
+        const id = ctx.params["plan_id"] ?? "";
+        const { effective_at, ...spec } = ctx.body;
+        const present = (v: PlanVersion) => presentPlanVersion(v);
+        const at = effective_at === undefined ? null : parseInstant(effective_at);
+        return ctx.reply(await ctx.services.admin.addPlanVersion(toPlan(id, spec), at, ctx.principal.keyId, ctx.idempotency(present, 201)), present, 201);
       },
     }),
     route({
