@@ -965,6 +965,113 @@ describe("dashboard in Chromium", () => {
     }
   });
 
+  test("operator console: plans with their versions (in force, scheduled, past), each figure the API's; an edit creates a version after confirmation; validation errors shown; a non-operator is refused", async () => {
+    // A plan with a past version and one in force (PUT is a new version effective now).
+    const spec = (session: number, weekly: number) => ({
+      name: "Lab",
+      seats: {
+        standard: {
+          windows: [
+            { key: "five_hour", kind: "session", duration_seconds: 5 * 3600, quota: String(session) },
+            { key: "seven_day", kind: "weekly", duration_seconds: 7 * 86_400, quota: String(weekly) },
+          ],
+          monthly_sdk_credit: String(10 * USD),
+        },
+      },
+    });
+    assert.equal((await h.request("PUT", "/v1/plans/lab", { body: spec(4 * USD, 40 * USD) })).status, 200);
+    h.clock.advance(60_000);
+    assert.equal((await h.request("PUT", "/v1/plans/lab", { body: spec(5 * USD, 50 * USD) })).status, 200);
+    const versions = async () => (await h.request("GET", "/v1/plans/lab/versions")).body["data"] as Json[];
+    const windowsText = (v: Json) => {
+      const seat = ((v["definition"] as Json)["seats"] as Json)["standard"] as Json;
+      return `${(seat["windows"] as Json[]).map((w) => `${String(w["key"])} ${formatUsd(Number(w["quota"]))}`).join(" · ")}; SDK credit ${formatUsd(Number(seat["monthly_sdk_credit"]))}/month`;
+    };
+    const STATUS: Json = { current: "In force", scheduled: "Scheduled", past: "Past" };
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await page.goto(`${h.url}/dashboard/#/operator/plans`);
+      await page.waitForSelector('body[data-ready="operator-signin"]');
+      await page.getByLabel("Platform key").fill(h.platformKey);
+      await page.getByRole("button", { name: "Open the operator console" }).click();
+      await page.waitForSelector('body[data-ready="operator-plans"]');
+      // Every plan's windows as the API's version in force has them.
+      const plans = (await h.request("GET", "/v1/plans")).body["data"] as Json[];
+      assert.equal(await page.getByRole("region", { name: "Plans" }).locator("tbody tr").count(), plans.length);
+      const lab = (await versions()).find((v) => v["status"] === "current") as Json;
+      assert.equal(await text(page, '[data-testid="plan-windows"][data-plan="lab"]'), windowsText(lab));
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator plans at ${label} width overflows by ${overflow}px`);
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        await page.screenshot({ path: join(SHOTS, `operator-plans-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      await page.getByRole("link", { name: "lab", exact: true }).click();
+      await page.waitForSelector('body[data-ready="operator-plan"]');
+      const checkVersions = async () => {
+        const all = await versions();
+        assert.equal(await page.getByRole("region", { name: "Plan versions" }).locator("tbody tr").count(), all.length);
+        for (const v of all) {
+          assert.equal(await text(page, `[data-testid="version-status"][data-version="${String(v["version"])}"]`), STATUS[String(v["status"])]);
+          assert.equal(await text(page, `[data-testid="version-windows"][data-version="${String(v["version"])}"]`), windowsText(v));
+        }
+        return all;
+      };
+      assert.deepEqual((await checkVersions()).map((v) => v["status"]), ["past", "current"]);
+
+      // Validation: a quota that is no amount, then a time in the past; nothing is sent.
+      await page.getByTestId("quota-standard-five_hour").fill("lots");
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.getByText("standard five_hour quota: a dollar amount of 0 or more").waitFor();
+      await page.getByTestId("quota-standard-five_hour").fill("7.50");
+      const minute = (t: number) => new Date(t).toISOString().slice(0, 16);
+      await page.getByLabel("Effective at (UTC)").fill(minute(h.clock.now() - 86_400_000));
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.getByText("Effective at: in the past").waitFor();
+      assert.equal((await versions()).length, 2, "nothing sent");
+
+      // Tomorrow: asked first (Cancel changes nothing), then created once.
+      const at = h.clock.now() + 86_400_000;
+      await page.getByLabel("Effective at (UTC)").fill(minute(at));
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.getByRole("dialog").getByText("Create version 3 of lab?").waitFor();
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+      assert.equal((await versions()).length, 2, "Cancel sent nothing");
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("confirm-ok").click();
+      await page.waitForSelector('body[data-ready="operator-plan"] [data-version="3"]');
+      const after = await checkVersions();
+      assert.deepEqual(after.map((v) => v["status"]), ["past", "current", "scheduled"]);
+      const v3 = after[2] as Json;
+      assert.equal(v3["effective_at"], `${minute(at)}:00.000Z`);
+      assert.equal((((((v3["definition"] as Json)["seats"] as Json)["standard"] as Json)["windows"] as Json[])[0] as Json)["quota"], String(7_500_000));
+      assert.equal(((await h.request("GET", "/v1/audit_log?action=plan_version.created")).body["data"] as Json[]).filter((e) => (e["target"] as Json)["id"] === "lab").length, 3, "each version audited");
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator plan at ${label} width overflows by ${overflow}px`);
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        await page.screenshot({ path: join(SHOTS, `operator-plan-${label}.png`), fullPage: true });
+      }
+
+      // A member's key is no operator key: the plan page sends it back to the sign-in.
+      await page.evaluate(`sessionStorage.setItem("uc.operator.key", ${JSON.stringify(org.ownerKey)})`);
+      watch.expect("/v1/operator/customers", 403);
+      await page.goto(`${h.url}/dashboard/?v=${++visit}#/operator/plan/lab`);
+      await page.waitForSelector('body[data-ready="operator-signin"]');
+      assert.equal(await page.getByRole("button", { name: "Create version" }).count(), 0);
+      assert.equal((await h.request("POST", "/v1/plans/lab/versions", { key: org.ownerKey, body: spec(USD, USD) })).status, 403);
+      assert.equal((await versions()).length, 3);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
     const page = ownerPage;
     // On a plan with usage windows (and one request in them), so the overview shows its gauges.
