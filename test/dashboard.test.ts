@@ -1072,6 +1072,110 @@ describe("dashboard in Chromium", () => {
     }
   });
 
+  test("acceptance 3 on the older pages: every amount on Overview, Usage, Credits, Limits, Members and Payments is the API's figure for the same thing, as owner and as plain member", async () => {
+    const base = `/v1/organizations/${org.orgId}`;
+    // Some of everything to compare: plan and credit usage by both, a member limit, an organization limit.
+    assert.equal((await gateway(org.ownerKey)).status, 200);
+    assert.equal((await gateway(member.key)).status, 200);
+    for (const body of [
+      { scope: "member", scope_id: member.memberId, period: "monthly", amount: String(40 * USD) },
+      { scope: "organization", period: "weekly", amount: String(300 * USD) },
+    ]) {
+      const r = await h.request("POST", `${base}/spend_limits`, { body });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    await setPassword(h, org.orgId, member.memberId, PASSWORD);
+    const api = async (path: string, key: string) => {
+      const r = await h.request("GET", `${base}${path}`, { key });
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    const $ = (micros: unknown) => formatUsd(Number(micros));
+    /** The texts of one column of a table (by its region's name), body rows in order. */
+    const column = async (page: Page, region: string, index: number) =>
+      (await page.getByRole("region", { name: region, exact: true }).locator(`tbody tr td:nth-child(${index + 1})`).allTextContents()).map((t) => t.trim());
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const memberPage = watch.attach(await ctx.newPage());
+    try {
+      await signInWith(memberPage, member.email);
+      for (const [who, page, key, memberId, canBill] of [
+        ["owner", ownerPage, org.ownerKey, org.ownerId, true],
+        ["plain member", memberPage, member.key, member.memberId, false],
+      ] as const) {
+        const at = `(${who})`;
+        const summary = await api("/usage_summary", key);
+        const credits = summary["usage_credits"] as Json;
+        const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+
+        // Overview: the balance, the organization's month spend (billing roles only), the member's own
+        // month (total, paid, plan value) and every limit that applies (amount, spent, headroom).
+        await open(page, "overview");
+        assert.equal(await text(page, '[data-testid="balance"]'), $(credits["balance"]), `overview balance ${at}`);
+        if (canBill) assert.equal(await text(page, '[data-testid="org-month-spend"]'), $(credits["used_credits"]), `overview org month spend ${at}`);
+        else assert.equal(await page.getByTestId("org-month-spend").count(), 0);
+        const mine = await api(`/usage?member_id=${memberId}&from=${month}-01T00:00:00Z`, key);
+        assert.ok(Number(mine["total_cost"]) > 0, `${who} has usage this month`);
+        assert.equal(await text(page, '[data-testid="my-usage"]'), $(mine["total_cost"]), `overview own usage ${at}`);
+        assert.equal(await text(page, '[data-testid="my-paid"]'), $(mine["total_credit_cost"]), `overview own paid ${at}`);
+        assert.equal(await text(page, '[data-testid="my-plan-value"]'), $(Number(mine["total_cost"]) - Number(mine["total_credit_cost"])), `overview own plan value ${at}`);
+        const limits = credits["limits"] as Json[];
+        assert.ok(limits.length >= 1);
+        assert.deepEqual(await column(page, "Spending limits", 1), limits.map((l) => (l["amount"] === null ? "Unlimited" : $(l["amount"]))), `overview limit amounts ${at}`);
+        assert.deepEqual(await column(page, "Spending limits", 2), limits.map((l) => $(l["spent"])), `overview limit spent ${at}`);
+        assert.deepEqual(await column(page, "Spending limits", 3), limits.map((l) => (l["amount"] === null ? "—" : $(l["headroom"]))), `overview limit headroom ${at}`);
+
+        // Usage: the last 30 days' totals (the organization's for billing roles, one's own otherwise).
+        await open(page, "usage");
+        const usage = await api(`/usage${canBill ? "" : `?member_id=${memberId}`}`, key);
+        assert.equal(await text(page, '[data-testid="usage-total"]'), $(usage["total_cost"]), `usage total ${at}`);
+        assert.equal(await text(page, '[data-testid="usage-paid"]'), $(usage["total_credit_cost"]), `usage paid ${at}`);
+        assert.equal(await text(page, '[data-testid="usage-plan-value"]'), $(Number(usage["total_cost"]) - Number(usage["total_credit_cost"])), `usage plan value ${at}`);
+
+        // Credits: the balance, every grant's amount and remainder (newest first), the statement's closing balance.
+        await open(page, "credits");
+        assert.equal(await text(page, '[data-testid="balance"]'), $(credits["balance"]), `credits balance ${at}`);
+        const grants = ((await api("/grants", key))["data"] as Json[]).slice().reverse();
+        assert.deepEqual(await column(page, "Grants", 2), grants.map((g) => $(g["amount"])), `grant amounts ${at}`);
+        assert.deepEqual(await column(page, "Grants", 3), grants.map((g) => $(g["remaining"])), `grant remainders ${at}`);
+        const statement = await api(`/statements/${month}`, key);
+        assert.equal(await text(page, '[data-testid="statement-closing"]'), $(statement["closing_balance"]), `statement closing ${at}`);
+
+        // Limits: each limit's amount, and its spend this period as the usage summary of a member it applies to.
+        await open(page, "limits");
+        const all = (await api("/spend_limits", key))["data"] as Json[];
+        const spentOf = new Map<string, unknown>();
+        for (const id of [memberId, member.memberId]) for (const l of ((await api(`/usage_summary?member_id=${id}`, org.ownerKey))["usage_credits"] as Json)["limits"] as Json[]) spentOf.set(String(l["id"]), l["spent"]);
+        assert.deepEqual(await column(page, "Spending limits", 2), all.map((l) => (l["amount"] === null ? "Unlimited" : $(l["amount"]))), `limit amounts ${at}`);
+        assert.deepEqual(await column(page, "Spending limits", 3), all.map((l) => (spentOf.has(String(l["id"])) ? $(spentOf.get(String(l["id"]))) : "—")), `limit spent ${at}`);
+
+        // Members: each member's monthly limit.
+        await open(page, "members");
+        const members = (await api("/members", key))["data"] as Json[];
+        assert.deepEqual(
+          await column(page, "Members", 5),
+          members.map((m) => {
+            const l = all.find((x) => x["scope"] === "member" && x["scope_id"] === m["id"] && x["period"] === "monthly");
+            return l ? (l["amount"] === null ? "Unlimited" : `${$(l["amount"])} / month`) : "None";
+          }),
+          `members' monthly limits ${at}`,
+        );
+
+        // Payments (billing roles): each payment's amount and the total paid; a plain member has no such page.
+        if (canBill) {
+          await open(page, "payments");
+          const payments = (await api("/purchases?limit=200", key))["data"] as Json[];
+          assert.ok(payments.length >= 2);
+          for (const p of payments) assert.equal(await text(page, `[data-testid="payment-amount"][data-id="${String(p["id"])}"]`), $(p["amount"]), `payment ${String(p["id"])}`);
+          assert.equal(await text(page, '[data-testid="payments-total"]'), $(payments.filter((p) => p["status"] === "succeeded").reduce((t, p) => t + Number(p["amount"]), 0)), "payments total");
+        } else {
+          assert.equal(await page.locator('nav a[href="#/payments"]').count(), 0, "no Payments page for a plain member");
+        }
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
     const page = ownerPage;
     // On a plan with usage windows (and one request in them), so the overview shows its gauges.
