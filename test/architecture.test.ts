@@ -24,14 +24,16 @@ export const LAYERS: Record<string, readonly string[]> = {
   wire: ["core"],
   ports: ["core"],
   config: ["core"],
+  schemas: ["core"],
   adapters: ["core", "ports", "wire", "config"],
   app: ["core", "ports"],
+  presenters: ["core", "ports", "app", "schemas"],
   route: ["core", "ports", "app"],
-  gateway: ["core", "ports", "wire", "app", "route"],
-  http: ["core", "ports", "wire", "app", "config", "route", "gateway"],
-  cli: ["core", "ports", "app", "config", "adapters"],
-  root: ["core", "ports", "wire", "config", "adapters", "app", "route", "gateway", "http"],
-  main: ["core", "ports", "wire", "config", "adapters", "app", "route", "gateway", "http", "cli", "root"],
+  gateway: ["core", "ports", "wire", "app", "route", "schemas", "presenters"],
+  http: ["core", "ports", "wire", "app", "config", "route", "gateway", "schemas", "presenters"],
+  cli: ["core", "ports", "app", "config", "adapters", "schemas", "presenters"],
+  root: ["core", "ports", "wire", "config", "adapters", "app", "route", "gateway", "http", "schemas", "presenters"],
+  main: ["core", "ports", "wire", "config", "adapters", "app", "route", "gateway", "http", "cli", "root", "schemas", "presenters"],
 };
 
 /** Files that are a layer of their own. */
@@ -44,15 +46,6 @@ const FILE_LAYERS: Record<string, string> = {
 
 /** Wrong-way imports known today, being removed (from → to). */
 const ALLOWED_ARROWS: readonly string[] = [
-  // 17routes: presenters and schemas move out of the route modules.
-  "src/cli/commands.ts → src/http/schemas.ts",
-  "src/cli/commands.ts → src/http/money-routes.ts",
-  "src/cli/commands.ts → src/http/sdk-credit-routes.ts",
-  "src/cli/commands.ts → src/http/statement-routes.ts",
-  "src/cli/commands.ts → src/http/webhook-routes.ts",
-  "src/cli/commands.ts → src/http/presenters.ts",
-  "src/cli/operator-key-commands.ts → src/http/audit-routes.ts",
-  "src/cli/operator-key-commands.ts → src/http/presenters.ts",
 ];
 
 /** Cycles known today (their files, sorted), being removed. */
@@ -68,12 +61,9 @@ const SIZE_REASON = /^\/\/ Over 400 lines: \S.{10,}$/m;
 const ALLOWED_LONG_FILES: readonly string[] = [
   "src/cli/commands.ts", // 17routes
   "src/gateway/batches.ts", // not split yet (17edge ran out of time): split, or one honest line of reason
-  "src/http/money-routes.ts", // 17routes
-  "src/http/routes.ts", // 17routes
 ];
 /** Long functions (file:function): in files being split by other parts of issue 17, and not split yet. */
 const ALLOWED_LONG_FUNCTIONS: readonly string[] = [
-  "src/http/routes.ts:apiRoutes", // 17routes
 ];
 
 // --- the source graph

@@ -56,6 +56,8 @@ export interface RouteDef<B = unknown, Q = unknown> {
   readonly body?: z.ZodType<B>;
   readonly query?: z.ZodType<Q>;
   readonly success?: number;
+  /** The success answer's shape (src/schemas/responses.ts): the OpenAPI document's response schema. */
+  readonly response?: z.ZodType;
   readonly deprecated?: boolean;
   /** A deprecated alias (http/aliases.ts): the current path pattern it serves, in the old names. */
   readonly successor?: string;

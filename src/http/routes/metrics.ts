@@ -3,7 +3,7 @@
 // USAGE_CREDITS_METRICS_PUBLIC=true opens it for a scraper on a private network. Registered by
 // the composition root, which knows that setting.
 
-import { route, type AnyRoute } from "./server.js";
+import { route, type AnyRoute } from "../server.js";
 
 export function metricsRoute(publicAccess: boolean): AnyRoute {
   return route({
@@ -13,8 +13,8 @@ export function metricsRoute(publicAccess: boolean): AnyRoute {
     tag: "Service",
     auth: publicAccess ? "public" : "platform",
     handler: async (ctx) => {
-      const { metrics, store } = ctx.services;
-      metrics.holdsPending.set([{ labels: {}, value: await store.read((tx) => tx.pendingHoldCount()) }]);
+      const { metrics, admin } = ctx.services;
+      metrics.holdsPending.set([{ labels: {}, value: await admin.pendingHoldCount() }]);
       const text = metrics.render();
       return {
         status: 200,

@@ -2,11 +2,12 @@
 // of a proposed price book against a past month's usage. Registered by one line in routes.ts.
 
 import { z } from "zod";
-import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
-import type { PreviewRow } from "../core/price-preview.js";
-import { MONEY_FORMAT, presentOrg } from "./presenters.js";
-import * as S from "./schemas.js";
-import { HttpError, route, type AnyRoute } from "./server.js";
+import type { PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
+import type { PreviewRow } from "../../core/price-preview.js";
+import { MONEY_FORMAT, presentOrg } from "../../presenters/core.js";
+import * as S from "../../schemas/requests.js";
+import { HttpError, type AnyRoute } from "../server.js";
+import { typed } from "./define.js";
 
 export const CustomersQuery = z.strictObject({
   q: z.string().max(200).default("").describe("Part of the organization's name or id (case-insensitive)."),
@@ -30,7 +31,7 @@ const presentRow = (r: Omit<PreviewRow, "model">) => ({
 
 export function operatorRoutes(): AnyRoute[] {
   return [
-    route<undefined, z.infer<typeof CustomersQuery>>({
+    typed({
       method: "GET",
       path: "/v1/operator/customers",
       summary: "Customers (platform key): each organization with its plan, usage-credit balance, debt and this month's spend paid with usage credits; `q` searches names and ids.",
@@ -50,7 +51,7 @@ export function operatorRoutes(): AnyRoute[] {
         };
       },
     }),
-    route<z.infer<typeof S.PriceBookSpec>, z.infer<typeof PreviewQuery>>({
+    typed({
       method: "POST",
       path: "/v1/price_books/preview",
       summary:
@@ -63,7 +64,7 @@ export function operatorRoutes(): AnyRoute[] {
         const out = await ctx.services.operator.previewPriceBook(ctx.body as unknown as PriceBookSpecType, ctx.query.month);
         if (!out.ok) throw new HttpError(out.error);
         const p = out.value;
-        return { status: 200, body: { type: "price_book_preview", month: p.month, rows: p.rows.map((r) => ({ model: r.model, ...presentRow(r) })), totals: presentRow(p.totals), ...MONEY_FORMAT } };
+        return ctx.ok({ type: "price_book_preview", month: p.month, rows: p.rows.map((r) => ({ model: r.model, ...presentRow(r) })), totals: presentRow(p.totals), ...MONEY_FORMAT });
       },
     }),
   ];

@@ -10,12 +10,12 @@ import { utilization } from "../core/plans.js";
 import type { PlanDef, PlanVersion } from "../core/plans.js";
 import type { ApiKeyRow, Workspace } from "../ports/store.js";
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-const money = (m: number): string => String(m);
+import { iso, money, MONEY_FORMAT } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
-export const MONEY_FORMAT = { currency: "USD", decimal_places: 6 } as const;
+export { MONEY_FORMAT } from "./format.js";
 
-export const presentOrg = (o: Organization) => ({
+export const presentOrg = (o: Organization): R.Org => ({
   id: o.id,
   type: "organization",
   name: o.name,
@@ -28,7 +28,7 @@ export const presentOrg = (o: Organization) => ({
   created_at: iso(o.createdAt),
 });
 
-export const presentMember = (m: Member) => ({
+export const presentMember = (m: Member): R.Member => ({
   id: m.id,
   type: "member",
   org_id: m.orgId,
@@ -42,9 +42,9 @@ export const presentMember = (m: Member) => ({
   created_at: iso(m.createdAt),
 });
 
-export const presentWorkspace = (w: Workspace) => ({ id: w.id, type: "workspace", org_id: w.orgId, name: w.name, created_at: iso(w.createdAt) });
+export const presentWorkspace = (w: Workspace): R.Workspace => ({ id: w.id, type: "workspace", org_id: w.orgId, name: w.name, created_at: iso(w.createdAt) });
 
-export const presentKey = (k: ApiKeyRow) => ({
+export const presentKey = (k: ApiKeyRow): R.ApiKey => ({
   id: k.id,
   type: "api_key",
   org_id: k.orgId,
@@ -56,9 +56,9 @@ export const presentKey = (k: ApiKeyRow) => ({
   revoked_at: iso(k.revokedAt),
 });
 
-export const presentCreatedKey = (c: CreatedKey) => ({ ...presentKey(c.key), secret: c.secret });
+export const presentCreatedKey = (c: CreatedKey): R.CreatedApiKey => ({ ...presentKey(c.key), secret: c.secret });
 
-export const presentGrant = (g: Grant) => ({
+export const presentGrant = (g: Grant): R.Grant => ({
   id: g.id,
   type: "grant",
   org_id: g.orgId,
@@ -75,7 +75,7 @@ export const presentGrant = (g: Grant) => ({
   ...MONEY_FORMAT,
 });
 
-export const presentLimit = (l: SpendLimit) => ({
+export const presentLimit = (l: SpendLimit): R.Limit => ({
   id: l.id,
   type: "spend_limit",
   scope: l.scope,
@@ -175,7 +175,7 @@ export const presentCreditsStatus = (c: CreditsStatus) => ({
   ...MONEY_FORMAT,
 });
 
-export const presentTransaction = (t: LedgerTransaction) => ({
+export const presentTransaction = (t: LedgerTransaction): R.Transaction => ({
   id: t.id,
   type: "transaction",
   kind: t.kind,

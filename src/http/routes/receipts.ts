@@ -2,34 +2,14 @@
 // or as a PDF (`?format=pdf` or `Accept: application/pdf`). Registered by one line in routes.ts.
 
 import { z } from "zod";
-import type { Receipt } from "../core/receipts.js";
-import { receiptPdf } from "../core/receipts.js";
-import { MONEY_FORMAT } from "./presenters.js";
-import { HttpError, route, type AnyRoute, type Reply } from "./server.js";
+import { receiptPdf } from "../../core/receipts.js";
+import { HttpError, type AnyRoute, type Reply } from "../server.js";
+import { presentReceipt } from "../../presenters/receipts.js";
+import { ORG, typed } from "./define.js";
 
-const ORG = "/v1/organizations/:org_id";
 
 export const DocumentQuery = z.strictObject({
   format: z.enum(["json", "pdf"]).optional().describe("json (default) or pdf; `Accept: application/pdf` also selects the PDF."),
-});
-
-export const presentReceipt = (r: Receipt) => ({
-  type: "receipt",
-  number: r.number,
-  sequence: r.sequence,
-  payment_id: r.paymentId,
-  issued_at: new Date(r.issuedAt).toISOString(),
-  purpose: r.purpose,
-  description: r.description,
-  amount: String(r.amount),
-  credit_amount: String(r.creditAmount),
-  discount: String(r.discount),
-  payment_method: r.paymentMethod,
-  provider_ref: r.providerRef,
-  grant_id: r.grantId,
-  customer: { org_id: r.customer.orgId, name: r.customer.name },
-  seller: { name: r.seller.name, address: [...r.seller.address], email: r.seller.email, tax_id: r.seller.taxId },
-  ...MONEY_FORMAT,
 });
 
 /** Does the request ask for a PDF (the query wins over the Accept header)? */
@@ -53,7 +33,7 @@ export function pdfReply(pdf: string, file: string): Reply {
 
 export function receiptRoutes(): AnyRoute[] {
   return [
-    route<undefined, z.infer<typeof DocumentQuery>>({
+    typed({
       method: "GET",
       path: `${ORG}/purchases/:payment_id/receipt`,
       summary:
@@ -62,10 +42,10 @@ export function receiptRoutes(): AnyRoute[] {
       auth: "billing",
       query: DocumentQuery,
       handler: async (ctx): Promise<Reply> => {
-        const r = await ctx.services.receipts.receipt(ctx.params["org_id"] ?? "", ctx.params["payment_id"] ?? "");
+        const r = await ctx.services.receipts.receipt(ctx.params.org_id, ctx.params.payment_id);
         if (!r.ok) throw new HttpError(r.error);
         if (wantsPdf(ctx.query.format, ctx.headers["accept"])) return pdfReply(receiptPdf(r.value), `receipt-${r.value.number}.pdf`);
-        return { status: 200, body: presentReceipt(r.value) };
+        return ctx.ok(presentReceipt(r.value));
       },
     }),
   ];

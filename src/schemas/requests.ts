@@ -9,6 +9,7 @@ import { ROLES } from "../core/model.js";
 import { MAX_MICROS } from "../core/money.js";
 import { SEAT_TIERS, SURFACES } from "../core/plans.js";
 import { MAX_USAGE_COUNT, parseInstant, TOKEN_CLASSES } from "../core/price-book.js";
+import { SPEEDS } from "../core/rating.js";
 
 export const Micros = z
   .string()
@@ -23,7 +24,7 @@ export const Id = z.string().min(3).max(64).regex(/^[a-z]{2,5}_[0-9a-z]{8,40}$/,
 const Name = z.string().trim().min(1).max(200);
 export const Email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, "is not an email address");
 export const Surface = z.enum(SURFACES).describe("Where the request comes from: interactive, sdk, cli_headless, ci.");
-const Speed = z.enum(["standard", "fast"]);
+const Speed = z.enum(SPEEDS);
 const Role = z.enum(ROLES);
 const SeatTier = z.enum(SEAT_TIERS);
 const Metadata = z
