@@ -965,6 +965,217 @@ describe("dashboard in Chromium", () => {
     }
   });
 
+  test("operator console: plans with their versions (in force, scheduled, past), each figure the API's; an edit creates a version after confirmation; validation errors shown; a non-operator is refused", async () => {
+    // A plan with a past version and one in force (PUT is a new version effective now).
+    const spec = (session: number, weekly: number) => ({
+      name: "Lab",
+      seats: {
+        standard: {
+          windows: [
+            { key: "five_hour", kind: "session", duration_seconds: 5 * 3600, quota: String(session) },
+            { key: "seven_day", kind: "weekly", duration_seconds: 7 * 86_400, quota: String(weekly) },
+          ],
+          monthly_sdk_credit: String(10 * USD),
+        },
+      },
+    });
+    assert.equal((await h.request("PUT", "/v1/plans/lab", { body: spec(4 * USD, 40 * USD) })).status, 200);
+    h.clock.advance(60_000);
+    assert.equal((await h.request("PUT", "/v1/plans/lab", { body: spec(5 * USD, 50 * USD) })).status, 200);
+    const versions = async () => (await h.request("GET", "/v1/plans/lab/versions")).body["data"] as Json[];
+    const windowsText = (v: Json) => {
+      const seat = ((v["definition"] as Json)["seats"] as Json)["standard"] as Json;
+      return `${(seat["windows"] as Json[]).map((w) => `${String(w["key"])} ${formatUsd(Number(w["quota"]))}`).join(" · ")}; SDK credit ${formatUsd(Number(seat["monthly_sdk_credit"]))}/month`;
+    };
+    const STATUS: Json = { current: "In force", scheduled: "Scheduled", past: "Past" };
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = watch.attach(await ctx.newPage());
+    try {
+      await page.goto(`${h.url}/dashboard/#/operator/plans`);
+      await page.waitForSelector('body[data-ready="operator-signin"]');
+      await page.getByLabel("Platform key").fill(h.platformKey);
+      await page.getByRole("button", { name: "Open the operator console" }).click();
+      await page.waitForSelector('body[data-ready="operator-plans"]');
+      // Every plan's windows as the API's version in force has them.
+      const plans = (await h.request("GET", "/v1/plans")).body["data"] as Json[];
+      assert.equal(await page.getByRole("region", { name: "Plans" }).locator("tbody tr").count(), plans.length);
+      const lab = (await versions()).find((v) => v["status"] === "current") as Json;
+      assert.equal(await text(page, '[data-testid="plan-windows"][data-plan="lab"]'), windowsText(lab));
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator plans at ${label} width overflows by ${overflow}px`);
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        await page.screenshot({ path: join(SHOTS, `operator-plans-${label}.png`), fullPage: true });
+      }
+      await page.setViewportSize(DESKTOP);
+
+      await page.getByRole("link", { name: "lab", exact: true }).click();
+      await page.waitForSelector('body[data-ready="operator-plan"]');
+      const checkVersions = async () => {
+        const all = await versions();
+        assert.equal(await page.getByRole("region", { name: "Plan versions" }).locator("tbody tr").count(), all.length);
+        for (const v of all) {
+          assert.equal(await text(page, `[data-testid="version-status"][data-version="${String(v["version"])}"]`), STATUS[String(v["status"])]);
+          assert.equal(await text(page, `[data-testid="version-windows"][data-version="${String(v["version"])}"]`), windowsText(v));
+        }
+        return all;
+      };
+      assert.deepEqual((await checkVersions()).map((v) => v["status"]), ["past", "current"]);
+
+      // Validation: a quota that is no amount, then a time in the past; nothing is sent.
+      await page.getByTestId("quota-standard-five_hour").fill("lots");
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.getByText("standard five_hour quota: a dollar amount of 0 or more").waitFor();
+      await page.getByTestId("quota-standard-five_hour").fill("7.50");
+      const minute = (t: number) => new Date(t).toISOString().slice(0, 16);
+      await page.getByLabel("Effective at (UTC)").fill(minute(h.clock.now() - 86_400_000));
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.getByText("Effective at: in the past").waitFor();
+      assert.equal((await versions()).length, 2, "nothing sent");
+
+      // Tomorrow: asked first (Cancel changes nothing), then created once.
+      const at = h.clock.now() + 86_400_000;
+      await page.getByLabel("Effective at (UTC)").fill(minute(at));
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.getByRole("dialog").getByText("Create version 3 of lab?").waitFor();
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+      assert.equal((await versions()).length, 2, "Cancel sent nothing");
+      await page.getByRole("button", { name: "Create version" }).click();
+      await page.evaluate(CLEAR_READY);
+      await page.getByTestId("confirm-ok").click();
+      await page.waitForSelector('body[data-ready="operator-plan"] [data-version="3"]');
+      const after = await checkVersions();
+      assert.deepEqual(after.map((v) => v["status"]), ["past", "current", "scheduled"]);
+      const v3 = after[2] as Json;
+      assert.equal(v3["effective_at"], `${minute(at)}:00.000Z`);
+      assert.equal((((((v3["definition"] as Json)["seats"] as Json)["standard"] as Json)["windows"] as Json[])[0] as Json)["quota"], String(7_500_000));
+      assert.equal(((await h.request("GET", "/v1/audit_log?action=plan_version.created")).body["data"] as Json[]).filter((e) => (e["target"] as Json)["id"] === "lab").length, 3, "each version audited");
+      for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+        await page.setViewportSize(viewport);
+        const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+        assert.ok(overflow <= 0, `operator plan at ${label} width overflows by ${overflow}px`);
+        assert.deepEqual(await page.evaluate(UNLABELLED), [], "every control has a label");
+        await page.screenshot({ path: join(SHOTS, `operator-plan-${label}.png`), fullPage: true });
+      }
+
+      // A member's key is no operator key: the plan page sends it back to the sign-in.
+      await page.evaluate(`sessionStorage.setItem("uc.operator.key", ${JSON.stringify(org.ownerKey)})`);
+      watch.expect("/v1/operator/customers", 403);
+      await page.goto(`${h.url}/dashboard/?v=${++visit}#/operator/plan/lab`);
+      await page.waitForSelector('body[data-ready="operator-signin"]');
+      assert.equal(await page.getByRole("button", { name: "Create version" }).count(), 0);
+      assert.equal((await h.request("POST", "/v1/plans/lab/versions", { key: org.ownerKey, body: spec(USD, USD) })).status, 403);
+      assert.equal((await versions()).length, 3);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test("acceptance 3 on the older pages: every amount on Overview, Usage, Credits, Limits, Members and Payments is the API's figure for the same thing, as owner and as plain member", async () => {
+    const base = `/v1/organizations/${org.orgId}`;
+    // Some of everything to compare: plan and credit usage by both, a member limit, an organization limit.
+    assert.equal((await gateway(org.ownerKey)).status, 200);
+    assert.equal((await gateway(member.key)).status, 200);
+    for (const body of [
+      { scope: "member", scope_id: member.memberId, period: "monthly", amount: String(40 * USD) },
+      { scope: "organization", period: "weekly", amount: String(300 * USD) },
+    ]) {
+      const r = await h.request("POST", `${base}/spend_limits`, { body });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    await setPassword(h, org.orgId, member.memberId, PASSWORD);
+    const api = async (path: string, key: string) => {
+      const r = await h.request("GET", `${base}${path}`, { key });
+      assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    const $ = (micros: unknown) => formatUsd(Number(micros));
+    /** The texts of one column of a table (by its region's name), body rows in order. */
+    const column = async (page: Page, region: string, index: number) =>
+      (await page.getByRole("region", { name: region, exact: true }).locator(`tbody tr td:nth-child(${index + 1})`).allTextContents()).map((t) => t.trim());
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const memberPage = watch.attach(await ctx.newPage());
+    try {
+      await signInWith(memberPage, member.email);
+      for (const [who, page, key, memberId, canBill] of [
+        ["owner", ownerPage, org.ownerKey, org.ownerId, true],
+        ["plain member", memberPage, member.key, member.memberId, false],
+      ] as const) {
+        const at = `(${who})`;
+        const summary = await api("/usage_summary", key);
+        const credits = summary["usage_credits"] as Json;
+        const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+
+        // Overview: the balance, the organization's month spend (billing roles only), the member's own
+        // month (total, paid, plan value) and every limit that applies (amount, spent, headroom).
+        await open(page, "overview");
+        assert.equal(await text(page, '[data-testid="balance"]'), $(credits["balance"]), `overview balance ${at}`);
+        if (canBill) assert.equal(await text(page, '[data-testid="org-month-spend"]'), $(credits["used_credits"]), `overview org month spend ${at}`);
+        else assert.equal(await page.getByTestId("org-month-spend").count(), 0);
+        const mine = await api(`/usage?member_id=${memberId}&from=${month}-01T00:00:00Z`, key);
+        assert.ok(Number(mine["total_cost"]) > 0, `${who} has usage this month`);
+        assert.equal(await text(page, '[data-testid="my-usage"]'), $(mine["total_cost"]), `overview own usage ${at}`);
+        assert.equal(await text(page, '[data-testid="my-paid"]'), $(mine["total_credit_cost"]), `overview own paid ${at}`);
+        assert.equal(await text(page, '[data-testid="my-plan-value"]'), $(Number(mine["total_cost"]) - Number(mine["total_credit_cost"])), `overview own plan value ${at}`);
+        const limits = credits["limits"] as Json[];
+        assert.ok(limits.length >= 1);
+        assert.deepEqual(await column(page, "Spending limits", 1), limits.map((l) => (l["amount"] === null ? "Unlimited" : $(l["amount"]))), `overview limit amounts ${at}`);
+        assert.deepEqual(await column(page, "Spending limits", 2), limits.map((l) => $(l["spent"])), `overview limit spent ${at}`);
+        assert.deepEqual(await column(page, "Spending limits", 3), limits.map((l) => (l["amount"] === null ? "—" : $(l["headroom"]))), `overview limit headroom ${at}`);
+
+        // Usage: the last 30 days' totals (the organization's for billing roles, one's own otherwise).
+        await open(page, "usage");
+        const usage = await api(`/usage${canBill ? "" : `?member_id=${memberId}`}`, key);
+        assert.equal(await text(page, '[data-testid="usage-total"]'), $(usage["total_cost"]), `usage total ${at}`);
+        assert.equal(await text(page, '[data-testid="usage-paid"]'), $(usage["total_credit_cost"]), `usage paid ${at}`);
+        assert.equal(await text(page, '[data-testid="usage-plan-value"]'), $(Number(usage["total_cost"]) - Number(usage["total_credit_cost"])), `usage plan value ${at}`);
+
+        // Credits: the balance, every grant's amount and remainder (newest first), the statement's closing balance.
+        await open(page, "credits");
+        assert.equal(await text(page, '[data-testid="balance"]'), $(credits["balance"]), `credits balance ${at}`);
+        const grants = ((await api("/grants", key))["data"] as Json[]).slice().reverse();
+        assert.deepEqual(await column(page, "Grants", 2), grants.map((g) => $(g["amount"])), `grant amounts ${at}`);
+        assert.deepEqual(await column(page, "Grants", 3), grants.map((g) => $(g["remaining"])), `grant remainders ${at}`);
+        const statement = await api(`/statements/${month}`, key);
+        assert.equal(await text(page, '[data-testid="statement-closing"]'), $(statement["closing_balance"]), `statement closing ${at}`);
+
+        // Limits: each limit's amount, and its spend this period as the usage summary of a member it applies to.
+        await open(page, "limits");
+        const all = (await api("/spend_limits", key))["data"] as Json[];
+        const spentOf = new Map<string, unknown>();
+        for (const id of [memberId, member.memberId]) for (const l of ((await api(`/usage_summary?member_id=${id}`, org.ownerKey))["usage_credits"] as Json)["limits"] as Json[]) spentOf.set(String(l["id"]), l["spent"]);
+        assert.deepEqual(await column(page, "Spending limits", 2), all.map((l) => (l["amount"] === null ? "Unlimited" : $(l["amount"]))), `limit amounts ${at}`);
+        assert.deepEqual(await column(page, "Spending limits", 3), all.map((l) => (spentOf.has(String(l["id"])) ? $(spentOf.get(String(l["id"]))) : "—")), `limit spent ${at}`);
+
+        // Members: each member's monthly limit.
+        await open(page, "members");
+        const members = (await api("/members", key))["data"] as Json[];
+        assert.deepEqual(
+          await column(page, "Members", 5),
+          members.map((m) => {
+            const l = all.find((x) => x["scope"] === "member" && x["scope_id"] === m["id"] && x["period"] === "monthly");
+            return l ? (l["amount"] === null ? "Unlimited" : `${$(l["amount"])} / month`) : "None";
+          }),
+          `members' monthly limits ${at}`,
+        );
+
+        // Payments (billing roles): each payment's amount and the total paid; a plain member has no such page.
+        if (canBill) {
+          await open(page, "payments");
+          const payments = (await api("/purchases?limit=200", key))["data"] as Json[];
+          assert.ok(payments.length >= 2);
+          for (const p of payments) assert.equal(await text(page, `[data-testid="payment-amount"][data-id="${String(p["id"])}"]`), $(p["amount"]), `payment ${String(p["id"])}`);
+          assert.equal(await text(page, '[data-testid="payments-total"]'), $(payments.filter((p) => p["status"] === "succeeded").reduce((t, p) => t + Number(p["amount"]), 0)), "payments total");
+        } else {
+          assert.equal(await page.locator('nav a[href="#/payments"]').count(), 0, "no Payments page for a plain member");
+        }
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test("every page at desktop and phone width: labelled controls, no horizontal overflow, screenshots saved", async () => {
     const page = ownerPage;
     // On a plan with usage windows (and one request in them), so the overview shows its gauges.

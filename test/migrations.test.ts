@@ -144,5 +144,20 @@ for (const backend of backends()) {
       assert.equal(Number(v[0]?.["v"]), versionsUpTo(LATEST_VERSION - 1).at(-1));
       await d.close();
     });
+
+    test("migration 14 makes every existing plan its version 1, in force since the beginning", async () => {
+      const url = await backend.createDatabase();
+      const d = driverFor(url);
+      await migrate(d, versionsUpTo(13).at(-1) ?? 0);
+      const definition = JSON.stringify({ id: "legacy", name: "Legacy", seats: { standard: { windows: [], monthlySdkCredit: 0 } }, creditOnlySurfaces: [] });
+      await d.transaction((q) => q.run("INSERT INTO plans (id, name, definition, updated_at) VALUES (?, ?, ?, ?)", ["legacy", "Legacy", definition, 1767300000000]));
+      await migrate(d);
+      const rows = await d.transaction((q) => q.all("SELECT plan_id, version, definition, effective_at, created_at, created_by FROM plan_versions WHERE plan_id = 'legacy'"));
+      await d.close();
+      assert.deepEqual(
+        rows.map((r) => [r["plan_id"], Number(r["version"]), r["definition"], Number(r["effective_at"]), Number(r["created_at"]), r["created_by"]]),
+        [["legacy", 1, definition, 0, 1767300000000, "migration"]],
+      );
+    });
   });
 }

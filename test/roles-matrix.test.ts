@@ -122,6 +122,12 @@ const MATRIX: Readonly<Record<string, Row>> = {
     allowed: PLATFORM,
     req: (c) => ({ method: "PUT", path: `/v1/plans/matrix_${c.n}`, body: { name: "Matrix", seats: { standard: { windows: [], monthly_sdk_credit: "0" } } } }),
   },
+  "GET /v1/plans/:plan_id/versions": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/plans/pro/versions" }) },
+  "POST /v1/plans/:plan_id/versions": {
+    allowed: PLATFORM,
+    // Far in the future: the version is stored but never in force during the matrix.
+    req: () => ({ method: "POST", path: "/v1/plans/pro/versions", body: { name: "Pro", seats: { standard: { windows: [], monthly_sdk_credit: "0" } }, effective_at: "2100-01-01T00:00:00Z" } }),
+  },
   "GET /v1/price_books": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/price_books" }) },
   "POST /v1/price_books": { allowed: PLATFORM, req: () => ({ method: "POST", path: "/v1/price_books", body: "set in before()" }) },
   "GET /v1/ledger/verify": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/ledger/verify" }) },

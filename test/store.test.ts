@@ -100,7 +100,7 @@ for (const backend of backends()) {
         store = await openTestStore(url);
         driver = openDriver(url); // a second connection for raw SQL
         await store.transaction(async (tx) => {
-          for (const p of DEFAULT_PLANS) await tx.upsertPlan(p, NOW);
+          for (const p of DEFAULT_PLANS) await tx.addPlanVersion({ definition: p, effectiveAt: 0, createdAt: NOW, createdBy: "system" });
         });
       });
       after(async () => {

@@ -9,7 +9,8 @@ import { newId } from "../core/ids.js";
 import type { LimitPeriod, LimitScope, SpendLimit } from "../core/limits.js";
 import type { Member, Organization, Role } from "../core/model.js";
 import type { Micros } from "../core/money.js";
-import type { PlanDef, SeatTier, Surface } from "../core/plans.js";
+import { versionInForce, type PlanDef, type PlanVersion, type SeatTier, type Surface } from "../core/plans.js";
+import { PLATFORM_AUDIT_SCOPE } from "../core/audit.js";
 import { parsePriceBook, priceBookBoundProblems, type PriceBookSpec } from "../core/price-book.js";
 import type { Clock } from "../ports/clock.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
@@ -344,10 +345,31 @@ export class Admin extends AdminReads {
 
   // ------------------------------------------------------------ catalog
 
-  async putPlan(plan: PlanDef): Promise<Outcome<PlanDef>> {
-    const out = await this.write(undefined, async (tx, now) => {
-      await tx.upsertPlan(plan, now);
-      return { ok: true, value: plan };
+  /** PUT /v1/plans/:id (kept for compatibility): a new version of the plan, effective now. */
+  async putPlan(plan: PlanDef, createdBy = "system"): Promise<Outcome<PlanDef>> {
+    const out = await this.addPlanVersion(plan, null, createdBy, undefined, true);
+    if (out.kind === "replay") return out;
+    return { kind: "fresh", result: out.result.ok ? { ok: true, value: out.result.value.definition } : out.result };
+  }
+
+  /**
+   * A new version of a plan, in force from `effectiveAt` (null: now), never in the past: windows
+   * already counted under a version keep its quota (money-rules.md, "a plan changes"). `create`:
+   * an unknown plan is created (PUT) rather than refused (POST …/versions). Audited on the
+   * platform's log.
+   */
+  async addPlanVersion(plan: PlanDef, effectiveAt: number | null, createdBy: string, idem?: Idempotency<PlanVersion>, create = false): Promise<Outcome<PlanVersion>> {
+    const out = await this.write(idem, async (tx, now, audit) => {
+      const at = effectiveAt ?? now;
+      if (at < now) {
+        return fail("invalid_request", "effective_at is in the past; a plan version takes effect now or later.", { field: "effective_at", now: new Date(now).toISOString() });
+      }
+      const versions = await tx.listPlanVersions([plan.id]);
+      if (versions.length === 0 && !create) return fail("not_found", `No plan ${plan.id}.`);
+      const before = versionInForce(versions, at) ?? null;
+      const stored = await tx.addPlanVersion({ definition: plan, effectiveAt: at, createdAt: now, createdBy });
+      audit.record({ orgId: PLATFORM_AUDIT_SCOPE, action: "plan_version.created", targetType: "plan", targetId: plan.id, before, after: stored });
+      return { ok: true, value: stored };
     });
     await this.catalog.refresh();
     return out;

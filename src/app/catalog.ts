@@ -6,14 +6,14 @@
 import { DEFAULT_PLANS } from "../core/default-plans.js";
 import { DEFAULT_PRICE_BOOK } from "../core/default-price-book.js";
 import { bookInForce, findModel, parsePriceBook, type ModelPrice, type PriceBook, type PriceBookSpec } from "../core/price-book.js";
-import type { PlanDef } from "../core/plans.js";
+import { versionInForce, type PlanDef, type PlanVersion } from "../core/plans.js";
 import type { Clock } from "../ports/clock.js";
 import type { Store } from "../ports/store.js";
 
 export class Catalog {
   private books: PriceBook[] = [];
   private specs: PriceBookSpec[] = [];
-  private plans = new Map<string, PlanDef>();
+  private versions = new Map<string, PlanVersion[]>();
   private loadedAt = -Infinity;
 
   constructor(
@@ -26,8 +26,9 @@ export class Catalog {
   async seedDefaults(): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
-      const plans = await tx.listPlans();
-      if (plans.length === 0) for (const p of DEFAULT_PLANS) await tx.upsertPlan(p, now);
+      const plans = await tx.listPlanVersions();
+      // The shipped plans, in force since the beginning (as a migrated plan's version 1 is).
+      if (plans.length === 0) for (const p of DEFAULT_PLANS) await tx.addPlanVersion({ definition: p, effectiveAt: 0, createdAt: now, createdBy: "system" });
       const books = await tx.listPriceBooks();
       // A store that only ever had the shipped book gets the shipped book's new version (a newer
       // lineup); one where the operator published books of their own is left alone.
@@ -42,8 +43,10 @@ export class Catalog {
   }
 
   async refresh(): Promise<void> {
-    const { plans, specs } = await this.store.read(async (tx) => ({ plans: await tx.listPlans(), specs: await tx.listPriceBooks() }));
-    this.plans = new Map(plans.map((p) => [p.id, p]));
+    const { versions, specs } = await this.store.read(async (tx) => ({ versions: await tx.listPlanVersions(), specs: await tx.listPriceBooks() }));
+    const byPlan = new Map<string, PlanVersion[]>();
+    for (const v of versions) byPlan.set(v.planId, [...(byPlan.get(v.planId) ?? []), v]);
+    this.versions = byPlan;
     this.specs = specs;
     this.books = specs.flatMap((spec) => {
       const parsed = parsePriceBook(spec);
@@ -73,14 +76,26 @@ export class Catalog {
     await this.refreshing;
   }
 
-  async plan(id: string): Promise<PlanDef | undefined> {
+  /** The plan as the version in force at `at` (default: now) defines it. */
+  async plan(id: string, at = this.clock.now()): Promise<PlanDef | undefined> {
     await this.fresh();
-    return this.plans.get(id);
+    return versionInForce(this.versions.get(id) ?? [], at)?.definition;
   }
 
+  /** Every plan as its version in force now defines it. */
   async listPlans(): Promise<PlanDef[]> {
     await this.fresh();
-    return [...this.plans.values()];
+    const now = this.clock.now();
+    return [...this.versions.values()].flatMap((vs) => {
+      const v = versionInForce(vs, now);
+      return v ? [v.definition] : [];
+    });
+  }
+
+  /** Every version of a plan, oldest first; empty for an unknown plan. */
+  async planVersions(id: string): Promise<readonly PlanVersion[]> {
+    await this.fresh();
+    return this.versions.get(id) ?? [];
   }
 
   async listPriceBookSpecs(): Promise<PriceBookSpec[]> {

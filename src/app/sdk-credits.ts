@@ -86,7 +86,7 @@ export class SdkCredits {
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const member = await tx.getMember(memberId);
       if (!member || member.orgId !== orgId) return fail("not_found", `No member ${memberId}.`);
-      const plan = await planOf(tx, org);
+      const plan = await planOf(tx, org, now);
       const existing = await tx.sdkCredits.getClaim(memberId);
       if (!existing) {
         const amount = seatAmount(plan, member.seatTier);
@@ -210,7 +210,7 @@ export class SdkCredits {
 
   private async memberStatus(tx: StoreTx, org: Organization, member: Member, now: number): Promise<MemberSdkCredit> {
     const cycle = cycleOf(now);
-    const plan = await planOf(tx, org);
+    const plan = await planOf(tx, org, now);
     const record = (await tx.sdkCredits.listCycles(org.id, cycle.start)).find((r) => r.memberId === member.id) ?? null;
     const grant = record?.grantId ? ((await tx.listGrants(org.id)).find((g) => g.id === record.grantId) ?? null) : null;
     return {
@@ -227,7 +227,7 @@ export class SdkCredits {
 
   private async orgStatusIn(tx: StoreTx, org: Organization, now: number): Promise<OrgSdkCredits> {
     const cycle = cycleOf(now);
-    const plan = await planOf(tx, org);
+    const plan = await planOf(tx, org, now);
     const members = new Map((await tx.listMembers(org.id)).map((m) => [m.id, m]));
     const records = new Map((await tx.sdkCredits.listCycles(org.id, cycle.start)).map((r) => [r.memberId, r]));
     const grantIds = new Set([...records.values()].map((r) => r.grantId).filter((id): id is string => id !== null));
@@ -244,8 +244,8 @@ export class SdkCredits {
   }
 }
 
-async function planOf(tx: StoreTx, org: Organization): Promise<PlanDef> {
-  const plan = (await tx.listPlans()).find((p) => p.id === org.planId);
+async function planOf(tx: StoreTx, org: Organization, now: number): Promise<PlanDef> {
+  const plan = (await tx.listPlans(now)).find((p) => p.id === org.planId);
   if (!plan) throw new Error(`plan ${org.planId} of ${org.id} not found`);
   return plan;
 }

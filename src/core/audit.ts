@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   "sdk_credits.claimed",
   "webhook_endpoint.created",
   "webhook_endpoint.deleted",
+  "plan_version.created",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -49,6 +50,7 @@ export const AUDIT_TARGETS = [
   "sdk_credits",
   "sdk_credit_claim",
   "webhook_endpoint",
+  "plan",
 ] as const;
 
 export type AuditTargetType = (typeof AUDIT_TARGETS)[number];

@@ -7,7 +7,7 @@ import { burnOrder, isIncluded, isSpendable, type Draw, type Grant } from "./gra
 import { headroomsOf } from "./headroom.js";
 import type { Headroom, SpendLimit } from "./limits.js";
 import type { Micros } from "./money.js";
-import { seatOf, windowApplies, windowPeriod, type PlanDef, type Surface, type WindowDef } from "./plans.js";
+import { quotaForPeriod, seatOf, windowApplies, windowPeriod, type PlanDef, type Surface, type WindowDef } from "./plans.js";
 import type {
   Hold,
   LedgerEntry,
@@ -133,9 +133,11 @@ export class BooksState {
     const row = this.windows.get(windowKey(member.id, def.key));
     const period = windowPeriod(def, now, org.weeklyAnchor, row?.periodStart);
     const current = row !== undefined && row.periodStart === period.start;
+    // A window keeps the quota of the plan version in force when its period started (R18).
+    const versions = this.snap.planVersions?.get(org.planId);
     return {
       key: def.key,
-      quota: def.quota,
+      quota: versions ? quotaForPeriod(versions, member.seatTier, def, period.start) : def.quota,
       used: current ? row.used : 0,
       held: current ? row.held : 0,
       periodStart: period.start,

@@ -2,7 +2,7 @@
 
 import type { Micros } from "./money.js";
 import type { Draw, Grant } from "./grants.js";
-import type { PlanDef, SeatTier, Surface } from "./plans.js";
+import type { PlanDef, PlanVersion, SeatTier, Surface } from "./plans.js";
 import type { SpendLimit } from "./limits.js";
 import type { Speed } from "./rating.js";
 
@@ -146,7 +146,10 @@ export interface UsageRecord {
 /** What a store loads for a batch of operations: everything they may read or change. */
 export interface Snapshot {
   readonly orgs: Map<string, Organization>;
+  /** Each loaded organization's plan: the version in force at the snapshot's time. */
   readonly plans: Map<string, PlanDef>;
+  /** Every version of those plans (a running window keeps the quota it started with); absent = only `plans`. */
+  readonly planVersions?: ReadonlyMap<string, readonly PlanVersion[]>;
   readonly members: Map<string, Member>;
   /** Active grants with a balance, plus any grant a loaded hold drew from. */
   readonly grants: Map<string, Grant>;

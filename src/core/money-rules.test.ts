@@ -11,7 +11,7 @@ import type { DomainError } from "./errors.js";
 import type { Grant } from "./grants.js";
 import { dayOf, type SpendLimit } from "./limits.js";
 import type { Member, Organization, Snapshot } from "./model.js";
-import { HOUR_MS, seatOf, utilization, type PlanDef } from "./plans.js";
+import { HOUR_MS, seatOf, utilization, WEEK_MS, type PlanDef, type PlanVersion } from "./plans.js";
 import { bookInForce, parsePriceBook, type PriceBook } from "./price-book.js";
 import { cacheWrites, rate, STANDARD, ZERO_USAGE } from "./rating.js";
 import { seatAmount } from "./sdk-credits.js";
@@ -43,6 +43,8 @@ interface WorldOptions {
   debt?: number;
   seat?: "standard" | "premium";
   limits?: Array<Partial<SpendLimit> & Pick<SpendLimit, "amount">>;
+  /** Every version of the plan (R18); `plan` is then the one in force at the snapshot's time. */
+  versions?: PlanVersion[];
 }
 
 /** One organization (org_1) with one member (mem_1) on `plan`; the Books instance is the whole store. */
@@ -75,6 +77,7 @@ function world(o: WorldOptions = {}) {
   const snap: Snapshot = {
     orgs: new Map([[org.id, org]]),
     plans: new Map([[plan.id, plan]]),
+    ...(o.versions ? { planVersions: new Map([[plan.id, o.versions]]) } : {}),
     members: new Map([[member.id, member]]),
     grants: new Map(),
     limits,
@@ -426,4 +429,46 @@ describe("R11: cache writes: the breakdown names the rate, the total is never ch
   for (const [label, total, breakdown, fiveMinutes, oneHour] of cases) {
     test(`R11: ${label} → 5m ${fiveMinutes}, 1h ${oneHour}`, () => assert.deepEqual(cacheWrites(total, breakdown), { fiveMinutes, oneHour }));
   }
+});
+
+describe("R18: a new plan version applies to each window from its next period; a running window keeps the quota it started with", () => {
+  const version = (n: number, definition: PlanDef, effectiveAt: number): PlanVersion => ({ planId: definition.id, version: n, definition, effectiveAt, createdAt: 0, createdBy: "test" });
+  const withQuota = (plan: PlanDef, key: string, quota: number): PlanDef => ({
+    ...plan,
+    seats: { standard: { ...plan.seats.standard, windows: plan.seats.standard.windows.map((w) => (w.key === key ? { ...w, quota } : w)) } },
+  });
+  const RAISED = withQuota(PLAN, "five_hour", 3 * USD); // $1 → $3 at 10:00
+
+  test("R18: session window started at 09:00 under $1; $3 from 10:00: at 11:00 the full window is still $1 (refused), at 14:00+ a new window has $3", () => {
+    const w = world({ plan: RAISED, credits: false, versions: [version(1, PLAN, 0), version(2, RAISED, T0 + HOUR_MS)] });
+    fillWindow(w, 1 * USD, T0); // the window starts at 09:00 under version 1, and is full
+    const at11 = T0 + 2 * HOUR_MS;
+    assert.equal(w.books.windowStatus(w.org, w.member, at11)[0]?.quota, 1 * USD, "the running window keeps $1");
+    assert.equal(refusal(w.authorize(600_000, at11)).code, "window_exhausted", "the $1 window is full ($3 would have room)");
+    const next = T0 + 5 * HOUR_MS; // the 09:00 window has ended
+    const h = w.authorize(2 * USD, next);
+    assert.ok(h.ok && h.value.payer === "plan", "the next window has the new $3 quota");
+    assert.equal(w.books.windowStatus(w.org, w.member, next)[0]?.quota, 3 * USD);
+  });
+
+  test("R18: a quota lowered mid-window is not lowered until the window resets (no refusal of what was promised)", () => {
+    const LOWERED = withQuota(PLAN, "five_hour", 200_000);
+    const w = world({ plan: LOWERED, credits: false, versions: [version(1, PLAN, 0), version(2, LOWERED, T0 + HOUR_MS)] });
+    fillWindow(w, 300_000, T0);
+    const h = w.authorize(300_000, T0 + 2 * HOUR_MS);
+    assert.ok(h.ok && h.value.payer === "plan", "the 09:00 window keeps its $1");
+    assert.equal(w.books.windowStatus(w.org, w.member, T0 + 5 * HOUR_MS)[0]?.quota, 200_000, "the next window has $0.20");
+  });
+
+  test("R18: weekly window: the new quota from the next week; a window the old version lacked applies at once", () => {
+    const weekly = { key: "seven_day", kind: "weekly" as const, durationMs: WEEK_MS, quota: 10 * USD };
+    const V1: PlanDef = { ...PLAN, seats: { standard: { ...PLAN.seats.standard, windows: [weekly] } } };
+    const opus = { key: "seven_day_opus", kind: "weekly" as const, durationMs: WEEK_MS, quota: 4 * USD, families: ["opus"] };
+    const V2: PlanDef = { ...PLAN, seats: { standard: { ...PLAN.seats.standard, windows: [{ ...weekly, quota: 20 * USD }, opus] } } };
+    const w = world({ plan: V2, versions: [version(1, V1, 0), version(2, V2, T0 + 3 * 24 * HOUR_MS)] });
+    const midWeek = T0 + 4 * 24 * HOUR_MS;
+    const quotas = (at: number) => Object.fromEntries(w.books.windowStatus(w.org, w.member, at).map((s) => [s.key, s.quota]));
+    assert.deepEqual(quotas(midWeek), { seven_day: 10 * USD, seven_day_opus: 4 * USD });
+    assert.deepEqual(quotas(T0 + WEEK_MS), { seven_day: 20 * USD, seven_day_opus: 4 * USD });
+  });
 });

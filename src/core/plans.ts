@@ -82,3 +82,44 @@ export function utilization(used: Micros, quota: Micros): number {
   if (used >= quota) return 100;
   return Math.floor((used * 100) / quota);
 }
+
+/** One version of a plan: the definition in force from `effectiveAt` until a later version's. */
+export interface PlanVersion {
+  readonly planId: string;
+  readonly version: number;
+  readonly definition: PlanDef;
+  readonly effectiveAt: number;
+  readonly createdAt: number;
+  /** Who created it: an API key id, "system" (seed, migration backfill). */
+  readonly createdBy: string;
+}
+
+/**
+ * The version in force at `at`: the latest `effectiveAt` ≤ `at` (the higher version number on a
+ * tie). Before its first version takes effect a plan is its earliest version (a plan always has a
+ * definition). `versions` are one plan's, in any order; undefined only when there are none.
+ */
+export function versionInForce(versions: readonly PlanVersion[], at: number): PlanVersion | undefined {
+  let best: PlanVersion | undefined;
+  let earliest: PlanVersion | undefined;
+  for (const v of versions) {
+    if (!earliest || v.effectiveAt < earliest.effectiveAt || (v.effectiveAt === earliest.effectiveAt && v.version < earliest.version)) earliest = v;
+    if (v.effectiveAt > at) continue;
+    if (!best || v.effectiveAt > best.effectiveAt || (v.effectiveAt === best.effectiveAt && v.version > best.version)) best = v;
+  }
+  return best ?? earliest;
+}
+
+/**
+ * The quota a window has in the period that started at `periodStart` (money-rules.md, "a plan
+ * changes"): a period keeps the quota of the version in force when it started, so a new version's
+ * quota applies from each member's next window, never part-way through one. A window the older
+ * version did not have starts with the new quota at once. `def` is the window as the version in
+ * force now defines it (it decides which windows exist and how long their periods are).
+ */
+export function quotaForPeriod(versions: readonly PlanVersion[], tier: SeatTier, def: WindowDef, periodStart: number): Micros {
+  const then = versionInForce(versions, periodStart);
+  if (!then) return def.quota;
+  const old = seatOf(then.definition, tier).windows.find((w) => w.key === def.key);
+  return old ? old.quota : def.quota;
+}

@@ -10,7 +10,7 @@ import type { Grant } from "../core/grants.js";
 import type { LedgerAggregates } from "../core/ledger-verify.js";
 import type { SpendLimit } from "../core/limits.js";
 import type { Hold, LedgerTransaction, Member, Organization, Snapshot, UsageRecord } from "../core/model.js";
-import type { PlanDef, Surface } from "../core/plans.js";
+import type { PlanDef, PlanVersion, Surface } from "../core/plans.js";
 import type { PriceBookSpec } from "../core/price-book.js";
 import type { MoneyInTx } from "./money-in-store.js";
 import type { WebhooksTx } from "./webhooks-store.js";
@@ -155,8 +155,15 @@ export interface StoreTx {
   revokeApiKey(id: string, at: number): Promise<void>;
 
   // ---- catalog
-  upsertPlan(plan: PlanDef, at: number): Promise<void>;
-  listPlans(): Promise<PlanDef[]>;
+  /**
+   * Adds a version of `version.definition.id` (the next number; the plan is created on its first)
+   * and keeps `plans` naming it. Returns the stored version.
+   */
+  addPlanVersion(version: Omit<PlanVersion, "version" | "planId">): Promise<PlanVersion>;
+  /** Every version of the given plans (all plans when omitted), by plan then version. */
+  listPlanVersions(planIds?: readonly string[]): Promise<PlanVersion[]>;
+  /** Each plan as the version in force at `at` defines it. */
+  listPlans(at: number): Promise<PlanDef[]>;
   insertPriceBook(spec: PriceBookSpec, effectiveFrom: number, at: number): Promise<void>;
   listPriceBooks(): Promise<PriceBookSpec[]>;
   /** Requests and cost per organization and model name (as clients sent it) since `since` (a price book's dry run). */

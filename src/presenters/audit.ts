@@ -5,10 +5,11 @@ import type { Grant } from "../core/grants.js";
 import type { SpendLimit } from "../core/limits.js";
 import type { AutoReloadSettings, CreditRequest, Payment, PaymentMethod } from "../core/money-in-model.js";
 import type { Member, Organization } from "../core/model.js";
+import type { PlanVersion } from "../core/plans.js";
 import type { SdkCreditClaim, SdkCreditSettings } from "../core/sdk-credits.js";
 import type { WebhookEndpoint } from "../core/webhooks.js";
 import type { ApiKeyRow, Workspace } from "../ports/store.js";
-import { presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentWorkspace } from "./core.js";
+import { presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlanVersion, presentWorkspace } from "./core.js";
 import { iso } from "./format.js";
 import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "./money-in.js";
 import { presentWebhookEndpoint } from "./webhooks.js";
@@ -28,6 +29,7 @@ const SHAPES: Readonly<Record<AuditTargetType, (v: never) => unknown>> = {
   sdk_credits: (v: SdkCreditSettings) => ({ type: "sdk_credit_settings", pooled: v.pooled, pool_cap: String(v.poolCap), updated_at: iso(v.updatedAt) }),
   sdk_credit_claim: (v: SdkCreditClaim) => ({ type: "sdk_credit_claim", member_id: v.memberId, claimed_at: iso(v.claimedAt), claimed_by: v.claimedBy }),
   webhook_endpoint: (v: WebhookEndpoint) => presentWebhookEndpoint(v),
+  plan: (v: PlanVersion) => presentPlanVersion(v),
 };
 
 function shape(type: AuditTargetType, snapshot: unknown): unknown {

@@ -7,7 +7,7 @@ import type { Grant } from "../core/grants.js";
 import type { SpendLimit } from "../core/limits.js";
 import type { Hold, LedgerTransaction, Member, Organization, UsageRecord } from "../core/model.js";
 import { utilization } from "../core/plans.js";
-import type { PlanDef } from "../core/plans.js";
+import type { PlanDef, PlanVersion } from "../core/plans.js";
 import type { ApiKeyRow, Workspace } from "../ports/store.js";
 
 import { iso, money, MONEY_FORMAT } from "./format.js";
@@ -230,3 +230,18 @@ export const presentPlan = (p: PlanDef) => {
     ...MONEY_FORMAT,
   };
 };
+
+/**
+ * One version of a plan. `status` (given the server's time): "current" is the version in force,
+ * "scheduled" takes effect later, "past" was superseded.
+ */
+export const presentPlanVersion = (v: PlanVersion, current?: PlanVersion, now?: number) => ({
+  type: "plan_version",
+  plan_id: v.planId,
+  version: v.version,
+  effective_at: new Date(v.effectiveAt).toISOString(),
+  created_at: new Date(v.createdAt).toISOString(),
+  created_by: v.createdBy,
+  ...(now === undefined ? {} : { status: current?.version === v.version ? "current" : v.effectiveAt > now ? "scheduled" : "past" }),
+  definition: presentPlan(v.definition),
+});

@@ -213,6 +213,10 @@ export const PlanSpec = z.strictObject({
   credit_only_surfaces: z.array(Surface).max(4).default([]),
 });
 
+export const PlanVersionSpec = PlanSpec.extend({
+  effective_at: IsoTime.optional().describe("When the version takes effect: now or later (default: now)."),
+});
+
 export const Paging = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.string().max(80).optional().describe("The `next_cursor` of the previous page."),

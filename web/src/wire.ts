@@ -73,6 +73,36 @@ export interface Plan {
   readonly name: string;
 }
 
+export interface PlanWindow {
+  readonly key: string;
+  readonly kind: "session" | "weekly";
+  readonly duration_seconds: number;
+  readonly quota: string;
+  readonly families?: readonly string[];
+}
+
+export interface PlanSeat {
+  readonly windows: readonly PlanWindow[];
+  readonly monthly_sdk_credit: string;
+}
+
+/** GET /v1/plans (presentPlan). */
+export interface PlanDefinition extends Plan {
+  readonly seats: { readonly standard: PlanSeat; readonly premium?: PlanSeat };
+  readonly credit_only_surfaces: readonly string[];
+}
+
+/** GET /v1/plans/:id/versions (presentPlanVersion). */
+export interface PlanVersion {
+  readonly plan_id: string;
+  readonly version: number;
+  readonly effective_at: string;
+  readonly created_at: string;
+  readonly created_by: string;
+  readonly status: "current" | "scheduled" | "past";
+  readonly definition: PlanDefinition;
+}
+
 export interface AutoReload {
   readonly enabled: boolean;
   readonly threshold: string | null;

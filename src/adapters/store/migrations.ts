@@ -290,6 +290,19 @@ export const MIGRATIONS: readonly Migration[] = [
     // sums the records already there, in the migration's own transaction.
     statements: [USAGE_DAILY_DDL, usageDailyBackfill()],
   },
+  {
+    version: 14,
+    name: "plan versions: a plan is a series of effective-dated definitions (plans keeps the ids and the latest version)",
+    statements: [
+      `CREATE TABLE plan_versions (
+        plan_id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL, effective_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (plan_id, version))`,
+      // Every existing plan becomes its version 1, in force since the beginning (effective_at 0):
+      // windows already running keep the quota they had.
+      `INSERT INTO plan_versions (plan_id, version, definition, effective_at, created_at, created_by)
+        SELECT id, 1, definition, 0, updated_at, 'migration' FROM plans`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

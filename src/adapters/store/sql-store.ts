@@ -8,7 +8,7 @@ import type { Changes } from "../../core/books.js";
 import type { Draw, Grant } from "../../core/grants.js";
 import { earliestPeriodDay, type SpendLimit } from "../../core/limits.js";
 import type { Hold, LedgerKind, LedgerTransaction, Member, Organization, Snapshot, SpendDay, UsageRecord, WindowUsage } from "../../core/model.js";
-import type { PlanDef } from "../../core/plans.js";
+import { versionInForce, type PlanDef, type PlanVersion } from "../../core/plans.js";
 import type { PriceBookSpec } from "../../core/price-book.js";
 import type {
   ApiKeyRow,
@@ -42,7 +42,7 @@ import { SqlAuditTx } from "./audit-sql.js";
 import type { AuditTx } from "../../ports/audit-store.js";
 import { SqlDashboardTx } from "./dashboard-sql.js";
 import type { DashboardTx } from "../../ports/dashboard-store.js";
-import { API_KEYS, GRANTS, IDEMPOTENCY_KEYS, SPEND_DAYS, WINDOW_USAGE, WORKSPACES, HOLDS, LIMIT_COLS, limitRow, MEMBERS, ORGANIZATIONS, SPEND_LIMITS, USAGE_RECORDS } from "./tables.js";
+import { API_KEYS, GRANTS, PLAN_VERSIONS, IDEMPOTENCY_KEYS, SPEND_DAYS, WINDOW_USAGE, WORKSPACES, HOLDS, LIMIT_COLS, limitRow, MEMBERS, ORGANIZATIONS, SPEND_LIMITS, USAGE_RECORDS } from "./tables.js";
 
 /**
  * A batch's reads (StoreTx.readForBatch): the orgs locked, the snapshot and the idempotency records
@@ -123,7 +123,7 @@ class SqlStoreTx implements StoreTx {
         ? Promise.resolve([])
         : q.all(`SELECT * FROM holds WHERE org_id IN (${marks(orgIds.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${dueLimit}`, [...orgIds, scope.now]),
       inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, [...new Set(scope.memberIds)]),
-      inList(q, (l) => `SELECT definition FROM plans WHERE id IN (${l})`, planIds),
+      inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (${l}) ORDER BY plan_id, version`, planIds),
       inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, orgIds),
       inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, orgIds),
     ]);
@@ -145,12 +145,15 @@ class SqlStoreTx implements StoreTx {
       const m = byId.get(id);
       return m && orgs.has(m.orgId) ? [[id, m] as const] : [];
     }));
-    const plans = new Map(
-      planRows.map((r) => {
-        const p = JSON.parse(s(r["definition"])) as PlanDef;
-        return [p.id, p];
-      }),
-    );
+    // Every version of each plan: the one in force now decides the windows; a window that started
+    // under an earlier version keeps that version's quota until it resets (quotaForPeriod).
+    const planVersions = new Map<string, PlanVersion[]>();
+    for (const v of planRows.map(PLAN_VERSIONS.from)) planVersions.set(v.planId, [...(planVersions.get(v.planId) ?? []), v]);
+    const plans = new Map<string, PlanDef>();
+    for (const [id, versions] of planVersions) {
+      const current = versionInForce(versions, scope.now);
+      if (current) plans.set(id, current.definition);
+    }
     const grants = new Map([...grantRows, ...extra].map(GRANTS.from).filter((g) => orgs.has(g.orgId)).map((g) => [g.id, g]));
     const limits = limitRows.map(SPEND_LIMITS.from);
     const scopeKeys = ["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)];
@@ -175,7 +178,7 @@ class SqlStoreTx implements StoreTx {
     ]);
     const windows: WindowUsage[] = windowRows.map(WINDOW_USAGE.from);
     const spendDays: SpendDay[] = spendRows.map(SPEND_DAYS.from).filter((d) => orgs.has(d.orgId));
-    return { orgs, plans, members, grants, limits, windows, spendDays, holds };
+    return { orgs, plans, planVersions, members, grants, limits, windows, spendDays, holds };
   }
 
   async writeChanges(c: Changes): Promise<void> {
@@ -307,11 +310,28 @@ class SqlStoreTx implements StoreTx {
     await this.q.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [at, id]);
   }
 
-  async upsertPlan(plan: PlanDef, at: number): Promise<void> {
-    await upsert(this.q, "plans", ["id", "name", "definition", "updated_at"], ["id"], [[plan.id, plan.name, JSON.stringify(plan), at]]);
+  async addPlanVersion(v: Omit<PlanVersion, "version" | "planId">): Promise<PlanVersion> {
+    const planId = v.definition.id;
+    const last = await this.q.all("SELECT MAX(version) AS v FROM plan_versions WHERE plan_id = ?", [planId]);
+    // Two writers racing for one number: the primary key refuses the second (UniqueViolation), whose
+    // transaction is retried and takes the next number.
+    const stored: PlanVersion = { ...v, planId, version: Number(last[0]?.["v"] ?? 0) + 1 };
+    await this.q.run(`INSERT INTO plan_versions (${PLAN_VERSIONS.cols.join(", ")}) VALUES (${marks(PLAN_VERSIONS.cols.length)})`, PLAN_VERSIONS.row(stored));
+    // plans: the registry of ids (organizations name one), with the latest version's definition.
+    await upsert(this.q, "plans", ["id", "name", "definition", "updated_at"], ["id"], [[planId, v.definition.name, JSON.stringify(v.definition), v.createdAt]]);
+    return stored;
   }
-  async listPlans(): Promise<PlanDef[]> {
-    return (await this.q.all("SELECT definition FROM plans ORDER BY id")).map((r) => JSON.parse(s(r["definition"])) as PlanDef);
+  async listPlanVersions(planIds?: readonly string[]): Promise<PlanVersion[]> {
+    const rows = planIds === undefined ? await this.q.all("SELECT * FROM plan_versions ORDER BY plan_id, version") : await inList(this.q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (${l}) ORDER BY plan_id, version`, [...planIds]);
+    return rows.map(PLAN_VERSIONS.from);
+  }
+  async listPlans(at: number): Promise<PlanDef[]> {
+    const byPlan = new Map<string, PlanVersion[]>();
+    for (const v of await this.listPlanVersions()) byPlan.set(v.planId, [...(byPlan.get(v.planId) ?? []), v]);
+    return [...byPlan.values()].flatMap((vs) => {
+      const v = versionInForce(vs, at);
+      return v ? [v.definition] : [];
+    });
   }
   async insertPriceBook(spec: PriceBookSpec, effectiveFrom: number, at: number): Promise<void> {
     await this.q.run("INSERT INTO price_books (id, version, effective_from, spec, created_at) VALUES (?, ?, ?, ?, ?)", [

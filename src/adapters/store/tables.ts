@@ -20,7 +20,7 @@ import type {
   ReloadAttemptOutcome,
   ReloadMode,
 } from "../../core/money-in-model.js";
-import type { SeatTier, Surface } from "../../core/plans.js";
+import type { PlanDef, PlanVersion, SeatTier, Surface } from "../../core/plans.js";
 import type { Speed } from "../../core/rating.js";
 import type { SdkCreditClaim, SdkCreditCycle } from "../../core/sdk-credits.js";
 import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint } from "../../core/webhooks.js";
@@ -136,6 +136,15 @@ export const WORKSPACES = table<Workspace>("workspaces", {
   orgId: text,
   name: text,
   createdAt: int,
+});
+
+export const PLAN_VERSIONS = table<PlanVersion>("plan_versions", {
+  planId: text,
+  version: int,
+  definition: json<PlanDef>(),
+  effectiveAt: int,
+  createdAt: int,
+  createdBy: text,
 });
 
 export const WINDOW_USAGE = table<WindowUsage>("window_usage", {

@@ -2,9 +2,9 @@
 
 import type { z } from "zod";
 import { domainError } from "../../core/errors.js";
-import type { PlanDef, SeatDef } from "../../core/plans.js";
-import type { PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
-import { presentPlan } from "../../presenters/core.js";
+import { versionInForce, type PlanDef, type PlanVersion, type SeatDef } from "../../core/plans.js";
+import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
+import { presentPlan, presentPlanVersion } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
 import { HttpError } from "../server.js";
 import { typed } from "./define.js";
@@ -40,14 +40,47 @@ export const listPlans = typed({
 export const putPlan = typed({
   method: "PUT",
   path: "/v1/plans/:plan_id",
-  summary: "Create or replace a plan (platform key).",
+  summary: "Create a plan, or add a version of it effective now (platform key); see POST /v1/plans/:plan_id/versions for a later time.",
   tag: "Catalog",
   auth: "platform",
   body: S.PlanSpec,
   handler: async (ctx) => {
     const id = ctx.params.plan_id;
     if (!/^[a-z0-9_]{1,40}$/.test(id)) throw new HttpError(domainError("invalid_request", "plan_id: lowercase letters, digits and _ (at most 40)."));
-    return ctx.reply(await ctx.services.admin.putPlan(toPlan(id, ctx.body)), presentPlan);
+    return ctx.reply(await ctx.services.admin.putPlan(toPlan(id, ctx.body), ctx.principal.keyId), presentPlan);
+  },
+});
+
+export const listPlanVersions = typed({
+  method: "GET",
+  path: "/v1/plans/:plan_id/versions",
+  summary: "A plan's versions, oldest first, each with its effective time and status (current, scheduled or past).",
+  tag: "Catalog",
+  auth: "authenticated",
+  handler: async (ctx) => {
+    const id = ctx.params.plan_id;
+    const versions = await ctx.services.catalog.planVersions(id);
+    if (versions.length === 0) throw new HttpError(domainError("not_found", `No plan ${id}.`));
+    const now = ctx.services.clock.now();
+    const current = versionInForce(versions, now);
+    return ctx.ok({ data: versions.map((v) => presentPlanVersion(v, current, now)), server_time: new Date(now).toISOString() });
+  },
+});
+
+export const addPlanVersion = typed({
+  method: "POST",
+  path: "/v1/plans/:plan_id/versions",
+  summary:
+    "Add a version of a plan (platform key), effective at `effective_at` (now or later; default now). A window already running keeps its quota until it resets; the new quotas apply from each member's next window.",
+  tag: "Catalog",
+  auth: "platform",
+  body: S.PlanVersionSpec,
+  success: 201,
+  handler: async (ctx) => {
+    const { effective_at, ...spec } = ctx.body;
+    const present = (v: PlanVersion) => presentPlanVersion(v);
+    const at = effective_at === undefined ? null : parseInstant(effective_at);
+    return ctx.reply(await ctx.services.admin.addPlanVersion(toPlan(ctx.params.plan_id, spec), at, ctx.principal.keyId, ctx.idempotency(present)), present);
   },
 });
 
@@ -86,4 +119,4 @@ export const verifyLedger = typed({
   },
 });
 
-export const catalogRoutes = [listPlans, putPlan, listPriceBooks, publishPriceBook, verifyLedger];
+export const catalogRoutes = [listPlans, putPlan, listPlanVersions, addPlanVersion, listPriceBooks, publishPriceBook, verifyLedger];

@@ -7,6 +7,7 @@ import { api, ApiError } from "../api.js";
 import { field, h, messageBox } from "../dom.js";
 import { setServerTime } from "../format.js";
 import { customersPage, orgPage } from "./customers.js";
+import { planPage, plansPage } from "./plans.js";
 import { priceBooksPage } from "./price-books.js";
 
 const KEY = "uc.operator.key";
@@ -25,6 +26,8 @@ export const OPERATOR_PAGES: Array<readonly [string, string, OperatorPage, boole
   ["customers", "Customers", customersPage, true],
   ["org", "Organization", orgPage, false],
   ["price-books", "Plans and price books", priceBooksPage, true],
+  ["plans", "Plans", plansPage, true],
+  ["plan", "Plan", planPage, false],
 ];
 
 const root = (): HTMLElement => document.getElementById("app") ?? document.body;

@@ -97,6 +97,6 @@ export const priceBooksPage: OperatorPage = async (ctx, view) => {
       msg,
       out,
     ),
-    section("Plans", table(["Plan", "Name"], plans.data.map((p) => [h("span", { class: "mono" }, p.id), p.name]), { label: "Plans" }), h("p", { class: "hint" }, "Plans are edited with PUT /v1/plans/:plan_id (platform key); a change applies from the next request.")),
+    section("Plans", table(["Plan", "Name"], plans.data.map((p) => [h("a", { href: `#/operator/plan/${encodeURIComponent(p.id)}`, class: "mono" }, p.id), p.name]), { label: "Plans" }), h("p", { class: "hint" }, "Plans are versioned: open one to see its versions and create a new one (a running window keeps its quota until it resets).")),
   );
 };
