@@ -1,12 +1,13 @@
 // The operator console (/dashboard/#/operator): the platform operator's back office, signed in
 // with the platform key. The key is kept in this tab's sessionStorage only and sent as x-api-key
 // (never as a cookie, so no other site can make the browser use it). The console has its own
-// navigation, OPERATOR_PAGES: another page (e.g. a pricing lab) is added with one entry there.
+// navigation, OPERATOR_PAGES: another page is added with one entry there (as the pricing lab was).
 
 import { api, ApiError } from "../api.js";
 import { field, h, messageBox } from "../dom.js";
 import { setServerTime } from "../format.js";
 import { customersPage, orgPage } from "./customers.js";
+import { labPage } from "./lab.js";
 import { priceBooksPage } from "./price-books.js";
 
 const KEY = "uc.operator.key";
@@ -25,6 +26,7 @@ export const OPERATOR_PAGES: Array<readonly [string, string, OperatorPage, boole
   ["customers", "Customers", customersPage, true],
   ["org", "Organization", orgPage, false],
   ["price-books", "Plans and price books", priceBooksPage, true],
+  ["lab", "Pricing lab", labPage, true],
 ];
 
 const root = (): HTMLElement => document.getElementById("app") ?? document.body;
