@@ -105,7 +105,8 @@ export function operatorConsole(): void {
   let timed = false;
   const render = (): void => {
     const parts = location.hash.replace(/^#\/?operator\/?/, "").split("/");
-    const id = parts[0] || "customers";
+    // "#/operator/<page>/<param>?<query>": the query belongs to the page (customers ?q=, lab ?org=).
+    const id = (parts[0] ?? "").split("?")[0] || "customers";
     const entry = OPERATOR_PAGES.find(([p]) => p === id) ?? OPERATOR_PAGES[0];
     if (!entry) return;
     const [pageId, label, page] = entry;
