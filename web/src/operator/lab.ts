@@ -120,6 +120,23 @@ function totalsTable(a: LabReplay, b: LabReplay): HTMLElement {
   return table(["", "Charged", "Book A", "Book B", "B − A"], rows, { label: "Lab totals" });
 }
 
+/** Each member's total under A and B (the largest change first), folded away. */
+function membersCell(oa: LabOrg, ob: LabOrg): HTMLElement | string {
+  if (ob.members.length === 0) return "—";
+  const inA = new Map(oa.members.map((m) => [m.member_id, m]));
+  const rows = ob.members.map((m) => {
+    const a = inA.get(m.member_id)?.replayed.total ?? "0";
+    return { id: m.member_id, a, b: m.replayed.total, change: abs(BigInt(m.replayed.total) - BigInt(a)) };
+  });
+  rows.sort((x, y) => (y.change > x.change ? 1 : y.change < x.change ? -1 : x.id.localeCompare(y.id)));
+  return h(
+    "details",
+    { class: "members" },
+    h("summary", {}, `${int(ob.members.length)} ${ob.members.length === 1 ? "member" : "members"}`),
+    h("ul", {}, ...rows.map((r) => h("li", {}, h("span", { class: "mono" }, r.id), ": ", cell(`member-${ob.org_id}-${r.id}`, `${usd(r.a)} → ${usd(r.b)}`)))),
+  );
+}
+
 function customersTable(a: LabReplay, b: LabReplay): { element: HTMLElement; changed: number } {
   const inA = new Map(a.organizations.map((o) => [o.org_id, o]));
   const pairs = b.organizations.flatMap((ob) => {
@@ -144,11 +161,12 @@ function customersTable(a: LabReplay, b: LabReplay): { element: HTMLElement; cha
       cell(`org-change-${id}`, signedUsd(String(change))),
       cell(`org-refused-${id}`, `${int(refused(oa))} → ${int(refused(ob))}`),
       cell(`org-balance-${id}`, `${usd(oa.closing_balance.replayed)} → ${usd(ob.closing_balance.replayed)}`),
+      membersCell(oa, ob),
       runOut ? h("span", { title: ob.windows_exhausted.map((w) => `${pretty(w.window)}: ${when(w.at)}`).join("\n") }, `${pretty(runOut.window)}, ${when(runOut.at)}${ob.windows_exhausted.length > 1 ? ` (+${ob.windows_exhausted.length - 1})` : ""}`) : "—",
     ];
   });
   return {
-    element: table(["Customer", "Charged", "Book A", "Book B", "B − A", "Refused A → B", "Closing balance A → B", "First window run out (B)"], rows, { label: "Customers affected", empty: "No organization had usage in this period." }),
+    element: table(["Customer", "Charged", "Book A", "Book B", "B − A", "Refused A → B", "Closing balance A → B", "Members A → B", "First window run out (B)"], rows, { label: "Customers affected", empty: "No organization had usage in this period." }),
     changed,
   };
 }
