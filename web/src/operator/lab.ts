@@ -51,20 +51,29 @@ function jsonInput(name: string, label: string, rows: number, initial: string, h
   return { element: h("div", { class: "json-input" }, field(label, text, hint), field(`${label.replace(" (JSON)", "")}: upload a JSON file`, file)), text };
 }
 
-function side(letter: "A" | "B", books: readonly BookSpec[], initial: "in_force" | "json", draft: string): Side {
+/** The plans in force (GET /v1/plans) as the lab takes them: keyed by plan id, each as PUT /v1/plans/:plan_id takes it. */
+export function plansSpec(plans: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(plans.map((p) => [String(p["id"]), { name: p["name"], seats: p["seats"], credit_only_surfaces: p["credit_only_surfaces"] }]));
+}
+
+function side(letter: "A" | "B", books: readonly BookSpec[], initial: "in_force" | "json", draft: string, plansInForce: string): Side {
   const choice = select(
     `book_${letter.toLowerCase()}`,
     [["in_force", "The book in force (as charged)"], ...books.map((b, i): [string, string] => [`published:${i}`, `${b.id} version ${b.version} (from ${day(b.effective_from)})`]), ["json", "Pasted or uploaded JSON"]],
     initial,
   );
   const book = jsonInput(`price_book_${letter.toLowerCase()}`, `Price book ${letter} (JSON)`, 10, draft, "Rates are USD per million tokens, as decimal strings (the price-books import format).");
-  const plans = jsonInput(`plans_${letter.toLowerCase()}`, `Plans ${letter} (JSON)`, 6, "", "Optional: plan definitions to replay under instead of the plans in force.");
+  const plans = jsonInput(`plans_${letter.toLowerCase()}`, `Plans ${letter} (JSON)`, 6, "", 'Optional: {"<plan id>": <the plan as PUT /v1/plans/:plan_id takes it>, …}; each replaces the plan of that id. Empty: the plans in force.');
+  const fill = h("button", { type: "button", class: "secondary" }, `Start from the plans in force (${letter})`);
+  fill.addEventListener("click", () => {
+    plans.text.value = plansInForce;
+  });
   const sync = (): void => {
     book.element.hidden = choice.value !== "json";
   };
   choice.addEventListener("change", sync);
   sync();
-  const details = h("details", {}, h("summary", {}, "Plans (optional)"), plans.element);
+  const details = h("details", {}, h("summary", {}, `Plans ${letter} (optional)`), h("div", { class: "json-input" }, fill, plans.element));
   const element = h("fieldset", { class: "lab-side" }, h("legend", {}, `Book ${letter}`), field(`Price book ${letter}`, choice), book.element, details);
   const read = (): ReturnType<Side["read"]> => {
     const body: { price_book?: unknown; plans?: unknown } = {};
@@ -171,8 +180,11 @@ function customersTable(a: LabReplay, b: LabReplay): { element: HTMLElement; cha
   };
 }
 
+/** A bin wholly below zero is cheaper, wholly above dearer; one that spans or is zero, about the same. */
+const sideOf = (from: bigint, to: bigint): Bin["side"] => (to <= 0n && from < 0n ? "down" : from >= 0n && to > 0n ? "up" : "even");
+
 function histogramOf(title: string, r: LabReplay, testid: string): HTMLElement {
-  const bins: Bin[] = r.histogram.map((b) => ({ from: usd(b.from), to: usd(b.to), count: b.organizations, side: BigInt(b.to) <= 0n ? "down" : BigInt(b.from) >= 0n ? "up" : "even" }));
+  const bins: Bin[] = r.histogram.map((b) => ({ from: usd(b.from), to: usd(b.to), count: b.organizations, side: sideOf(BigInt(b.from), BigInt(b.to)) }));
   const rows = r.histogram.map((b, i) => [cell(`${testid}-from-${i}`, usd(b.from)), cell(`${testid}-to-${i}`, usd(b.to)), cell(`${testid}-count-${i}`, int(b.organizations))]);
   return h(
     "div",
@@ -183,7 +195,11 @@ function histogramOf(title: string, r: LabReplay, testid: string): HTMLElement {
 }
 
 export const labPage: OperatorPage = async (ctx, view) => {
-  const [books, customers] = await Promise.all([ctx.call<List<BookSpec>>("GET", "/v1/price_books"), ctx.call<List<Customer>>("GET", "/v1/operator/customers?limit=200")]);
+  const [books, customers, plans] = await Promise.all([
+    ctx.call<List<BookSpec>>("GET", "/v1/price_books"),
+    ctx.call<List<Customer>>("GET", "/v1/operator/customers?limit=200"),
+    ctx.call<List<Record<string, unknown>>>("GET", "/v1/plans"),
+  ]);
   const now = serverNow();
   const sorted = books.data.slice().sort((x, y) => Date.parse(x.effective_from) - Date.parse(y.effective_from) || x.version - y.version);
   const inForce = sorted.filter((b) => Date.parse(b.effective_from) <= now).at(-1) ?? sorted.at(-1);
@@ -206,8 +222,9 @@ export const labPage: OperatorPage = async (ctx, view) => {
   const scope = h("fieldset", {}, h("legend", {}, "Scope"), h("label", { class: "choice" }, all, "All organizations"), h("label", { class: "choice" }, some, "Chosen organizations"), orgField);
 
   const draft = inForce ? JSON.stringify(inForce, null, 2) : "{}";
-  const sideA = side("A", sorted, "in_force", draft);
-  const sideB = side("B", sorted, "json", draft);
+  const plansInForce = JSON.stringify(plansSpec(plans.data), null, 2);
+  const sideA = side("A", sorted, "in_force", draft, plansInForce);
+  const sideB = side("B", sorted, "json", draft, plansInForce);
   const run = h("button", { type: "submit" }, "Compare books");
   const msg = messageBox();
   const out = h("div", { class: "lab-results", "aria-live": "polite" });
@@ -276,12 +293,12 @@ function results(a: LabReplay, b: LabReplay, labelA: string, labelB: string): HT
         h("strong", { "data-testid": "lab-orgs" }, int(orgCount)),
         ` organizations. Book A: ${labelA}. Book B: ${labelB}.`,
       ),
-      a.records_without_token_classes > 0 ? h("p", { class: "hint", "data-testid": "lab-untyped" }, `${int(a.records_without_token_classes)} records carry no token counts (metered by amount) and are replayed at their recorded charge.`) : null,
+      a.records_without_token_classes > 0 ? h("p", { class: "hint", "data-testid": "lab-untyped" }, `${int(a.records_without_token_classes)} ${a.records_without_token_classes === 1 ? "record carries" : "records carry"} no token counts (metered by amount) and ${a.records_without_token_classes === 1 ? "is" : "are"} replayed at the recorded charge.`) : null,
       h("div", { class: "totals" }, h("div", {}, h("span", { class: "muted" }, "Book A, total"), h("strong", { "data-testid": "lab-total-a" }, usd(a.totals.replayed.total))), h("div", {}, h("span", { class: "muted" }, "Book B, total"), h("strong", { "data-testid": "lab-total-b" }, usd(b.totals.replayed.total))), h("div", {}, h("span", { class: "muted" }, "B − A"), h("strong", { "data-testid": "lab-total-change" }, signedUsd(minus(b.totals.replayed.total, a.totals.replayed.total))))),
       totalsTable(a, b),
-      h("p", { class: "hint" }, "Charged: what the month actually cost. Revenue: money the organizations' usage credits paid for; breakage: credits that expired unused."),
+      h("p", { class: "hint" }, "Charged: what the month actually cost. Revenue: credits consumed by usage (the ledger's usage revenue); breakage: credits that expired unused. Refusals and windows are counted over all organizations."),
     ),
-    section("Customers affected most", h("p", { "data-testid": "lab-changed" }, `${int(changed)} of ${int(orgCount)} organizations pay a different amount under book B than under book A; the ${int(Math.min(TOP, orgCount))} largest changes:`), customers),
+    section("Customers affected most", h("p", { "data-testid": "lab-changed" }, `Organizations paying a different amount under book B than under book A: ${int(changed)} of ${int(orgCount)}. The ${int(Math.min(TOP, orgCount))} largest changes, either way:`), customers),
     section(
       "Change per customer",
       h("p", { class: "hint" }, "How many organizations fall in each band of change against what they were charged."),
