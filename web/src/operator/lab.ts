@@ -211,7 +211,10 @@ export const labPage: OperatorPage = async (ctx, view) => {
   const scopeName = uid("scope");
   const all = h("input", { type: "radio", name: scopeName, value: "all", checked: asked.getAll("org").length === 0 });
   const some = h("input", { type: "radio", name: scopeName, value: "some", checked: asked.getAll("org").length > 0 });
-  const orgs = h("select", { name: "org_ids", multiple: true, size: Math.min(6, Math.max(2, customers.data.length)) }, ...customers.data.map((c) => h("option", { value: c.id, selected: asked.getAll("org").includes(c.id) }, `${c.name} (${c.id})`)));
+  // The first 200 customers, and any organization the address names beyond them (a link from its page).
+  const listed = new Set(customers.data.map((c) => c.id));
+  const options = [...customers.data.map((c) => [c.id, `${c.name} (${c.id})`] as const), ...asked.getAll("org").filter((id) => !listed.has(id)).map((id) => [id, id] as const)];
+  const orgs = h("select", { name: "org_ids", multiple: true, size: Math.min(6, Math.max(2, options.length)) }, ...options.map(([id, label]) => h("option", { value: id, selected: asked.getAll("org").includes(id) }, label)));
   const orgField = field("Organizations to replay", orgs, "Hold Ctrl (⌘ on a Mac) to choose several.");
   const syncScope = (): void => {
     orgField.hidden = !some.checked;
