@@ -296,7 +296,7 @@ function results(a: LabReplay, b: LabReplay, labelA: string, labelB: string): HT
         h("strong", { "data-testid": "lab-orgs" }, int(orgCount)),
         ` organizations. Book A: ${labelA}. Book B: ${labelB}.`,
       ),
-      a.records_without_token_classes > 0 ? h("p", { class: "hint", "data-testid": "lab-untyped" }, `${int(a.records_without_token_classes)} ${a.records_without_token_classes === 1 ? "record carries" : "records carry"} no token counts (metered by amount) and ${a.records_without_token_classes === 1 ? "is" : "are"} replayed at the recorded charge.`) : null,
+      a.records_without_token_classes > 0 ? h("p", { class: "hint", "data-testid": "lab-untyped" }, `${int(a.records_without_token_classes)} ${a.records_without_token_classes === 1 ? "record carries" : "records carry"} no token counts (metered by amount, or recorded before the operation log): no book re-rates ${a.records_without_token_classes === 1 ? "it" : "them"}.`) : null,
       h("div", { class: "totals" }, h("div", {}, h("span", { class: "muted" }, "Book A, total"), h("strong", { "data-testid": "lab-total-a" }, usd(a.totals.replayed.total))), h("div", {}, h("span", { class: "muted" }, "Book B, total"), h("strong", { "data-testid": "lab-total-b" }, usd(b.totals.replayed.total))), h("div", {}, h("span", { class: "muted" }, "B − A"), h("strong", { "data-testid": "lab-total-change" }, signedUsd(minus(b.totals.replayed.total, a.totals.replayed.total))))),
       totalsTable(a, b),
       h("p", { class: "hint" }, "Charged: what the month actually cost. Revenue: credits consumed by usage (the ledger's usage revenue); breakage: credits that expired unused. Refusals and windows are counted over all organizations."),
