@@ -5,6 +5,7 @@
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { verifyLedger, type Violation } from "../core/ledger-verify.js";
+import { limitEntry } from "../core/operation-log.js";
 import { periodBounds, type LimitPeriod, type LimitScope, type SpendLimit } from "../core/limits.js";
 import type { LedgerTransaction, Member, Organization, Role, UsageRecord } from "../core/model.js";
 import type { Micros } from "../core/money.js";
@@ -337,17 +338,20 @@ export class Admin {
       const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
       const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount, stopUsage: input.stopUsage ?? true };
       await tx.upsertLimit(limit, now);
+      // The pricing lab replays limit changes in the order they happened among the money operations.
+      await tx.appendOperationLog([limitEntry(orgId, now, existing ?? null, limit)]);
       audit.record({ orgId, action: "spend_limit.set", targetType: "spend_limit", targetId: limit.id, before: existing ?? null, after: limit });
       return { ok: true, value: limit };
     });
   }
 
   async deleteLimit(orgId: string, limitId: string): Promise<Outcome<SpendLimit>> {
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const limit = (await tx.listLimits(orgId)).find((l) => l.id === limitId);
       if (!limit) return fail("not_found", `No spending limit ${limitId}.`);
       await tx.deleteLimit(limitId);
+      await tx.appendOperationLog([limitEntry(orgId, now, limit, null)]);
       audit.record({ orgId, action: "spend_limit.deleted", targetType: "spend_limit", targetId: limitId, before: limit, after: null });
       return { ok: true, value: limit };
     });

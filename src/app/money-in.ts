@@ -12,6 +12,7 @@
 // sweep timer) retries the charge with the same key, or retrieves a known reference.
 
 import { Books } from "../core/books.js";
+import { LoggedBooks } from "../core/operation-log.js";
 import { decideReload, isLow, validateReloadSettings, type ReloadDecision, type ReloadRules, type ReloadSettingsInput } from "../core/auto-reload.js";
 import { domainError, type ErrorCode, type Result } from "../core/errors.js";
 import type { Grant } from "../core/grants.js";
@@ -318,7 +319,7 @@ export class MoneyIn {
       let balance: Micros | null = null;
       if (current.status === "succeeded" && grantId !== null) {
         const snap = await tx.loadSnapshot({ orgIds: [org.id], memberIds: [], holdIds: [], now }, [org]);
-        const books = new Books(snap, (kind) => newId(kind, now));
+        const books = new LoggedBooks(snap, (kind) => newId(kind, now));
         const grant: Grant = {
           id: grantId,
           orgId: org.id,

@@ -6,6 +6,7 @@ import type { Changes } from "../../core/books.js";
 import type { Draw, Grant, GrantKind, GrantStatus } from "../../core/grants.js";
 import { earliestPeriodDay, type LimitPeriod, type LimitScope, type SpendLimit } from "../../core/limits.js";
 import type { Hold, HoldStatus, LedgerKind, LedgerTransaction, Member, Organization, Role, Snapshot, SpendDay, UsageRecord, WindowRef, WindowUsage } from "../../core/model.js";
+import type { CostInputs, LogEntry } from "../../core/operation-log.js";
 import type { PlanDef, SeatTier, Surface } from "../../core/plans.js";
 import type { PriceBookSpec } from "../../core/price-book.js";
 import type { Speed } from "../../core/rating.js";
@@ -35,6 +36,8 @@ import type { WebhooksTx } from "../../ports/webhooks-store.js";
 import { SqlSdkCreditsTx } from "./sdk-credits-sql.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
 import { SqlStatementsTx } from "./statements-sql.js";
+import { SqlLabTx } from "./lab-sql.js";
+import type { LabTx } from "../../ports/lab-store.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
 import { SqlAuditTx } from "./audit-sql.js";
 import type { AuditTx } from "../../ports/audit-store.js";
@@ -45,7 +48,7 @@ import type { DashboardTx } from "../../ports/dashboard-store.js";
 
 // ------------------------------------------------------------------ row mappers
 
-const orgFrom = (r: Row): Organization => ({
+export const orgFrom = (r: Row): Organization => ({
   id: s(r["id"]),
   name: s(r["name"]),
   planId: s(r["plan_id"]),
@@ -61,7 +64,7 @@ const orgRow = (o: Organization): SqlValue[] => [
   o.id, o.name, o.planId, bit(o.usageCreditsEnabled), bit(o.fastModeEnabled), bit(o.fastModeFallback), o.weeklyAnchor, o.debt, o.createdAt,
 ];
 
-const memberFrom = (r: Row): Member => ({
+export const memberFrom = (r: Row): Member => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
   email: s(r["email"]),
@@ -76,7 +79,7 @@ const memberFrom = (r: Row): Member => ({
 export const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "fast_mode_enabled", "created_at"];
 export const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), bit(m.fastModeEnabled), m.createdAt];
 
-const grantFrom = (r: Row): Grant => ({
+export const grantFrom = (r: Row): Grant => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
   kind: s(r["kind"]) as GrantKind,
@@ -95,7 +98,7 @@ const grantRow = (g: Grant): SqlValue[] => [
   g.id, g.orgId, g.kind, g.amount, g.remaining, g.priority, g.expiresAt, g.surfaces === null ? null : JSON.stringify(g.surfaces), g.memberId, g.status, g.description, g.createdAt,
 ];
 
-const holdFrom = (r: Row): Hold => ({
+export const holdFrom = (r: Row): Hold => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
   memberId: s(r["member_id"]),
@@ -123,7 +126,7 @@ const holdRow = (h: Hold): SqlValue[] => [
   JSON.stringify(h.windows), h.day, h.createdAt, h.expiresAt, h.status, h.settledAmount, h.resolvedAt, JSON.stringify(h.metadata), h.owner,
 ];
 
-const limitFrom = (r: Row): SpendLimit => ({
+export const limitFrom = (r: Row): SpendLimit => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
   scope: s(r["scope"]) as LimitScope,
@@ -136,7 +139,7 @@ const limitFrom = (r: Row): SpendLimit => ({
 export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "stop_usage", "created_at", "updated_at"];
 export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, l.stopUsage ? 1 : 0, at, at];
 
-const usageFrom = (r: Row): UsageRecord => ({
+export const usageFrom = (r: Row): UsageRecord => ({
   id: s(r["id"]),
   orgId: s(r["org_id"]),
   memberId: s(r["member_id"]),
@@ -154,6 +157,78 @@ const usageFrom = (r: Row): UsageRecord => ({
 });
 const usageCols = ["id", "org_id", "member_id", "workspace_id", "hold_id", "surface", "model", "speed", "payer", "cost", "credit_cost", "input_tokens", "output_tokens", "at"];
 const usageRow = (u: UsageRecord): SqlValue[] => [u.id, u.orgId, u.memberId, u.workspaceId, u.holdId, u.surface, u.model, u.speed, u.payer, u.cost, u.creditCost, u.inputTokens, u.outputTokens, u.at];
+
+const USAGE_CLASS_COLS = ["fresh_input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests", "batch", "data_residency", "estimate", "authorized_at"];
+function usageClasses(e: LogEntry | undefined, hold: Hold | undefined): SqlValue[] {
+  const u = e?.cost?.usage ?? null;
+  return [
+    u?.input_tokens ?? null, u?.cache_creation_5m_input_tokens ?? null, u?.cache_creation_1h_input_tokens ?? null, u?.cache_read_input_tokens ?? null, u?.web_search_requests ?? null,
+    e?.cost ? bit(e.cost.batch) : null, e?.cost ? bit(e.cost.dataResidency) : null, hold?.amount ?? null, hold?.createdAt ?? null,
+  ];
+}
+
+export const LOG_COLS = [
+  "org_id", "at", "kind", "hold_id", "member_id", "workspace_id", "surface", "model", "family", "speed", "micros", "rated", "input_tokens", "output_tokens",
+  "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests", "batch", "data_residency", "ttl_ms", "owner", "actor", "code", "data",
+];
+export function logRow(e: LogEntry): SqlValue[] {
+  const c = e.cost;
+  const u = c?.usage ?? null;
+  return [
+    e.orgId, e.at, e.kind, e.holdId, e.memberId, e.workspaceId, e.surface, e.model, e.family, e.speed, e.micros, c ? ratedCode(c) : null,
+    u?.input_tokens ?? null, u?.output_tokens ?? null, u?.cache_creation_5m_input_tokens ?? null, u?.cache_creation_1h_input_tokens ?? null, u?.cache_read_input_tokens ?? null,
+    u?.web_search_requests ?? null, c ? bit(c.batch) : null, c ? bit(c.dataResidency) : null, e.ttlMs, e.owner, e.actor, e.code, e.data === null ? null : JSON.stringify(e.data),
+  ];
+}
+/** How a logged cost was priced: 0 an amount as given, 1 rated tokens, 2/3 the gateway's worst case (3: cache writes were candidates). */
+function ratedCode(c: CostInputs): number {
+  if (c.amount !== null) return 0;
+  return c.worstCase === "cache" ? 3 : c.worstCase === "plain" ? 2 : 1;
+}
+export function logFrom(r: Row): LogEntry & { seq: number } {
+  const rated = nOrNull(r["rated"]);
+  const usage =
+    r["input_tokens"] === null || r["input_tokens"] === undefined
+      ? null
+      : {
+          input_tokens: n(r["input_tokens"]),
+          output_tokens: n(r["output_tokens"]),
+          cache_creation_5m_input_tokens: n(r["cache_write_5m_tokens"]),
+          cache_creation_1h_input_tokens: n(r["cache_write_1h_tokens"]),
+          cache_read_input_tokens: n(r["cache_read_tokens"]),
+          web_search_requests: n(r["web_search_requests"]),
+        };
+  const micros = nOrNull(r["micros"]);
+  return {
+    seq: n(r["seq"]),
+    orgId: s(r["org_id"]),
+    at: n(r["at"]),
+    kind: s(r["kind"]) as LogEntry["kind"],
+    holdId: sOrNull(r["hold_id"]),
+    memberId: sOrNull(r["member_id"]),
+    workspaceId: sOrNull(r["workspace_id"]),
+    surface: sOrNull(r["surface"]) as Surface | null,
+    model: sOrNull(r["model"]),
+    family: sOrNull(r["family"]),
+    speed: sOrNull(r["speed"]) as Speed | null,
+    micros,
+    cost:
+      rated === null
+        ? null
+        : {
+            amount: rated === 0 ? micros : null,
+            usage,
+            batch: n(r["batch"]) === 1,
+            dataResidency: n(r["data_residency"]) === 1,
+            ...(rated >= 2 ? { worstCase: rated === 3 ? ("cache" as const) : ("plain" as const) } : {}),
+          },
+    ttlMs: nOrNull(r["ttl_ms"]),
+    owner: sOrNull(r["owner"]),
+    actor: sOrNull(r["actor"]),
+    code: sOrNull(r["code"]),
+    data: r["data"] === null || r["data"] === undefined ? null : (JSON.parse(s(r["data"])) as unknown),
+  };
+}
 
 const keyFrom = (r: Row): ApiKeyRow => ({
   id: s(r["id"]),
@@ -191,6 +266,10 @@ class SqlStoreTx implements StoreTx {
 
   get statements(): StatementsTx {
     return new SqlStatementsTx(this.q);
+  }
+
+  get lab(): LabTx {
+    return new SqlLabTx(this.q);
   }
 
   get audit(): AuditTx {
@@ -297,7 +376,7 @@ class SqlStoreTx implements StoreTx {
     return { orgs, plans, members, grants, limits, windows, spendDays, holds };
   }
 
-  async writeChanges(c: Changes): Promise<void> {
+  async writeChanges(c: Changes & { readonly log?: readonly LogEntry[] }): Promise<void> {
     // Every write is issued at once, in this order (ledger transactions before their entries, for
     // the foreign key): one message to the SQLite writer thread; back to back on PostgreSQL's connection.
     const q = this.q;
@@ -347,8 +426,22 @@ class SqlStoreTx implements StoreTx {
       // case) it runs first and the entries follow in the same message; else they wait for all of them.
       writes.push(c.ledger.length <= BULK_CHUNK ? Promise.all([txs, writeEntries()]).then(() => undefined) : txs.then(writeEntries));
     }
-    if (c.usage.length) writes.push(upsert(q, "usage_records", usageCols, ["id"], c.usage.map(usageRow), false));
+    if (c.usage.length) {
+      // Every token class and the authorize inputs of each record, from the batch's log and holds.
+      const settled = new Map<string, LogEntry>();
+      for (const e of c.log ?? []) if (e.kind === "settle" && e.holdId !== null && e.code === null) settled.set(e.holdId, e);
+      const holds = new Map<string, Hold>();
+      for (const h of [...c.newHolds, ...c.holds]) holds.set(h.id, h);
+      const rows = c.usage.map((u) => [...usageRow(u), ...usageClasses(settled.get(u.holdId), holds.get(u.holdId))]);
+      writes.push(upsert(q, "usage_records", [...usageCols, ...USAGE_CLASS_COLS], ["id"], rows, false));
+    }
+    if (c.log?.length) writes.push(this.appendOperationLog(c.log));
     await Promise.all(writes);
+  }
+
+  async appendOperationLog(entries: readonly LogEntry[]): Promise<void> {
+    // One multi-row insert per chunk, in order: seq numbers follow the order the books decided in.
+    await upsert(this.q, "operation_log", LOG_COLS, ["seq"], entries.map(logRow), false);
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {
