@@ -16,6 +16,7 @@ import { buildOpenApi } from "./openapi.js";
 import { moneyRoutes } from "./money-routes.js";
 import { sdkCreditRoutes } from "./sdk-credit-routes.js";
 import { statementRoutes } from "./statement-routes.js";
+import { labRoutes } from "./lab-routes.js";
 import { receiptRoutes } from "./receipt-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { webhookRoutes } from "./webhook-routes.js";
@@ -61,7 +62,7 @@ function toUsage(u: z.infer<typeof S.Usage>): CoreUsage {
   };
 }
 
-function toPlan(id: string, spec: z.infer<typeof S.PlanSpec>): PlanDef {
+export function toPlan(id: string, spec: z.infer<typeof S.PlanSpec>): PlanDef {
   const seat = (s: z.infer<typeof S.PlanSpec>["seats"]["standard"]): SeatDef => ({
     windows: s.windows.map((w) => ({
       key: w.key,
@@ -667,6 +668,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...moneyRoutes(),
     ...sdkCreditRoutes(),
     ...statementRoutes(),
+    ...labRoutes(),
     ...receiptRoutes(),
     ...operatorRoutes(),
     ...webhookRoutes(),

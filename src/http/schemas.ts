@@ -212,6 +212,16 @@ export const PlanSpec = z.strictObject({
   credit_only_surfaces: z.array(Surface).max(4).default([]),
 });
 
+export const LabReplay = z.strictObject({
+  period: z.string().regex(/^\d{4}-\d{2}$/, "a calendar month, YYYY-MM").describe("The calendar month (UTC) to replay, e.g. 2026-11."),
+  org_ids: z.array(Id).min(1).max(10_000).optional().describe("Organizations to replay; every organization when absent."),
+  price_book: PriceBookSpec.optional().describe("A proposed price book (the form POST /v1/price_books takes); every amount as it was rated when absent."),
+  plans: z
+    .record(z.string().regex(/^[a-z0-9_]{1,40}$/), PlanSpec)
+    .optional()
+    .describe("Proposed plans by plan id (each the form PUT /v1/plans/{plan_id} takes), replacing the plan of that id; the plans in force when absent."),
+});
+
 export const Paging = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.string().max(80).optional().describe("The `next_cursor` of the previous page."),
