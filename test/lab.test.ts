@@ -7,6 +7,9 @@
 // and closing balance exactly. The month's own activity is checked to be that mixed.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { backends } from "./support/backends.js";
 import { addMember, createOrg, grant, startHarness, USD, type Harness } from "./support/harness.js";
@@ -21,6 +24,24 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const MODELS = ["claude-sonnet-4-5", "claude-opus-4-7", "claude-haiku-4-5"];
 
+// The compiled test is dist/test/lab.test.js: the repository root is two levels up.
+const MAIN = join(fileURLToPath(new URL("../../", import.meta.url)), "dist", "src", "main.js");
+
+/** The command line as a user runs it, in a child process (no USAGE_CREDITS_* variable leaks in). */
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("USAGE_CREDITS_")) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 interface Actor {
   readonly orgId: string;
   readonly memberId: string;
@@ -30,6 +51,7 @@ interface Actor {
 for (const backend of backends()) {
   describe(`pricing lab on ${backend.name}`, () => {
     let h: Harness;
+    let database: string;
     let report: Json;
     const balancesAtEnd = new Map<string, string>();
     const orgIds: string[] = [];
@@ -43,7 +65,8 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      h = await startHarness(await backend.createDatabase());
+      database = await backend.createDatabase();
+      h = await startHarness(database);
       h.clock.set(FEB27);
       const random = rng(18);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
@@ -241,6 +264,28 @@ for (const backend of backends()) {
       // Free has fast mode off: nothing it did is priced differently.
       const free = orgs.find((o) => o["org_id"] === orgIds[3]) as Json;
       assert.equal((free["difference"] as Json)["total"], "0");
+    });
+
+    test("the CLI gives the API's report (JSON), a CSV, progress on stderr, and --help", async () => {
+      const json = await cli(["lab", "replay", "--period", "2026-03", "--database", database, "--json"]);
+      assert.equal(json.code, 0, json.stderr);
+      const out = JSON.parse(json.stdout) as Json;
+      assert.deepEqual(out["organizations"], report["organizations"]);
+      assert.deepEqual(out["totals"], report["totals"]);
+      assert.match(json.stderr, /replayed \d+ operations in/);
+      const one = await cli(["lab", "replay", "--period", "2026-03", "--database", database, "--csv", "--quiet", "--org", orgIds[0] ?? "", "--org", orgIds[1] ?? ""]);
+      assert.equal(one.code, 0, one.stderr);
+      assert.equal(one.stderr, "");
+      const lines = one.stdout.trimEnd().split("\r\n");
+      assert.equal(lines[0], "org_id,name,member_id,figure,plan_window,sdk_credits,usage_credits,total,revenue,breakage");
+      assert.deepEqual([...new Set(lines.slice(4).map((l) => l.split(",")[0]))].sort(), [orgIds[0], orgIds[1]].sort());
+      assert.ok(lines.some((l) => l.includes(",difference,0,0,0,0,0,0")));
+      const help = await cli(["lab", "replay", "--help"]);
+      assert.equal(help.code, 0);
+      for (const flag of ["--period", "--price-book", "--plans", "--org", "--csv", "--json"]) assert.ok(help.stdout.includes(flag), flag);
+      const bad = await cli(["lab", "replay", "--period", "November", "--database", database]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /period/);
     });
 
     test("bad input: a period that is not a month, an unknown organization, a key that is not the platform's", async () => {
