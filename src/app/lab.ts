@@ -105,10 +105,11 @@ export class Lab {
     }
 
     // The log, page by page, in the order it was decided.
-    let afterSeq = 0;
+    const range = await this.store.read((tx) => tx.lab.logRange(from, to));
+    let afterSeq = range ? range.first - 1 : 0;
     let entries = 0;
-    for (;;) {
-      const page = await this.store.read((tx) => tx.lab.logPage({ from, to, orgIds: wanted, afterSeq, limit: PAGE }));
+    while (range) {
+      const page = await this.store.read((tx) => tx.lab.logPage({ from, to, orgIds: wanted, afterSeq, lastSeq: range.last, limit: PAGE }));
       for (const e of page) {
         replays.get(e.orgId)?.apply(e);
         afterSeq = e.seq;

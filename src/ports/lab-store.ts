@@ -11,8 +11,9 @@ export interface LogPageQuery {
   readonly to: number;
   /** null: every organization. */
   readonly orgIds: readonly string[] | null;
-  /** Entries after this sequence number. */
+  /** Entries after this sequence number, up to `lastSeq` (logRange). */
   readonly afterSeq: number;
+  readonly lastSeq: number;
   readonly limit: number;
 }
 
@@ -27,6 +28,8 @@ export interface ActualFigures {
 export interface LabTx {
   /** Organizations in scope (all when orgIds is null), id order. */
   organizations(orgIds: readonly string[] | null): Promise<Array<{ id: string; name: string }>>;
+  /** The sequence numbers of the period's first and last entries (null: none). */
+  logRange(from: number, to: number): Promise<{ first: number; last: number } | null>;
   /** Entries of the period (from ≤ at < to), in log order, after `afterSeq`. */
   logPage(q: LogPageQuery): Promise<Array<LogEntry & { readonly seq: number }>>;
   /** Each organization's state at `from` (balances from the ledger, holds pending then, window and spend counters). */

@@ -28,15 +28,23 @@ export class SqlLabTx implements LabTx {
     return rows.map((r) => ({ id: s(r["id"]), name: s(r["name"]) })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  async logRange(from: number, to: number): Promise<{ first: number; last: number } | null> {
+    const r = (await this.q.all("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM operation_log WHERE at >= ? AND at < ?", [from, to]))[0];
+    if (!r || r["lo"] === null || r["lo"] === undefined) return null;
+    return { first: n(r["lo"]), last: n(r["hi"]) };
+  }
+
   async logPage(p: LogPageQuery): Promise<Array<LogEntry & { readonly seq: number }>> {
-    const params: SqlValue[] = [p.afterSeq, p.from, p.to];
+    // Walked by sequence number (the primary key), never by time: "+at" keeps the planner off the
+    // at index, which would sort the whole period for every page.
+    const params: SqlValue[] = [p.afterSeq, p.lastSeq, p.from, p.to];
     let orgs = "";
     if (p.orgIds !== null) {
       orgs = ` AND org_id IN (${marks(p.orgIds.length)})`;
       params.push(...p.orgIds);
     }
     params.push(p.limit);
-    const rows = await this.q.all(`SELECT * FROM operation_log WHERE seq > ? AND at >= ? AND at < ?${orgs} ORDER BY seq LIMIT ?`, params);
+    const rows = await this.q.all(`SELECT * FROM operation_log WHERE seq > ? AND seq <= ? AND +at >= ? AND +at < ?${orgs} ORDER BY seq LIMIT ?`, params);
     return rows.map(logFrom);
   }
 
