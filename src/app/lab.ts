@@ -4,10 +4,11 @@
 // organization starts from its state at the period start, and nothing is written.
 
 import { domainError, type Result } from "../core/errors.js";
-import { addSpend, diffSpend, OrgReplay, zeroSpend, type Spend, type WindowExhausted } from "../core/lab.js";
+import { addSpend, bareEntries, diffSpend, OrgReplay, zeroSpend, type Spend, type WindowExhausted } from "../core/lab.js";
+import type { LogEntry } from "../core/operation-log.js";
 import type { Micros } from "../core/money.js";
 import type { PlanDef } from "../core/plans.js";
-import { parsePriceBook, type PriceBook, type PriceBookSpec } from "../core/price-book.js";
+import { bookInForce, findModel, parsePriceBook, type PriceBook, type PriceBookSpec } from "../core/price-book.js";
 import type { Store } from "../ports/store.js";
 
 export interface LabRequest {
@@ -57,6 +58,8 @@ export interface LabProgress {
 
 /** Log entries read per page. */
 const PAGE = 5_000;
+/** Entries between two flushes of every organization's books. */
+const FLUSH = 20_000;
 /** Organizations whose opening state is read at once. */
 const ORG_CHUNK = 200;
 
@@ -83,7 +86,7 @@ export class Lab {
       book = parsed.book;
     }
     const wanted = req.orgIds ? [...new Set(req.orgIds)] : null;
-    const { orgs, plans } = await this.store.read(async (tx) => ({ orgs: await tx.lab.organizations(wanted), plans: await tx.listPlans() }));
+    const { orgs, plans, specs } = await this.store.read(async (tx) => ({ orgs: await tx.lab.organizations(wanted), plans: await tx.listPlans(), specs: await tx.listPriceBooks() }));
     if (wanted) {
       const found = new Set(orgs.map((o) => o.id));
       const missing = wanted.filter((id) => !found.has(id));
@@ -105,19 +108,82 @@ export class Lab {
     }
 
     // The log, page by page, in the order it was decided.
+    // The log, page by page, in the order it was decided; records from before the log (no token
+    // classes) are merged in by time, as input/output-only requests.
     const range = await this.store.read((tx) => tx.lab.logRange(from, to));
+    const inForce = bookInForce(
+      specs.flatMap((sp) => {
+        const p = parsePriceBook(sp);
+        return p.ok ? [p.book] : [];
+      }),
+      to - 1,
+    );
+    // Two cursors, each a page at a time: the log by sequence number, bare records by (at, id).
     let afterSeq = range ? range.first - 1 : 0;
-    let entries = 0;
-    while (range) {
+    let logDone = range === null;
+    const nextLogPage = async (): Promise<LogEntry[]> => {
+      if (logDone || !range) return [];
       const page = await this.store.read((tx) => tx.lab.logPage({ from, to, orgIds: wanted, afterSeq, lastSeq: range.last, limit: PAGE }));
-      for (const e of page) {
-        replays.get(e.orgId)?.apply(e);
-        afterSeq = e.seq;
+      const last = page.at(-1);
+      if (last) afterSeq = last.seq;
+      if (page.length < PAGE) logDone = true;
+      return page;
+    };
+    let afterAt = -1;
+    let afterId = "";
+    let bareDone = false;
+    const nextBarePage = async (): Promise<LogEntry[]> => {
+      if (bareDone) return [];
+      const page = await this.store.read((tx) => tx.lab.bareRecords({ from, to, orgIds: wanted, afterAt, afterId, limit: PAGE }));
+      const last = page.at(-1);
+      if (last) {
+        afterAt = last.at;
+        afterId = last.id;
       }
-      entries += page.length;
-      onProgress?.({ entries, organizations: ids.length });
-      if (page.length < PAGE) break;
+      if (page.length < PAGE) bareDone = true;
+      return page.flatMap((r) => bareEntries({ ...r, family: (inForce && findModel(inForce, r.model)?.family) ?? null }));
+    };
+    let logPage = await nextLogPage();
+    let barePage = await nextBarePage();
+    let li = 0;
+    let bi = 0;
+    let entries = 0;
+    const touched = new Set<OrgReplay>();
+    for (;;) {
+      if (li >= logPage.length && !logDone) {
+        logPage = await nextLogPage();
+        li = 0;
+        onProgress?.({ entries, organizations: ids.length });
+      }
+      if (bi >= barePage.length && !bareDone) {
+        barePage = await nextBarePage();
+        bi = 0;
+      }
+      const l = logPage[li];
+      const b = barePage[bi];
+      if (!l && !b) break;
+      // By time; the log first at one instant (a record from before the log is older than the log).
+      let e: LogEntry;
+      if (l && (!b || l.at <= b.at)) {
+        e = l;
+        li++;
+      } else {
+        e = b as LogEntry;
+        bi++;
+      }
+      const replay = replays.get(e.orgId);
+      if (replay) {
+        replay.apply(e);
+        touched.add(replay);
+      }
+      // What the books decided is folded into the totals every FLUSH entries, whatever the number
+      // of organizations: memory stays bounded by the page and the organizations' state.
+      if (++entries % FLUSH === 0) {
+        for (const r of touched) r.flush();
+        touched.clear();
+      }
     }
+    onProgress?.({ entries, organizations: ids.length });
 
     const totals = { actual: zeroSpend(), replayed: zeroSpend() };
     const reports: OrgReport[] = [];

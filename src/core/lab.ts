@@ -15,8 +15,9 @@ import type { Grant } from "./grants.js";
 import type { SpendLimit } from "./limits.js";
 import { ACCOUNTS, type Hold, type Member, type Organization, type Snapshot, type SpendDay, type UsageRecord, type WindowUsage } from "./model.js";
 import type { Micros } from "./money.js";
-import { actorFrom, priceInputs, type LogEntry } from "./operation-log.js";
-import type { PlanDef } from "./plans.js";
+import { actorFrom, logEntry, priceInputs, type LogEntry } from "./operation-log.js";
+import type { PlanDef, Surface } from "./plans.js";
+import { ZERO_USAGE } from "./rating.js";
 import { findModel, type PriceBook } from "./price-book.js";
 
 /** Spend of an organization or a member over a period, by payer, in micro-dollars. */
@@ -113,6 +114,34 @@ const ROLL_EVERY = 2_000;
 const KEEP_RESOLVED_MS = 2 * 24 * 3_600_000;
 
 const clone = <T>(v: T): T => ({ ...v });
+
+/** A usage record from before the operation log (no token classes): its request as log entries. */
+export interface BareUsage {
+  readonly orgId: string;
+  readonly memberId: string;
+  readonly holdId: string;
+  readonly surface: string;
+  readonly model: string;
+  readonly family: string | null;
+  readonly speed: string;
+  readonly cost: Micros;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly at: number;
+}
+
+/**
+ * The request of a record written before schema 11, replayed as input/output tokens only (every
+ * input token, cache ones included, at the input rate), admitted and settled at its instant.
+ */
+export function bareEntries(r: BareUsage): LogEntry[] {
+  const cost = { amount: null, usage: { ...ZERO_USAGE, input_tokens: r.inputTokens, output_tokens: r.outputTokens }, batch: false, dataResidency: false };
+  const speed = r.speed === "fast" ? "fast" : "standard";
+  return [
+    logEntry(r.orgId, r.at, "authorize", { holdId: r.holdId, memberId: r.memberId, surface: r.surface as Surface, model: r.model, family: r.family, speed, micros: r.cost, cost, ttlMs: 86_400_000, owner: "api" }),
+    logEntry(r.orgId, r.at, "settle", { holdId: r.holdId, micros: r.cost, cost, actor: "api" }),
+  ];
+}
 
 export class OrgReplay {
   private readonly orgs = new Map<string, Organization>();
@@ -292,6 +321,11 @@ export class OrgReplay {
     let n = 0;
     this.books = new Books(snap, (kind) => `lab_${kind}_${n++}`);
     return this.books;
+  }
+
+  /** Folds what the books decided so far into the totals and frees it (the caller bounds memory with it). */
+  flush(): void {
+    this.roll();
   }
 
   /** Folds the current books' changes into the state and the totals, and starts new books. */

@@ -17,6 +17,21 @@ export interface LogPageQuery {
   readonly limit: number;
 }
 
+/** A usage record written before the operation log existed (schema < 11): no token classes, no log entries. */
+export interface BareRecord {
+  readonly id: string;
+  readonly orgId: string;
+  readonly memberId: string;
+  readonly holdId: string;
+  readonly surface: string;
+  readonly model: string;
+  readonly speed: string;
+  readonly cost: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly at: number;
+}
+
 export interface ActualFigures {
   readonly spend: Map<string, Spend>;
   readonly members: Map<string, Map<string, Spend>>;
@@ -32,6 +47,8 @@ export interface LabTx {
   logRange(from: number, to: number): Promise<{ first: number; last: number } | null>;
   /** Entries of the period (from ≤ at < to), in log order, after `afterSeq`. */
   logPage(q: LogPageQuery): Promise<Array<LogEntry & { readonly seq: number }>>;
+  /** Usage records of the period without token classes, (at, id) order, after (afterAt, afterId). */
+  bareRecords(q: { from: number; to: number; orgIds: readonly string[] | null; afterAt: number; afterId: string; limit: number }): Promise<BareRecord[]>;
   /** Each organization's state at `from` (balances from the ledger, holds pending then, window and spend counters). */
   openings(orgIds: readonly string[], from: number): Promise<OrgOpening[]>;
   /** What happened in [from, to): usage records by payer, usage revenue and breakage, balances at `to`. */

@@ -9,7 +9,7 @@ import type { Hold, SpendDay, WindowRef, WindowUsage } from "../../core/model.js
 import type { Micros } from "../../core/money.js";
 import type { LogEntry } from "../../core/operation-log.js";
 import { DAY_MS } from "../../core/plans.js";
-import type { ActualFigures, LabTx, LogPageQuery } from "../../ports/lab-store.js";
+import type { ActualFigures, BareRecord, LabTx, LogPageQuery } from "../../ports/lab-store.js";
 import type { Queryable, Row, SqlValue } from "./driver.js";
 import { grantFrom, holdFrom, limitFrom, logFrom, memberFrom, orgFrom } from "./sql-store.js";
 import { inList } from "./sql-bulk.js";
@@ -46,6 +46,34 @@ export class SqlLabTx implements LabTx {
     params.push(p.limit);
     const rows = await this.q.all(`SELECT * FROM operation_log WHERE seq > ? AND seq <= ? AND +at >= ? AND +at < ?${orgs} ORDER BY seq LIMIT ?`, params);
     return rows.map(logFrom);
+  }
+
+  async bareRecords(p: { from: number; to: number; orgIds: readonly string[] | null; afterAt: number; afterId: string; limit: number }): Promise<BareRecord[]> {
+    const params: SqlValue[] = [p.from, p.to, p.afterAt, p.afterAt, p.afterId];
+    let orgs = "";
+    if (p.orgIds !== null) {
+      orgs = ` AND org_id IN (${marks(p.orgIds.length)})`;
+      params.push(...p.orgIds);
+    }
+    params.push(p.limit);
+    const rows = await this.q.all(
+      `SELECT id, org_id, member_id, hold_id, surface, model, speed, cost, input_tokens, output_tokens, at FROM usage_records
+       WHERE at >= ? AND at < ? AND fresh_input_tokens IS NULL AND (at > ? OR (at = ? AND id > ?))${orgs} ORDER BY at, id LIMIT ?`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: s(r["id"]),
+      orgId: s(r["org_id"]),
+      memberId: s(r["member_id"]),
+      holdId: s(r["hold_id"]),
+      surface: s(r["surface"]),
+      model: s(r["model"]),
+      speed: s(r["speed"]),
+      cost: n(r["cost"]),
+      inputTokens: n(r["input_tokens"] ?? 0),
+      outputTokens: n(r["output_tokens"] ?? 0),
+      at: n(r["at"]),
+    }));
   }
 
   async openings(orgIds: readonly string[], from: number): Promise<OrgOpening[]> {

@@ -9,7 +9,7 @@ import type { Hold, HoldStatus, LedgerKind, LedgerTransaction, Member, Organizat
 import type { CostInputs, LogEntry } from "../../core/operation-log.js";
 import type { PlanDef, SeatTier, Surface } from "../../core/plans.js";
 import type { PriceBookSpec } from "../../core/price-book.js";
-import type { Speed } from "../../core/rating.js";
+import { ZERO_USAGE, type Speed } from "../../core/rating.js";
 import type {
   ApiKeyRow,
   IdempotencyRecord,
@@ -160,7 +160,9 @@ const usageRow = (u: UsageRecord): SqlValue[] => [u.id, u.orgId, u.memberId, u.w
 
 const USAGE_CLASS_COLS = ["fresh_input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests", "batch", "data_residency", "estimate", "authorized_at"];
 function usageClasses(e: LogEntry | undefined, hold: Hold | undefined): SqlValue[] {
-  const u = e?.cost?.usage ?? null;
+  // Logged with the settle (schema 11 on): the classes, zeros for a cost given as an amount.
+  // NULL only on records from before it.
+  const u = e?.cost ? (e.cost.usage ?? ZERO_USAGE) : null;
   return [
     u?.input_tokens ?? null, u?.cache_creation_5m_input_tokens ?? null, u?.cache_creation_1h_input_tokens ?? null, u?.cache_read_input_tokens ?? null, u?.web_search_requests ?? null,
     e?.cost ? bit(e.cost.batch) : null, e?.cost ? bit(e.cost.dataResidency) : null, hold?.amount ?? null, hold?.createdAt ?? null,
