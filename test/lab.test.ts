@@ -11,6 +11,14 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { migrate } from "../src/adapters/store/migrations.js";
+import { openPostgres } from "../src/adapters/store/postgres-driver.js";
+import { SqlStore } from "../src/adapters/store/sql-store.js";
+import { openSqlite } from "../src/adapters/store/sqlite-driver.js";
+import type { SqlDriver } from "../src/adapters/store/driver.js";
+import { Lab } from "../src/app/lab.js";
+import { DEFAULT_PLANS } from "../src/core/default-plans.js";
+import { DEFAULT_PRICE_BOOK } from "../src/core/default-price-book.js";
 import { backends } from "./support/backends.js";
 import { addMember, createOrg, grant, startHarness, USD, type Harness } from "./support/harness.js";
 import { rng } from "./support/rng.js";
@@ -295,6 +303,70 @@ for (const backend of backends()) {
       const missing = await h.request("POST", "/v1/lab/replays", { body: { period: "2026-03", org_ids: ["org_0000000000000000000000000000"] } });
       assert.equal(missing.status, 404);
       assert.equal(platformRefusals, 1);
+    });
+  });
+}
+
+// Usage records written before schema 11 have no token classes and no operation-log entries: the
+// lab counts them and replays each as its input and output tokens, admitted and settled at its time.
+const FEB = Date.parse("2026-02-01T00:00:00Z");
+const driverFor = (url: string): SqlDriver => (url.startsWith("sqlite:") ? openSqlite(url.slice(7)) : openPostgres(url, 2));
+
+for (const backend of backends()) {
+  describe(`pricing lab over records from before schema 11 (${backend.name})`, () => {
+    after(() => backend.cleanup());
+
+    test("they are counted, replayed as input/output only, and reproduce the month exactly", async () => {
+      const url = await backend.createDatabase();
+      const old = driverFor(url);
+      await migrate(old, 10);
+      const t1 = FEB + 3 * 86_400_000;
+      const t2 = t1 + 3_600_000;
+      await old.transaction(async (q) => {
+        for (const sql of [
+          `INSERT INTO organizations (id, name, plan_id, usage_credits_enabled, fast_mode_enabled, fast_mode_fallback, weekly_anchor, debt, created_at) VALUES ('org_old', 'Old', 'enterprise_usage', 1, 1, 0, ${FEB}, 0, ${FEB - 86_400_000})`,
+          `INSERT INTO members (id, org_id, email, name, role, seat_tier, workspace_id, usage_credits_enabled, created_at) VALUES ('mem_old', 'org_old', 'o@old.test', 'O', 'owner', 'standard', NULL, 1, ${FEB - 86_400_000})`,
+          `INSERT INTO grants (id, org_id, kind, amount, remaining, priority, expires_at, surfaces, member_id, status, description, created_at) VALUES ('grant_old', 'org_old', 'purchase', 10000000, 9845000, 5, NULL, NULL, NULL, 'active', '', ${FEB - 86_400_000})`,
+          `INSERT INTO ledger_transactions (id, org_id, kind, ref, at) VALUES ('tx_o1', 'org_old', 'grant', 'grant_old', ${FEB - 86_400_000}), ('tx_o2', 'org_old', 'hold', 'hold_o1', ${t1}), ('tx_o3', 'org_old', 'settle', 'hold_o1', ${t1}), ('tx_o4', 'org_old', 'hold', 'hold_o2', ${t2}), ('tx_o5', 'org_old', 'settle', 'hold_o2', ${t2})`,
+          `INSERT INTO ledger_entries (tx_id, idx, org_id, account, amount) VALUES
+            ('tx_o1', 0, 'org_old', 'funding:purchase', -10000000), ('tx_o1', 1, 'org_old', 'grant:grant_old', 10000000),
+            ('tx_o2', 0, 'org_old', 'grant:grant_old', -45000), ('tx_o2', 1, 'org_old', 'hold:hold_o1', 45000),
+            ('tx_o3', 0, 'org_old', 'hold:hold_o1', -45000), ('tx_o3', 1, 'org_old', 'revenue:usage', 45000),
+            ('tx_o4', 0, 'org_old', 'grant:grant_old', -110000), ('tx_o4', 1, 'org_old', 'hold:hold_o2', 110000),
+            ('tx_o5', 0, 'org_old', 'hold:hold_o2', -110000), ('tx_o5', 1, 'org_old', 'revenue:usage', 110000)`,
+          // Sonnet 4.5, 10,000 in + 1,000 out = 30,000 + 15,000; Haiku 4.5, 100,000 in + 2,000 out = 100,000 + 10,000.
+          `INSERT INTO usage_records (id, org_id, member_id, workspace_id, hold_id, surface, model, speed, payer, cost, credit_cost, at, input_tokens, output_tokens) VALUES
+            ('use_o1', 'org_old', 'mem_old', NULL, 'hold_o1', 'interactive', 'claude-sonnet-4-5', 'standard', 'credits', 45000, 45000, ${t1}, 10000, 1000),
+            ('use_o2', 'org_old', 'mem_old', NULL, 'hold_o2', 'interactive', 'claude-haiku-4-5', 'standard', 'credits', 110000, 110000, ${t2}, 100000, 2000)`,
+        ])
+          await q.run(sql);
+      });
+      await old.close();
+      const store = await SqlStore.open(driverFor(url));
+      try {
+        await store.transaction(async (tx) => {
+          for (const p of DEFAULT_PLANS) await tx.upsertPlan(p, FEB);
+        });
+        const lab = new Lab(store);
+        const same = await lab.replay({ period: "2026-02" });
+        assert.ok(same.ok);
+        assert.equal(same.value.records, 2);
+        assert.equal(same.value.recordsWithoutTokenClasses, 2);
+        const org = same.value.organizations[0];
+        assert.ok(org);
+        assert.deepEqual(org.replayed, org.actual);
+        assert.equal(org.actual.usageCredits, 155_000);
+        assert.equal(org.closingBalance.replayed, 9_845_000);
+        assert.equal(org.closingBalance.actual, 9_845_000);
+        // Sonnet's input at $6 instead of $3: 10,000 × 6 + 1,000 × 15 = 75,000, +30,000; Haiku unchanged.
+        const dearer = { ...DEFAULT_PRICE_BOOK, models: DEFAULT_PRICE_BOOK.models.map((m) => (m.id === "claude-sonnet-4-5" ? { ...m, input: "6" } : m)) };
+        const proposed = await lab.replay({ period: "2026-02", priceBook: dearer });
+        assert.ok(proposed.ok);
+        assert.equal(proposed.value.organizations[0]?.difference.usageCredits, 30_000);
+        assert.equal(proposed.value.organizations[0]?.difference.total, 30_000);
+      } finally {
+        await store.close();
+      }
     });
   });
 }
