@@ -119,14 +119,20 @@ export class Lab {
       to - 1,
     );
     // Two cursors, each a page at a time: the log by sequence number, bare records by (at, id).
+    // The next page is read while this one is replayed (the store reads on its own thread).
     let afterSeq = range ? range.first - 1 : 0;
     let logDone = range === null;
+    const readLogPage = (): Promise<Array<LogEntry & { readonly seq: number }>> =>
+      range ? this.store.read((tx) => tx.lab.logPage({ from, to, orgIds: wanted, afterSeq, lastSeq: range.last, limit: PAGE })) : Promise.resolve([]);
+    let ahead: Promise<Array<LogEntry & { readonly seq: number }>> | null = range ? readLogPage() : null;
     const nextLogPage = async (): Promise<LogEntry[]> => {
-      if (logDone || !range) return [];
-      const page = await this.store.read((tx) => tx.lab.logPage({ from, to, orgIds: wanted, afterSeq, lastSeq: range.last, limit: PAGE }));
+      if (logDone || !ahead) return [];
+      const page = await ahead;
+      ahead = null;
       const last = page.at(-1);
       if (last) afterSeq = last.seq;
       if (page.length < PAGE) logDone = true;
+      else ahead = readLogPage();
       return page;
     };
     let afterAt = -1;
