@@ -157,6 +157,12 @@ for (const backend of backends()) {
             if (id) await h.request("POST", `${base(x.orgId)}/holds/${id}/settle`, { key: x.key, body: { usage: usage("claude-opus-4-7", true) } });
           }
         }
+        // Settings changed mid-month: the replay applies them when they happened.
+        if (step === 100) await ok("PATCH", `${base(a.orgId)}/members/${a1.memberId}`, { fast_mode_enabled: false });
+        if (step === 150) await ok("PUT", `${base(a.orgId)}/usage_credits`, { is_enabled: false });
+        if (step === 230) await ok("PUT", `${base(a.orgId)}/usage_credits`, { is_enabled: true });
+        if (step === 260) await ok("PATCH", base(d.orgId), { fast_mode_enabled: true, plan_id: "pro" });
+        if (step === 300) await ok("PATCH", `${base(b.orgId)}/members/${b2.memberId}`, { usage_credits_enabled: false });
         const x = pick(actors);
         const model = pick(MODELS);
         const speed = random() < 0.2 ? "fast" : "standard";

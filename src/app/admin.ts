@@ -5,7 +5,7 @@
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { verifyLedger, type Violation } from "../core/ledger-verify.js";
-import { limitEntry } from "../core/operation-log.js";
+import { limitEntry, settingsEntry } from "../core/operation-log.js";
 import { periodBounds, type LimitPeriod, type LimitScope, type SpendLimit } from "../core/limits.js";
 import type { LedgerTransaction, Member, Organization, Role, UsageRecord } from "../core/model.js";
 import type { Micros } from "../core/money.js";
@@ -202,11 +202,13 @@ export class Admin {
     if (patch.planId !== undefined && !(await this.catalog.plan(patch.planId))) {
       return { kind: "fresh", result: fail("invalid_request", `Unknown plan ${JSON.stringify(patch.planId)}.`, { field: "plan_id" }) };
     }
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const updated: Organization = { ...org, ...defined(patch) };
       await tx.updateOrg(updated);
+      // The pricing lab replays settings changes in the order they happened among the money operations.
+      await tx.appendOperationLog([settingsEntry(orgId, now, "org_update", org, updated)]);
       audit.record({ orgId, action: "organization.updated", targetType: "organization", targetId: orgId, before: org, after: updated });
       return { ok: true, value: updated };
     });
@@ -241,7 +243,7 @@ export class Admin {
     memberId: string,
     patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled" | "fastModeEnabled">>,
   ): Promise<Outcome<Member>> {
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const m = await tx.getMember(memberId);
       if (!m || m.orgId !== orgId) return fail("not_found", `No member ${memberId}.`);
@@ -255,6 +257,7 @@ export class Admin {
       }
       const updated: Member = { ...m, ...defined(patch) };
       await tx.updateMember(updated);
+      await tx.appendOperationLog([settingsEntry(orgId, now, "member_update", m, updated)]);
       audit.record({ orgId, action: "member.updated", targetType: "member", targetId: memberId, before: m, after: updated });
       return { ok: true, value: updated };
     });

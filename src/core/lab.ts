@@ -227,6 +227,30 @@ export class OrgReplay {
       case "expire_grants":
         books.expireGrants(e.at);
         break;
+      case "org_update": {
+        // Settings only: the debt is the books' own, and a plan the scenario does not know is kept.
+        const after = (e.data as { after: Organization }).after;
+        const org = this.orgs.get(this.orgId);
+        if (org) {
+          if (this.scenario.plans.has(after.planId)) org.planId = after.planId;
+          org.usageCreditsEnabled = after.usageCreditsEnabled;
+          org.fastModeEnabled = after.fastModeEnabled;
+          org.fastModeFallback = after.fastModeFallback;
+        }
+        break;
+      }
+      case "member_update": {
+        const after = (e.data as { after: Member }).after;
+        const m = this.members.get(after.id);
+        if (m) {
+          m.seatTier = after.seatTier;
+          m.workspaceId = after.workspaceId;
+          m.usageCreditsEnabled = after.usageCreditsEnabled;
+          m.fastModeEnabled = after.fastModeEnabled;
+          m.role = after.role;
+        }
+        break;
+      }
       case "limit_set":
       case "limit_delete": {
         const { before, after } = e.data as { before: SpendLimit | null; after: SpendLimit | null };

@@ -8,7 +8,7 @@ import { Books, type AuthorizeRequest, type Changes, type HoldActor, type NewId,
 import type { Result } from "./errors.js";
 import type { Grant } from "./grants.js";
 import type { SpendLimit } from "./limits.js";
-import type { Hold, Snapshot } from "./model.js";
+import type { Hold, Member, Organization, Snapshot } from "./model.js";
 import type { Micros } from "./money.js";
 import type { Surface } from "./plans.js";
 import type { PriceBook } from "./price-book.js";
@@ -66,7 +66,19 @@ export function priceInputs(book: PriceBook, model: string, speed: Speed, cost: 
   return rate(book, model, usage, options)?.micros;
 }
 
-export type LogKind = "authorize" | "refuse" | "settle" | "release" | "grant" | "void" | "expire_holds" | "expire_grants" | "limit_set" | "limit_delete";
+export type LogKind =
+  | "authorize"
+  | "refuse"
+  | "settle"
+  | "release"
+  | "grant"
+  | "void"
+  | "expire_holds"
+  | "expire_grants"
+  | "limit_set"
+  | "limit_delete"
+  | "org_update"
+  | "member_update";
 
 export interface LogEntry {
   readonly orgId: string;
@@ -88,7 +100,7 @@ export interface LogEntry {
   readonly actor: string | null;
   /** refuse: the refusal code; settle/release: the error code when it failed. */
   readonly code: string | null;
-  /** grant: the grant as created; void: its id; limit_*: { before, after }; refuse window_exhausted: { window }. */
+  /** grant: the grant as created; void: its id; limit_*, org_update, member_update: { before, after }; refuse window_exhausted: { window }. */
   readonly data: unknown;
 }
 
@@ -223,6 +235,11 @@ export class LoggedBooks extends Books {
   note(entry: LogEntry): void {
     this.log.push(entry);
   }
+}
+
+/** A change of an organization's or a member's settings (plan, usage credits, fast mode, seat, workspace) as an entry of the log. */
+export function settingsEntry(orgId: string, at: number, kind: "org_update" | "member_update", before: Organization | Member, after: Organization | Member): LogEntry {
+  return logEntry(orgId, at, kind, { memberId: kind === "member_update" ? after.id : null, data: { before, after } });
 }
 
 /** A limit change as an entry of the log. */

@@ -5,7 +5,7 @@
 import { countUsage, zeroSpend, type OrgOpening, type Spend } from "../../core/lab.js";
 import { isIncluded, type Grant } from "../../core/grants.js";
 import { dayOf, type SpendLimit } from "../../core/limits.js";
-import type { Hold, SpendDay, WindowRef, WindowUsage } from "../../core/model.js";
+import type { Hold, Member, Organization, SpendDay, WindowRef, WindowUsage } from "../../core/model.js";
 import type { Micros } from "../../core/money.js";
 import type { LogEntry } from "../../core/operation-log.js";
 import { DAY_MS } from "../../core/plans.js";
@@ -79,7 +79,8 @@ export class SqlLabTx implements LabTx {
   async openings(orgIds: readonly string[], from: number): Promise<OrgOpening[]> {
     if (orgIds.length === 0) return [];
     const q = this.q;
-    const [orgRows, memberRows, limitRows, limitLog, grantRows, balances, voids, holdRows, planHolds, planUsage, creditUsage] = await Promise.all([
+    const [settingsLog, orgRows, memberRows, limitRows, limitLog, grantRows, balances, voids, holdRows, planHolds, planUsage, creditUsage] = await Promise.all([
+      inList(q, (l) => `SELECT kind, data FROM operation_log WHERE org_id IN (${l}) AND kind IN ('org_update', 'member_update') AND at >= ? ORDER BY seq`, orgIds, [from]),
       inList(q, (l) => `SELECT * FROM organizations WHERE id IN (${l})`, orgIds),
       inList(q, (l) => `SELECT * FROM members WHERE org_id IN (${l})`, orgIds),
       inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, orgIds),
@@ -183,14 +184,29 @@ export class SqlLabTx implements LabTx {
     for (const r of creditUsage) for (const sc of scopes(s(r["member_id"]), sOrNull(r["workspace_id"]))) addDay(s(r["org_id"]), sc, dayOf(n(r["at"])), "spent", n(r["credit_cost"]));
     for (const h of pending) if (h.payer === "credits" && h.limitedAmount !== 0) for (const sc of scopes(h.memberId, h.workspaceId)) addDay(h.orgId, sc, h.day, "held", h.limitedAmount);
 
-    const members = byOrg(memberRows.map(memberFrom));
+    // Settings at `from`: today's, with each organization or member changed since as it was before its first change.
+    const orgBefore = new Map<string, Organization>();
+    const memberBefore = new Map<string, Member>();
+    for (const r of settingsLog) {
+      const { before } = JSON.parse(s(r["data"])) as { before: Organization & Member };
+      if (s(r["kind"]) === "org_update") {
+        if (!orgBefore.has(before.id)) orgBefore.set(before.id, before);
+      } else if (!memberBefore.has(before.id)) memberBefore.set(before.id, before);
+    }
+    const settingsOf = <T extends { id: string }>(now: T, then: T | undefined, fields: ReadonlyArray<keyof T>): T => {
+      if (!then) return now;
+      const out = { ...now };
+      for (const f of fields) out[f] = then[f];
+      return out;
+    };
+    const members = byOrg(memberRows.map(memberFrom).map((m) => settingsOf(m, memberBefore.get(m.id), ["seatTier", "workspaceId", "usageCreditsEnabled", "fastModeEnabled", "role"])));
     const grantsBy = byOrg(grants);
     const holdsBy = byOrg(pending);
     const limitsBy = byOrg([...limits.values()]);
     const windowsBy = byOrg([...windows.values()]);
     const daysBy = byOrg([...days.values()]);
     return orgRows.map((r) => {
-      const org = orgFrom(r);
+      const org = settingsOf(orgFrom(r), orgBefore.get(s(r["id"])), ["planId", "usageCreditsEnabled", "fastModeEnabled", "fastModeFallback"]);
       return {
         org: { ...org, debt: -(sums.get(`debt:${org.id}`) ?? 0) },
         members: members.get(org.id) ?? [],
