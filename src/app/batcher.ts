@@ -17,6 +17,7 @@ import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
 import type { AuditEntry } from "../core/audit.js";
 import type { IdempotencyRecord, Store } from "../ports/store.js";
+import { StoreUnavailable, UniqueViolation } from "../ports/store-errors.js";
 import { auditEntries, AuditRecorder, currentActor, type ActorContext } from "./audit.js";
 
 /** What an idempotent operation stores and replays: the rendered response. */
@@ -148,7 +149,7 @@ export class Batcher {
     try {
       outcomes = await this.commit(batch);
     } catch (err) {
-      if (batch.length === 1 && !retried && err instanceof Error && err.name === "UniqueViolation") {
+      if (batch.length === 1 && !retried && err instanceof UniqueViolation) {
         // Raced with another instance on an idempotency key: once more, the winner's record replays.
         return this.runBatch(batch, true);
       }
@@ -244,5 +245,5 @@ function dueHoldsOf(ops: readonly MoneyOp<unknown>[]): { dueHolds?: "all" | numb
 }
 
 function isUnavailable(err: unknown): boolean {
-  return err instanceof Error && err.name === "StoreUnavailable";
+  return err instanceof StoreUnavailable;
 }

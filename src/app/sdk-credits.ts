@@ -249,3 +249,6 @@ async function planOf(tx: StoreTx, org: Organization): Promise<PlanDef> {
   if (!plan) throw new Error(`plan ${org.planId} of ${org.id} not found`);
   return plan;
 }
+
+/** The use case over the app's services (stateless, cheap to build). */
+export const sdkCreditsOf = (s: { readonly store: Store; readonly admin: Admin; readonly clock: Clock }): SdkCredits => new SdkCredits(s.store, s.admin, s.clock);

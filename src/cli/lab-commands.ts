@@ -7,9 +7,8 @@ import { Lab, type LabReport } from "../app/lab.js";
 import type { Spend } from "../core/lab.js";
 import { formatUsd } from "../core/money.js";
 import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
-import { presentLabReport } from "../http/lab-routes.js";
-import { toPlan } from "../http/routes.js";
-import { LabReplay, PlanSpec, PriceBookSpec } from "../http/schemas.js";
+import { presentLabReport } from "../presenters/lab.js";
+import { LabReplay, planFromSpec, PlanSpec, PriceBookSpec } from "../schemas/requests.js";
 import { CliError, type Command } from "./commands.js";
 
 async function readJson(file: string, what: string): Promise<unknown> {
@@ -89,11 +88,11 @@ month exactly (every difference 0). docs/pricing-lab.md explains the figures and
         priceBook = shape.data as unknown as PriceBookSpecType;
       }
       const plansFile = typeof o["plans"] === "string" ? o["plans"] : undefined;
-      let plans: ReturnType<typeof toPlan>[] | undefined;
+      let plans: ReturnType<typeof planFromSpec>[] | undefined;
       if (plansFile) {
         const shape = LabReplay.shape.plans.safeParse(await readJson(plansFile, "plans"));
         if (!shape.success) throw problems(plansFile, "plan set (an object: plan id → plan)", shape.error.issues);
-        plans = Object.entries(shape.data ?? {}).map(([id, spec]) => toPlan(id, spec as z.infer<typeof PlanSpec>));
+        plans = Object.entries(shape.data ?? {}).map(([id, spec]) => planFromSpec(id, spec as z.infer<typeof PlanSpec>));
       }
       const started = Date.now();
       let lastNote = 0;

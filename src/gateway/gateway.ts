@@ -16,7 +16,7 @@
 // disabled fast mode, it is refused with the vendor's message whatever the fallback setting.
 
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import { writeSse } from "../adapters/upstream/sse.js";
+import { writeSse } from "../wire/sse.js";
 import type { UsageSummary } from "../app/admin.js";
 import { allows } from "../app/auth.js";
 import type { Cost, Standing, StandingObserver } from "../app/engine.js";
@@ -25,13 +25,15 @@ import { domainError, type DomainError, type ErrorCode, type Result } from "../c
 import type { Hold } from "../core/model.js";
 import type { Surface } from "../core/plans.js";
 import type { Speed } from "../core/rating.js";
-import { errorReply, HttpError, type Ctx, type Reply, type Services } from "../http/server.js";
+import type { Services } from "../app/services.js";
+import { StoreUnavailable } from "../ports/store-errors.js";
+import { errorReply, HttpError, type Ctx, type Reply } from "../http/route.js";
 import { boundWebSearch, worstCase } from "./estimate.js";
 import { rateLimitHeaders, type HeaderContext } from "./rate-limit-headers.js";
 import { meteredSurface, SURFACE_HEADER } from "./client-surface.js";
 import { PASS_BACK_RESPONSE_HEADERS, PASS_THROUGH_REQUEST_HEADERS, type SseEvent, type Upstream, type UpstreamResponse } from "../ports/upstream.js";
 import { unknownModelError } from "../core/price-book.js";
-import { dataResidencyOf, isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "./wire.js";
+import { dataResidencyOf, isRecord, mergeUsage, readUsage, toCoreUsage, vendorError, type CountTokensBody, type MessagesBody, type VendorUsage } from "../wire/messages.js";
 
 export { SURFACE_HEADER } from "./client-surface.js";
 
@@ -284,7 +286,7 @@ class Ticket {
         try {
           out = await run();
         } catch (err) {
-          if (!(err instanceof Error && err.name === "StoreUnavailable") || attempt >= SETTLE_ATTEMPTS) throw err;
+          if (!(err instanceof StoreUnavailable) || attempt >= SETTLE_ATTEMPTS) throw err;
           await new Promise((r) => setTimeout(r, 200 * attempt));
         }
       }

@@ -11,7 +11,8 @@ import type { LogEntry } from "../../core/operation-log.js";
 import { DAY_MS } from "../../core/plans.js";
 import type { ActualFigures, BareRecord, LabTx, LogPageQuery } from "../../ports/lab-store.js";
 import type { Queryable, Row, SqlValue } from "./driver.js";
-import { grantFrom, holdFrom, limitFrom, logFrom, memberFrom, orgFrom } from "./sql-store.js";
+import { logFrom } from "./operation-log-sql.js";
+import { GRANTS, HOLDS, MEMBERS, ORGANIZATIONS, SPEND_LIMITS } from "./tables.js";
 import { inList } from "./sql-bulk.js";
 import { marks, n, s, sOrNull } from "./sql-values.js";
 
@@ -120,7 +121,7 @@ export class SqlLabTx implements LabTx {
     // Limits at `from`: today's, with each limit changed since as it was before its first change.
     const limits = new Map<string, SpendLimit>();
     for (const r of limitRows) {
-      const l = limitFrom(r);
+      const l = SPEND_LIMITS.from(r);
       limits.set(l.id, l);
     }
     const seenLimit = new Set<string>();
@@ -136,7 +137,7 @@ export class SqlLabTx implements LabTx {
     const voidedLater = new Set<string>();
     for (const r of voids) voidedLater.add((JSON.parse(s(r["data"])) as { grant_id: string }).grant_id);
     const grants: Grant[] = grantRows.map((r) => {
-      const g = grantFrom(r);
+      const g = GRANTS.from(r);
       const remaining = sums.get(`grant:${g.id}`) ?? 0;
       const voided = g.status === "voided" && !voidedLater.has(g.id);
       const expired = g.status === "expired" && remaining === 0 && g.expiresAt !== null && g.expiresAt <= from;
@@ -144,14 +145,14 @@ export class SqlLabTx implements LabTx {
     });
 
     // Holds pending at `from`, as they stood then.
-    const pending: Hold[] = holdRows.map((r) => ({ ...holdFrom(r), status: "pending", settledAmount: 0, resolvedAt: null }));
+    const pending: Hold[] = holdRows.map((r) => ({ ...HOLDS.from(r), status: "pending", settledAmount: 0, resolvedAt: null }));
 
     // Window counters at `from`: per member and window, the latest period any plan hold reserved in,
     // with what its settled holds used and its pending holds hold.
     const planCost = new Map<string, number>();
     for (const r of planUsage) planCost.set(s(r["hold_id"]), (planCost.get(s(r["hold_id"])) ?? 0) + n(r["cost"]));
     const windows = new Map<string, WindowUsage & { orgId: string }>();
-    const plan = planHolds.map(holdFrom);
+    const plan = planHolds.map(HOLDS.from);
     const latest = new Map<string, number>();
     for (const h of plan) for (const w of h.windows) latest.set(`${h.memberId}|${w.key}`, Math.max(latest.get(`${h.memberId}|${w.key}`) ?? -Infinity, w.periodStart));
     for (const h of plan) {
@@ -199,14 +200,14 @@ export class SqlLabTx implements LabTx {
       for (const f of fields) out[f] = then[f];
       return out;
     };
-    const members = byOrg(memberRows.map(memberFrom).map((m) => settingsOf(m, memberBefore.get(m.id), ["seatTier", "workspaceId", "usageCreditsEnabled", "fastModeEnabled", "role"])));
+    const members = byOrg(memberRows.map(MEMBERS.from).map((m) => settingsOf(m, memberBefore.get(m.id), ["seatTier", "workspaceId", "usageCreditsEnabled", "fastModeEnabled", "role"])));
     const grantsBy = byOrg(grants);
     const holdsBy = byOrg(pending);
     const limitsBy = byOrg([...limits.values()]);
     const windowsBy = byOrg([...windows.values()]);
     const daysBy = byOrg([...days.values()]);
     return orgRows.map((r) => {
-      const org = settingsOf(orgFrom(r), orgBefore.get(s(r["id"])), ["planId", "usageCreditsEnabled", "fastModeEnabled", "fastModeFallback"]);
+      const org = settingsOf(ORGANIZATIONS.from(r), orgBefore.get(s(r["id"])), ["planId", "usageCreditsEnabled", "fastModeEnabled", "fastModeFallback"]);
       return {
         org: { ...org, debt: -(sums.get(`debt:${org.id}`) ?? 0) },
         members: members.get(org.id) ?? [],
@@ -290,7 +291,7 @@ export class SqlLabTx implements LabTx {
     // The balance as the books compute it: usage-credit grants active and unexpired at `to`, less debt.
     const counted = new Set<string>();
     for (const r of grantRows) {
-      const g = grantFrom(r);
+      const g = GRANTS.from(r);
       if (!isIncluded(g) && g.status !== "voided" && (g.expiresAt === null || g.expiresAt > to)) counted.add(`grant:${g.id}`);
     }
     const closingBalance = new Map<string, Micros>();

@@ -335,6 +335,14 @@ async function currentVersion(q: Queryable): Promise<number> {
 
 const SCHEMA_MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
+/**
+ * The schema's version, read without the write lock (readiness probes): only for a database whose
+ * schema_migrations table exists, which every store opened with its migrations has.
+ */
+export function readSchemaVersion(driver: SqlDriver): Promise<number> {
+  return driver.read((q) => currentVersion(q));
+}
+
 /** Applies pending migrations (serialized across processes: advisory lock on PostgreSQL, write lock on SQLite). */
 export async function migrate(driver: SqlDriver, target = LATEST_VERSION): Promise<{ from: number; to: number }> {
   let from = 0;
