@@ -2,6 +2,7 @@
 
 import { Receipts } from "./app/receipts.js";
 import { Operator } from "./app/operator.js";
+import { PaymentEvents } from "./app/payment-events.js";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Admin } from "./app/admin.js";
@@ -13,7 +14,6 @@ import { HttpWebhookSender } from "./adapters/webhooks/http-sender.js";
 import { SdkCredits } from "./app/sdk-credits.js";
 import { SandboxProvider } from "./adapters/payments/sandbox.js";
 import { StripeProvider } from "./adapters/payments/stripe.js";
-import { StripeWebhooks } from "./adapters/payments/stripe-webhooks.js";
 import { openPostgres } from "./adapters/store/postgres-driver.js";
 import { openSqlite } from "./adapters/store/sqlite-driver.js";
 import { SqlStore } from "./adapters/store/sql-store.js";
@@ -28,9 +28,10 @@ import { batchRoutes, GatewayBatches } from "./gateway/batches.js";
 import { rootRoute } from "./gateway/root-route.js";
 import type { Upstream } from "./ports/upstream.js";
 import { apiRoutes } from "./http/routes.js";
-import { stripeWebhookRoute } from "./http/money-routes.js";
-import { buildServer, type AnyRoute, type Services } from "./http/server.js";
-import { metricsRoute } from "./http/metrics-route.js";
+import { stripeWebhookRoute } from "./http/routes/money-in.js";
+import type { Services } from "./app/services.js";
+import { buildServer, type AnyRoute } from "./http/server.js";
+import { metricsRoute } from "./http/routes/metrics.js";
 import { Metrics } from "./app/metrics.js";
 import { dashboardPages, loadDashboardFiles } from "./http/dashboard-pages.js";
 import { Sessions } from "./app/sessions.js";
@@ -137,7 +138,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   const batches = new GatewayBatches(services, upstream);
   // Stripe's webhooks are received only when Stripe is the provider.
   const provider = moneyIn.provider;
-  const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new StripeWebhooks(provider, moneyIn, clock, log))] : [];
+  const webhookRoutes = provider instanceof StripeProvider ? [stripeWebhookRoute(new PaymentEvents(provider, moneyIn, clock, log))] : [];
   const routes = apiRoutes([...gatewayRoutes(gateway), ...modelRoutes(), ...batchRoutes(batches), rootRoute(), ...webhookRoutes, metricsRoute(config.security.metricsPublic)]);
   const server = buildServer(routes, services, {
     maxBodyBytes: config.maxBodyBytes,

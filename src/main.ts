@@ -8,15 +8,16 @@ import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
 import { CliError, COMMANDS as BASE_COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { OPERATOR_KEY_COMMANDS } from "./cli/operator-key-commands.js";
+import { LAB_COMMANDS } from "./cli/lab-commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
-import type { Services } from "./http/server.js";
+import type { Services } from "./app/services.js";
 import { jsonLogger } from "./ports/logger.js";
 import { runBackup } from "./cli/backup.js";
 import { DatabaseMissing } from "./adapters/store/postgres-create.js";
 import { demoDir, firstStart, MODE_HELP, MODE_OPTIONS, modeFlag, prepareDatabase } from "./cli/first-start.js";
 import { parseArgs } from "node:util";
 
-const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
+const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS, ...LAB_COMMANDS];
 
 const SERVE_HELP = `usage-credits serve [options]
 
@@ -142,6 +143,40 @@ function renameLegacyWords(argv: string[]): string[] {
   });
 }
 
+/** `init` (the production bootstrap: schema, first operator key, the demo only with --demo) and `migrate`. */
+async function initOrMigrate(first: "init" | "migrate", args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { database: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...(first === "init" ? { demo: MODE_OPTIONS.demo } : {}) },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(first === "init" ? INIT_HELP : MIGRATE_HELP), 0;
+  // init is the production bootstrap: never the demo unless --demo asks for it.
+  const config = loadConfig(process.env, { database: values.database, ...(first === "init" ? { mode: "production" } : {}) });
+  if (first === "migrate") {
+    const driver = openDriver(config);
+    const r = await migrate(driver).finally(() => driver.close());
+    process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `schema at version ${r.to} (was ${r.from})\n`);
+    return 0;
+  }
+  const databaseCreated = await prepareDatabase(config);
+  const { s, close } = await services(config);
+  try {
+    const { boot, lines } = await actingAs({ actor: { type: "cli", id: null, memberId: null }, requestId: null }, () => firstStart(s, config, { demo: values["demo"] === true, database: values.database }));
+    const json = { mode: boot.mode, database_created: databaseCreated, operator_key: boot.operatorKey ? { id: boot.operatorKey.key.id, secret: boot.operatorKey.secret } : null, active_operator_keys: boot.activeOperatorKeys, demo: boot.demo };
+    const text = [
+      ...(databaseCreated ? ["created the PostgreSQL database"] : []),
+      `schema ready; ${boot.operatorKey ? "created the first operator key" : "database already initialised"}`,
+      ...(boot.demo.created ? [demoBanner("(not serving)", boot.demo.credentials, true)] : []),
+      ...lines.map((l) => l.trimStart()),
+    ];
+    process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text.join("\n")}\n`);
+  } finally {
+    await close();
+  }
+  return 0;
+}
+
 export async function main(input: string[]): Promise<number> {
   const argv = renameLegacyWords(input);
   const [first, second, ...rest] = argv;
@@ -154,38 +189,7 @@ export async function main(input: string[]): Promise<number> {
     return -1; // keep running
   }
   if (first === "backup") return runBackup(argv.slice(1));
-  if (first === "init" || first === "migrate") {
-    const { values } = parseArgs({
-      args: argv.slice(1),
-      options: { database: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...(first === "init" ? { demo: MODE_OPTIONS.demo } : {}) },
-      strict: true,
-    });
-    if (values.help) return void process.stdout.write(first === "init" ? INIT_HELP : MIGRATE_HELP), 0;
-    // init is the production bootstrap: never the demo unless --demo asks for it.
-    const config = loadConfig(process.env, { database: values.database, ...(first === "init" ? { mode: "production" } : {}) });
-    if (first === "migrate") {
-      const driver = openDriver(config);
-      const r = await migrate(driver).finally(() => driver.close());
-      process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `schema at version ${r.to} (was ${r.from})\n`);
-      return 0;
-    }
-    const databaseCreated = await prepareDatabase(config);
-    const { s, close } = await services(config);
-    try {
-      const { boot, lines } = await actingAs({ actor: { type: "cli", id: null, memberId: null }, requestId: null }, () => firstStart(s, config, { demo: values["demo"] === true, database: values.database }));
-      const json = { mode: boot.mode, database_created: databaseCreated, operator_key: boot.operatorKey ? { id: boot.operatorKey.key.id, secret: boot.operatorKey.secret } : null, active_operator_keys: boot.activeOperatorKeys, demo: boot.demo };
-      const text = [
-        ...(databaseCreated ? ["created the PostgreSQL database"] : []),
-        `schema ready; ${boot.operatorKey ? "created the first operator key" : "database already initialised"}`,
-        ...(boot.demo.created ? [demoBanner("(not serving)", boot.demo.credentials, true)] : []),
-        ...lines.map((l) => l.trimStart()),
-      ];
-      process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text.join("\n")}\n`);
-    } finally {
-      await close();
-    }
-    return 0;
-  }
+  if (first === "init" || first === "migrate") return initOrMigrate(first, argv.slice(1));
   const cmd = COMMANDS.find((c) => c.name === `${first} ${second ?? ""}`.trim()) ?? COMMANDS.find((c) => c.name === first);
   if (!cmd) {
     const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));

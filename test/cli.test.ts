@@ -12,11 +12,13 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { LATEST_VERSION } from "../src/adapters/store/migrations.js";
 import { COMMANDS as BASE_COMMANDS } from "../src/cli/commands.js";
+import { ENV_HELP } from "../src/config/config.js";
 import { OPERATOR_KEY_COMMANDS } from "../src/cli/operator-key-commands.js";
+import { LAB_COMMANDS } from "../src/cli/lab-commands.js";
 import { backends } from "./support/backends.js";
 import { generateLegacyExport } from "../bench/legacy-export.js";
 
-const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
+const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS, ...LAB_COMMANDS];
 
 // The compiled test is dist/test/cli.test.js: the repository root is two levels up.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -119,6 +121,20 @@ describe("help", () => {
         for (const o of b.options) assert.ok(r.stdout.includes(o), `${b.name} --help does not mention ${o}\n${r.stdout}`);
       }),
     );
+  });
+
+  test("serve --help lists every environment variable with its default, and docs/configuration.md lists each with the same default", async () => {
+    assert.ok(ENV_HELP.length >= 50, "the schema declares every variable");
+    assert.equal(new Set(ENV_HELP.map(([name]) => name)).size, ENV_HELP.length, "a variable is declared twice");
+    const r = await cli(["serve", "--help"], work);
+    assert.equal(r.code, 0, show(r));
+    const docs = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
+    for (const [name, fallback] of ENV_HELP) {
+      const line = r.stdout.split("\n").find((l) => l.trimStart().startsWith(`${name} `));
+      assert.ok(line?.endsWith(`(default ${fallback})`), `serve --help lacks ${name} with its default ${fallback}\n${r.stdout}`);
+      const cell = fallback === "" ? "" : `\`${fallback}\``;
+      assert.ok(docs.includes(`| \`${name}\` | ${cell} |`), `docs/configuration.md's list of every variable lacks | \`${name}\` | ${cell} |`);
+    }
   });
 
   test(`--help of every one of the ${COMMANDS.length} table commands exits 0 and names each of its options`, async () => {

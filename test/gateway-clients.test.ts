@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import type { ReceivedRequest, WireServer } from "../src/adapters/upstream/wire-server.js";
-import { startSimulatedUpstream } from "../src/gateway/standalone-upstream.js";
+import { startSimulatedUpstream } from "../src/adapters/upstream/standalone-upstream.js";
 import { backends } from "./support/backends.js";
 import { fromWire, loadClient, micros, offlineEnv, runClaude, tempHome, type TokenUsage } from "./support/clients.js";
 import { addMember, createOrg, grant, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";

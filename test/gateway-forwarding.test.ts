@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Anthropic, { RateLimitError } from "@anthropic-ai/sdk";
 import type { ReceivedRequest, WireServer } from "../src/adapters/upstream/wire-server.js";
-import { startSimulatedUpstream } from "../src/gateway/standalone-upstream.js";
+import { startSimulatedUpstream } from "../src/adapters/upstream/standalone-upstream.js";
 import { backends } from "./support/backends.js";
 import { ROOT } from "./support/clients.js";
 import { createOrg, grant, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";

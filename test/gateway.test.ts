@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import Anthropic, { APIError, APIUserAbortError, AuthenticationError, BadRequestError, InternalServerError, PermissionDeniedError, RateLimitError } from "@anthropic-ai/sdk";
 import type { WireServer } from "../src/adapters/upstream/wire-server.js";
 import { HOUR_MS } from "../src/core/plans.js";
-import { startSimulatedUpstream } from "../src/gateway/standalone-upstream.js";
+import { startSimulatedUpstream } from "../src/adapters/upstream/standalone-upstream.js";
 import { backends } from "./support/backends.js";
 import { addMember, createOrg, grant, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
 

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import Anthropic, { BadRequestError, NotFoundError } from "@anthropic-ai/sdk";
 import type { WireServer } from "../src/adapters/upstream/wire-server.js";
-import { startSimulatedUpstream } from "../src/gateway/standalone-upstream.js";
+import { startSimulatedUpstream } from "../src/adapters/upstream/standalone-upstream.js";
 import { DEFAULT_PRICE_BOOK } from "../src/core/default-price-book.js";
 import { backends } from "./support/backends.js";
 import { createOrg, grant, startHarness, T0, USD, verifyLedger, type Harness } from "./support/harness.js";

@@ -1,23 +1,27 @@
 // Everything that is not the money path: organizations, members, workspaces, API keys, spending
-// limits, plans and price books, and the read models (usage summary, transactions, verify).
+// limits, plans and price books (the read models are in admin-reads.ts, which Admin extends).
 // Writes run in one transaction together with their idempotency record.
+// Over 400 lines: many short use cases, one per admin resource; split by resource when the edge
+// stops opening store reads itself (issue 17 part 2 moves those reads here), not before.
 
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
-import { verifyLedger, type Violation } from "../core/ledger-verify.js";
-import { periodBounds, type LimitPeriod, type LimitScope, type SpendLimit } from "../core/limits.js";
-import type { LedgerTransaction, Member, Organization, Role, UsageRecord } from "../core/model.js";
+import { limitEntry, settingsEntry } from "../core/operation-log.js";
+import type { LimitPeriod, LimitScope, SpendLimit } from "../core/limits.js";
+import type { Member, Organization, Role } from "../core/model.js";
 import type { Micros } from "../core/money.js";
 import type { PlanDef, SeatTier, Surface } from "../core/plans.js";
 import { parsePriceBook, priceBookBoundProblems, type PriceBookSpec } from "../core/price-book.js";
-import { Books, type WindowStatus } from "../core/books.js";
 import type { Clock } from "../ports/clock.js";
 import type { ApiKeyRow, Store, StoreTx, Workspace } from "../ports/store.js";
+import { UniqueViolation } from "../ports/store-errors.js";
 import { appendAudit, AuditRecorder } from "./audit.js";
 import { authenticate, generateApiKey, hashKey, type Principal } from "./auth.js";
 import { idempotencyConflict, type Idempotency, type Outcome } from "./batcher.js";
 import type { Catalog } from "./catalog.js";
-import type { Standing } from "./engine.js";
+import { AdminReads } from "./admin-reads.js";
+
+export type { CreditsStatus, UsageSummary } from "./admin-reads.js";
 
 export interface NewOrg {
   readonly name: string;
@@ -34,18 +38,6 @@ export interface CreatedKey {
   readonly secret: string;
 }
 
-export interface UsageSummary extends Standing {
-  readonly monthSpent: Micros;
-}
-
-export interface CreditsStatus {
-  readonly org: Organization;
-  readonly balance: Micros;
-  /** The organization-wide monthly spending limit, if one is set (amount null: explicitly unlimited). */
-  readonly monthlyLimit: SpendLimit | null;
-  readonly monthSpent: Micros;
-}
-
 class Rollback<T> extends Error {
   constructor(readonly result: Result<T>) {
     super("rollback");
@@ -60,7 +52,7 @@ const fail = <T>(code: Parameters<typeof domainError>[0], message: string, detai
 /** Principals remembered by one instance, at most this many (then the map starts over). */
 const AUTH_CACHE_ENTRIES = 10_000;
 
-export class Admin {
+export class Admin extends AdminReads {
   /**
    * Authenticated API keys by SHA-256 hash, each until a monotonic deadline (performance.now, not
    * the business clock: this is about freshness, not about money time). Only successes are kept:
@@ -71,11 +63,13 @@ export class Admin {
   private readonly principals = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly catalog: Catalog,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly options: { readonly authCacheMs: number } = { authCacheMs: 0 },
-  ) {}
+  ) {
+    super(store, clock);
+  }
 
   /** The principal of an API key, or undefined (unknown, revoked, or its member gone). */
   async authenticate(secret: string): Promise<Principal | undefined> {
@@ -114,7 +108,7 @@ export class Admin {
     } catch (err) {
       // Two requests raced on one unique key (an idempotency key, an email): the retry sees the
       // winner's row and answers with its replay or a clean conflict instead of a 500.
-      if (err instanceof Error && err.name === "UniqueViolation") return this.writeOnce(idem, fn);
+      if (err instanceof UniqueViolation) return this.writeOnce(idem, fn);
       throw err;
     }
   }
@@ -151,10 +145,6 @@ export class Admin {
     }
   }
 
-  /** Reads without the write lock: they never queue behind a committing batch. */
-  read<T>(fn: (tx: StoreTx, now: number) => Promise<T>): Promise<T> {
-    return this.store.read((tx) => fn(tx, this.clock.now()));
-  }
 
   // ------------------------------------------------------------ organizations
 
@@ -201,11 +191,13 @@ export class Admin {
     if (patch.planId !== undefined && !(await this.catalog.plan(patch.planId))) {
       return { kind: "fresh", result: fail("invalid_request", `Unknown plan ${JSON.stringify(patch.planId)}.`, { field: "plan_id" }) };
     }
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const updated: Organization = { ...org, ...defined(patch) };
       await tx.updateOrg(updated);
+      // The pricing lab replays settings changes in the order they happened among the money operations.
+      await tx.appendOperationLog([settingsEntry(orgId, now, "org_update", org, updated)]);
       audit.record({ orgId, action: "organization.updated", targetType: "organization", targetId: orgId, before: org, after: updated });
       return { ok: true, value: updated };
     });
@@ -240,7 +232,7 @@ export class Admin {
     memberId: string,
     patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled" | "fastModeEnabled">>,
   ): Promise<Outcome<Member>> {
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const m = await tx.getMember(memberId);
       if (!m || m.orgId !== orgId) return fail("not_found", `No member ${memberId}.`);
@@ -254,6 +246,7 @@ export class Admin {
       }
       const updated: Member = { ...m, ...defined(patch) };
       await tx.updateMember(updated);
+      await tx.appendOperationLog([settingsEntry(orgId, now, "member_update", m, updated)]);
       audit.record({ orgId, action: "member.updated", targetType: "member", targetId: memberId, before: m, after: updated });
       return { ok: true, value: updated };
     });
@@ -337,17 +330,20 @@ export class Admin {
       const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
       const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount, stopUsage: input.stopUsage ?? true };
       await tx.upsertLimit(limit, now);
+      // The pricing lab replays limit changes in the order they happened among the money operations.
+      await tx.appendOperationLog([limitEntry(orgId, now, existing ?? null, limit)]);
       audit.record({ orgId, action: "spend_limit.set", targetType: "spend_limit", targetId: limit.id, before: existing ?? null, after: limit });
       return { ok: true, value: limit };
     });
   }
 
   async deleteLimit(orgId: string, limitId: string): Promise<Outcome<SpendLimit>> {
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const limit = (await tx.listLimits(orgId)).find((l) => l.id === limitId);
       if (!limit) return fail("not_found", `No spending limit ${limitId}.`);
       await tx.deleteLimit(limitId);
+      await tx.appendOperationLog([limitEntry(orgId, now, limit, null)]);
       audit.record({ orgId, action: "spend_limit.deleted", targetType: "spend_limit", targetId: limitId, before: limit, after: null });
       return { ok: true, value: limit };
     });
@@ -384,54 +380,6 @@ export class Admin {
     return out;
   }
 
-  // ------------------------------------------------------------ read models
-
-  async usageSummary(orgId: string, memberId: string): Promise<Result<UsageSummary>> {
-    return this.read(async (tx, now) => {
-      const orgs = await tx.lockOrgs([orgId], false); // a read: no lock is taken inside read()
-      const snap = await tx.loadSnapshot({ orgIds: [orgId], memberIds: [memberId], holdIds: [], now, allSpend: true }, orgs);
-      const books = new Books(snap, () => "unused");
-      const org = books.org(orgId);
-      const member = books.member(orgId, memberId);
-      if (!org || !member) return fail<UsageSummary>("not_found", `No member ${memberId}.`);
-      const { start } = periodBounds("monthly", now);
-      const monthSpent = snap.spendDays.filter((d) => d.scopeKey === "org" && d.day * 86_400_000 >= start).reduce((t, d) => t + d.spent, 0);
-      return {
-        ok: true,
-        value: { member, org, windows: books.windowStatus(org, member, now), balance: books.balance(orgId, now), limits: books.headrooms(org, member, now), monthSpent },
-      };
-    });
-  }
-
-  /** The organization's usage credits: switch, balance, organization monthly limit and this month's spend. */
-  async creditsStatus(orgId: string): Promise<Result<CreditsStatus>> {
-    return this.read(async (tx, now) => {
-      const orgs = await tx.lockOrgs([orgId], false);
-      const snap = await tx.loadSnapshot({ orgIds: [orgId], memberIds: [], holdIds: [], now, allSpend: true }, orgs);
-      const org = snap.orgs.get(orgId);
-      if (!org) return fail<CreditsStatus>("not_found", `No organization ${orgId}.`);
-      const { start } = periodBounds("monthly", now);
-      const monthSpent = snap.spendDays.filter((d) => d.scopeKey === "org" && d.day * 86_400_000 >= start).reduce((t, d) => t + d.spent, 0);
-      const monthlyLimit = snap.limits.find((l) => l.scope === "organization" && l.period === "monthly") ?? null;
-      return { ok: true, value: { org, balance: new Books(snap, () => "unused").balance(orgId, now), monthlyLimit, monthSpent } };
-    });
-  }
-
-  async usageRecords(orgId: string, from: number, to: number, memberId?: string): Promise<UsageRecord[]> {
-    return this.read((tx) => tx.listUsage(memberId ? { orgId, from, to, memberId } : { orgId, from, to }));
-  }
-
-  /** The ledger newest first; with `holdsOf`, only the hold transactions of that member's holds. */
-  async transactions(orgId: string, limit: number, before?: { at: number; id: string }, kind?: string, holdsOf?: string): Promise<LedgerTransaction[]> {
-    return this.read((tx) =>
-      tx.listLedger({ orgId, limit, ...(before ? { before } : {}), ...(kind !== undefined ? { kind } : {}), ...(holdsOf !== undefined ? { holdsOf } : {}) }),
-    );
-  }
-
-  async verify(): Promise<{ transactions: number; violations: Violation[] }> {
-    const agg = await this.read((tx) => tx.ledgerAggregates());
-    return { transactions: agg.transactionCount, violations: verifyLedger(agg) };
-  }
 }
 
 function defined<T extends object>(patch: T): Partial<T> {

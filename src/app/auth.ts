@@ -61,6 +61,20 @@ export function allows(p: Principal, orgId: string | null, permission: Permissio
   return orgId !== null && p.orgId === orgId && ROLE_PERMISSIONS[p.role].includes(permission);
 }
 
+export type Decision = "allowed" | "forbidden" | "not_found";
+
+/**
+ * The one permission decision of a request (the edge's authorize stage): may this caller use this
+ * permission inside orgId (null: platform-wide)? Another organization is "not_found", never
+ * "forbidden", so its ids look exactly like missing ones. The same answer as canSeeOrg then allows.
+ */
+export function decide(p: Principal, orgId: string | null, permission: Permission): Decision {
+  if (p.kind === "platform") return "allowed";
+  if (orgId !== null && p.orgId !== orgId) return "not_found";
+  if (permission === "platform" || orgId === null) return "forbidden";
+  return ROLE_PERMISSIONS[p.role].includes(permission) ? "allowed" : "forbidden";
+}
+
 /** A member's key never learns whether another organization's id exists: it is simply not found. */
 export function canSeeOrg(p: Principal, orgId: string): boolean {
   return p.kind === "platform" || p.orgId === orgId;

@@ -10,12 +10,14 @@
 // operations in arrival order (an operation waits while its organization is busy, and so does every
 // later operation of that organization).
 
-import { Books } from "../core/books.js";
+import type { Books } from "../core/books.js";
+import { LoggedBooks } from "../core/operation-log.js";
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
 import type { AuditEntry } from "../core/audit.js";
 import type { IdempotencyRecord, Store } from "../ports/store.js";
+import { StoreUnavailable, UniqueViolation } from "../ports/store-errors.js";
 import { auditEntries, AuditRecorder, currentActor, type ActorContext } from "./audit.js";
 
 /** What an idempotent operation stores and replays: the rendered response. */
@@ -147,7 +149,7 @@ export class Batcher {
     try {
       outcomes = await this.commit(batch);
     } catch (err) {
-      if (batch.length === 1 && !retried && err instanceof Error && err.name === "UniqueViolation") {
+      if (batch.length === 1 && !retried && err instanceof UniqueViolation) {
         // Raced with another instance on an idempotency key: once more, the winner's record replays.
         return this.runBatch(batch, true);
       }
@@ -196,7 +198,7 @@ export class Batcher {
         ),
         ...[...byScope].map(([scope, keys]) => tx.getIdempotency(scope, keys)),
       ]);
-      const books = new Books(snapshot, (kind) => newId(kind, now));
+      const books = new LoggedBooks(snapshot, (kind) => newId(kind, now));
       const known = new Map<string, { requestHash: string; rendered: Rendered }>();
       for (const r of stored.flat()) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
 
@@ -243,5 +245,5 @@ function dueHoldsOf(ops: readonly MoneyOp<unknown>[]): { dueHolds?: "all" | numb
 }
 
 function isUnavailable(err: unknown): boolean {
-  return err instanceof Error && err.name === "StoreUnavailable";
+  return err instanceof StoreUnavailable;
 }

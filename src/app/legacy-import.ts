@@ -11,21 +11,14 @@
 // compares old and new field by field; the report's difference count must be zero.
 
 import { createHash } from "node:crypto";
-import type { Changes } from "../core/books.js";
 import { canonicalAccount, monthOf, parseLegacyExport, type LegacyAccount, type RowError } from "../core/legacy-export.js";
-import type { Grant } from "../core/grants.js";
-import { newId } from "../core/ids.js";
-import { dayOf, periodBounds, type SpendLimit } from "../core/limits.js";
-import type { AutoReloadSettings, PaymentMethod } from "../core/money-in-model.js";
-import { ACCOUNTS, type LedgerTransaction, type Member, type Organization } from "../core/model.js";
 import type { Clock } from "../ports/clock.js";
 import type { Store, StoreTx } from "../ports/store.js";
 import type { LegacyImportRecord } from "../ports/legacy-import-store.js";
 import type { Admin } from "./admin.js";
+import { buildAccount, lotDescription, type Built } from "./legacy-import-build.js";
 import type { Catalog } from "./catalog.js";
 
-/** Migrated lots burn with purchased credits (same default priority as purchases and API grants). */
-const MIGRATED_PRIORITY = 5;
 /** Accounts written per transaction: large enough to amortize commits, small enough to keep locks short. */
 export const IMPORT_BATCH = 500;
 
@@ -77,7 +70,6 @@ export interface ImportOptions {
 
 const money = (m: number | null | undefined): string | null => (m === null || m === undefined ? null : String(m));
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-const lotDescription = (lotId: string): string => `migrated from extra usage: lot ${lotId}`;
 
 /** Splits bytes into lines, decoding each strictly (a line that is not UTF-8 is flagged, not guessed). */
 export function decodeLines(bytes: Uint8Array): Array<{ text: string | null; salvage: string }> {
@@ -102,17 +94,6 @@ export function decodeLines(bytes: Uint8Array): Array<{ text: string | null; sal
     start = end + 1;
   }
   return out;
-}
-
-interface Built {
-  readonly account: LegacyAccount;
-  readonly orgId: string;
-  readonly changes: Changes;
-  readonly members: Member[];
-  readonly methods: PaymentMethod[];
-  readonly autoReload: AutoReloadSettings | null;
-  readonly limit: SpendLimit | null;
-  readonly record: LegacyImportRecord;
 }
 
 export class LegacyImporter {
@@ -165,7 +146,7 @@ export class LegacyImporter {
     const tick = ticker(opts.progress);
     let done = 0;
     for (let i = 0; i < fresh.length; i += IMPORT_BATCH) {
-      const built = fresh.slice(i, i + IMPORT_BATCH).map((a) => this.build(a, digests.get(a.id) ?? "", now));
+      const built = fresh.slice(i, i + IMPORT_BATCH).map((a) => buildAccount(a, digests.get(a.id) ?? "", now));
       try {
         await this.store.transaction((tx) => this.write(tx, built));
         for (const b of built) settled.push({ account: b.account, orgId: b.orgId, outcome: "imported" });
@@ -218,112 +199,6 @@ export class LegacyImporter {
       errors: errors.sort((a, b) => a.line - b.line),
       ms: { parse: round(ms.parse), write: round(ms.write), reconcile: round(ms.reconcile) },
       details,
-    };
-  }
-
-  /** Decide: the rows one legacy account becomes (no I/O). */
-  private build(a: LegacyAccount, digest: string, now: number): Built {
-    const orgId = newId("organization", now);
-    const org: Organization = {
-      id: orgId,
-      name: a.name,
-      planId: a.plan,
-      usageCreditsEnabled: a.enabled,
-      fastModeEnabled: true,
-      fastModeFallback: false,
-      weeklyAnchor: a.createdAt,
-      debt: 0,
-      createdAt: a.createdAt,
-    };
-    const members: Member[] = a.members.map((m) => ({
-      id: newId("member", now),
-      orgId,
-      email: m.email,
-      name: m.name,
-      role: m.role,
-      seatTier: "standard",
-      workspaceId: null,
-      usageCreditsEnabled: m.enabled,
-      fastModeEnabled: true,
-      createdAt: now,
-    }));
-    const grants: Grant[] = [];
-    const ledger: LedgerTransaction[] = [];
-    for (const lot of a.lots) {
-      if (lot.remaining === 0) continue; // nothing to carry
-      const grant: Grant = {
-        id: newId("grant", now),
-        orgId,
-        kind: "migrated",
-        amount: lot.remaining,
-        remaining: lot.remaining,
-        priority: MIGRATED_PRIORITY,
-        expiresAt: lot.expiresAt,
-        surfaces: null,
-        memberId: null,
-        createdAt: lot.purchasedAt,
-        status: "active",
-        description: lotDescription(lot.id),
-      };
-      grants.push(grant);
-      ledger.push({
-        id: newId("transaction", now),
-        orgId,
-        kind: "grant",
-        ref: grant.id,
-        at: now,
-        entries: [
-          { account: ACCOUNTS.funding("migrated"), amount: -grant.amount },
-          { account: ACCOUNTS.grant(grant.id), amount: grant.amount },
-        ],
-      });
-    }
-    // This month's spend so far counts toward spending limits exactly as before: it is carried as
-    // the organization's spend on the first day of the month (spend of an older period is not).
-    const monthStart = periodBounds("monthly", now).start;
-    const spent = a.periodSpend && a.periodSpend.period === monthOf(now) ? a.periodSpend.spent : 0;
-    const spendDays = spent > 0 ? [{ orgId, scopeKey: "org", day: dayOf(monthStart), spent, held: 0 }] : [];
-    const methods: PaymentMethod[] = a.paymentMethods.map((p) => ({
-      id: newId("paymentMethod", now),
-      orgId,
-      provider: p.provider,
-      token: p.token,
-      brand: p.brand,
-      last4: p.last4,
-      createdAt: now,
-      detachedAt: null,
-    }));
-    const methodId = (legacyId: string | null) => (legacyId === null ? null : (methods[a.paymentMethods.findIndex((p) => p.id === legacyId)]?.id ?? null));
-    const autoReload: AutoReloadSettings | null = a.autoReload
-      ? {
-          orgId,
-          enabled: a.autoReload.enabled,
-          threshold: a.autoReload.threshold,
-          mode: "amount",
-          amount: a.autoReload.amount,
-          targetBalance: null,
-          paymentMethodId: methodId(a.autoReload.paymentMethodId),
-          monthlyCap: null,
-          consecutiveFailures: 0,
-          suspended: false,
-          lastFailureAt: null,
-          lastSkipReason: null,
-          lowBalanceNotified: false,
-          updatedAt: now,
-        }
-      : null;
-    const limit: SpendLimit | null = a.monthlyLimit
-      ? { id: newId("spendLimit", now), orgId, scope: "organization", scopeId: orgId, period: "monthly", amount: a.monthlyLimit.amount, stopUsage: true }
-      : null;
-    return {
-      account: a,
-      orgId,
-      changes: { orgs: [org], grants: [], newGrants: grants, holds: [], newHolds: [], windows: [], spendDays, ledger, usage: [] },
-      members,
-      methods,
-      autoReload,
-      limit,
-      record: { legacyId: a.id, orgId, digest, importedAt: now },
     };
   }
 

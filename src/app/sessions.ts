@@ -14,7 +14,6 @@ import type { Clock } from "../ports/clock.js";
 import type { SessionRow } from "../ports/dashboard-store.js";
 import type { Store } from "../ports/store.js";
 import { hashKey, type Principal } from "./auth.js";
-import type { DashboardConfig } from "../config/dashboard.js";
 
 // scrypt N=2^15, r=8, p=1: 32 MiB and ~50-100 ms per hash on a laptop core (OWASP's minimum is
 // N=2^17 with r=8 for 128 MiB; 2^15 keeps a small server responsive while staying memory-hard).
@@ -67,11 +66,23 @@ export function checkPassword(password: string): Result<string> {
   return ok(password);
 }
 
+/** What sign-ins need to know, passed in by the composition root (from the dashboard's configuration). */
+export interface SessionSettings {
+  readonly sessionTtlMs: number;
+  /** Failed sign-ins per account (email) within the window before further attempts get 429. */
+  readonly maxAccountFailures: number;
+  /** Failed sign-ins per client address within the window before further attempts get 429. */
+  readonly maxAddressFailures: number;
+  readonly failureWindowMs: number;
+  /** Whether the session cookie is marked Secure (the edge sets the cookie; kept here beside the session's lifetime). */
+  readonly secureCookies: boolean;
+}
+
 export class Sessions {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    readonly config: DashboardConfig,
+    readonly config: SessionSettings,
   ) {}
 
   /** Sets (or replaces) a member's dashboard password and ends their sessions; the member must belong to orgId. */

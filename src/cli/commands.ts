@@ -13,21 +13,24 @@ import { formatUsd, parseUsd } from "../core/money.js";
 import { SEAT_TIERS, SURFACES, type SeatTier, type Surface } from "../core/plans.js";
 import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
 import { reviewPriceBook, type PriceBookReview } from "../app/price-books.js";
-import { PriceBookSpec as PriceBookSpecSchema } from "../http/schemas.js";
+import { PriceBookSpec as PriceBookSpecSchema } from "../schemas/requests.js";
 import type { Outcome } from "../app/batcher.js";
-import type { Services } from "../http/server.js";
-import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "../http/money-routes.js";
-import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits, sdkCreditsOf } from "../http/sdk-credit-routes.js";
-import { presentStatement } from "../http/statement-routes.js";
+import type { Services } from "../app/services.js";
+import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "../presenters/money-in.js";
+import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits } from "../presenters/sdk-credits.js";
+import { sdkCreditsOf } from "../app/sdk-credits.js";
+import { presentStatement } from "../presenters/statements.js";
 import { Statements } from "../app/statements.js";
 import { statementCsv } from "../core/statements.js";
-import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../http/webhook-routes.js";
-import { paidBy, presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../http/presenters.js";
+import { presentCreatedWebhookEndpoint, presentDelivery, presentWebhookEndpoint } from "../presenters/webhooks.js";
+import { paidBy, presentCreatedKey, presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlan, presentSummary, presentUsage } from "../presenters/core.js";
 
 export interface Option {
   readonly type: "string" | "boolean";
   readonly help: string;
   readonly required?: boolean;
+  /** May be given more than once; the values are joined with commas. */
+  readonly multiple?: boolean;
 }
 
 export interface Command {
@@ -89,7 +92,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "List organizations.",
     options: {},
     run: async (s) => {
-      const orgs = await s.admin.read((tx) => tx.listOrgs(1000, 0));
+      const orgs = await s.admin.listOrgs(1000, 0);
       return { json: orgs.map(presentOrg), text: table([["ID", "NAME", "PLAN", "USAGE CREDITS"], ...orgs.map((o) => [o.id, o.name, o.planId, o.usageCreditsEnabled ? "on" : "off"])]) };
     },
   },
@@ -125,7 +128,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "List an organization's members.",
     options: { ...ORG },
     run: async (s, o) => {
-      const ms = await s.admin.read((tx) => tx.listMembers(str(o, "org")));
+      const ms = await s.admin.listMembers(str(o, "org"));
       return { json: ms.map(presentMember), text: table([["ID", "EMAIL", "ROLE", "SEAT"], ...ms.map((m) => [m.id, m.email, m.role, m.seatTier])]) };
     },
   },
@@ -177,7 +180,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "List an organization's API keys (never their secrets).",
     options: { ...ORG },
     run: async (s, o) => {
-      const ks = await s.admin.read((tx) => tx.listApiKeys(str(o, "org")));
+      const ks = await s.admin.listApiKeys(str(o, "org"));
       return { json: ks.map(presentKey), text: table([["ID", "PREFIX", "MEMBER", "SURFACE", "REVOKED"], ...ks.map((k) => [k.id, k.prefix, k.memberId ?? "", k.surface, k.revokedAt ? "yes" : ""])]) };
     },
   },
@@ -215,7 +218,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "List an organization's usage-credit grants.",
     options: { ...ORG },
     run: async (s, o) => {
-      const gs = await s.admin.read((tx) => tx.listGrants(str(o, "org")));
+      const gs = await s.admin.listGrants(str(o, "org"));
       return {
         json: gs.map(presentGrant),
         text: table([
@@ -266,7 +269,7 @@ export const COMMANDS: readonly Command[] = [
     summary: "List spending limits.",
     options: { ...ORG },
     run: async (s, o) => {
-      const ls = await s.admin.read((tx) => tx.listLimits(str(o, "org")));
+      const ls = await s.admin.listLimits(str(o, "org"));
       return {
         json: ls.map(presentLimit),
         text: table([["ID", "SCOPE", "SCOPE ID", "PERIOD", "AMOUNT", "STOPS USAGE"], ...ls.map((l) => [l.id, l.scope, l.scopeId, l.period, l.amount === null ? "unlimited" : formatUsd(l.amount), l.stopUsage ? "yes" : "no (alert-only)"])]),
@@ -702,14 +705,14 @@ failures or differences; 2 usage error.`,
 ];
 
 export function parseCommandArgs(cmd: Command, args: string[]): Record<string, string | boolean | undefined> {
-  const options = Object.fromEntries(Object.entries(cmd.options).map(([k, v]) => [k, { type: v.type }]));
+  const options = Object.fromEntries(Object.entries(cmd.options).map(([k, v]) => [k, { type: v.type, ...(v.multiple ? { multiple: true } : {}) }]));
   const { values, positionals } = parseArgs({
     args,
     options: { ...options, json: { type: "boolean" }, database: { type: "string" }, help: { type: "boolean", short: "h" } },
     strict: true,
     allowPositionals: cmd.positional !== undefined,
   });
-  const out = values as Record<string, string | boolean | undefined>;
+  const out = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v])) as Record<string, string | boolean | undefined>;
   if (cmd.positional && positionals.length > 0) {
     if (positionals.length > 1 || out[cmd.positional.name] !== undefined) throw new Error(`expected one ${cmd.positional.name.toUpperCase()}, got ${positionals.length + (out[cmd.positional.name] !== undefined ? 1 : 0)}`);
     out[cmd.positional.name] = positionals[0];

@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { ensurePostgresDatabase } from "../adapters/store/postgres-create.js";
 import { bootstrap, operatorKeyLines, resolveMode, type Bootstrapped } from "../app/bootstrap.js";
 import type { Config } from "../config/config.js";
-import type { Services } from "../http/server.js";
+import type { Services } from "../app/services.js";
 
 /** Where demo-credentials.json (and demo.env) live: beside the SQLite file; never for PostgreSQL. */
 export function demoDir(config: Config): string | null {

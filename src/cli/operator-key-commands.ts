@@ -4,10 +4,10 @@
 
 import { PLATFORM_AUDIT_SCOPE } from "../core/audit.js";
 import { OperatorKeys } from "../app/operator-keys.js";
-import { presentAuditEntry } from "../http/audit-routes.js";
-import { presentCreatedKey, presentKey } from "../http/presenters.js";
+import { presentAuditEntry } from "../presenters/audit.js";
+import { presentCreatedKey, presentKey } from "../presenters/core.js";
 import type { Outcome } from "../app/batcher.js";
-import type { Services } from "../http/server.js";
+import type { Services } from "../app/services.js";
 import { CliError, type Command } from "./commands.js";
 
 function value<T>(out: Outcome<T>): T {
@@ -69,7 +69,7 @@ export const OPERATOR_KEY_COMMANDS: readonly Command[] = [
     run: async (s, o) => {
       const limit = Number(typeof o["limit"] === "string" ? o["limit"] : 100);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new CliError("--limit must be an integer from 1 to 10000");
-      const rows = await s.admin.read((tx) => tx.audit.list({ orgId: PLATFORM_AUDIT_SCOPE, limit }));
+      const rows = await s.admin.auditEntries({ orgId: PLATFORM_AUDIT_SCOPE, limit });
       return {
         json: rows.map(presentAuditEntry),
         text: rows.length === 0 ? "(none)" : rows.map((e) => `${iso(e.at)}  ${e.action.padEnd(21)} ${e.targetId}  by ${e.actor.type}${e.actor.id ? ` ${e.actor.id}` : ""}`).join("\n"),

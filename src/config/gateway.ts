@@ -1,7 +1,7 @@
-// The gateway's settings, read from the environment by the composition root (src/config.ts):
+// The gateway's settings, read from the environment by the composition root (src/app.ts), declared once in the environment schema (env.ts):
 // which upstream answers Messages requests, with what key, and how patient to be with it.
 
-import { envInt } from "./env.js";
+import { envVar, int, invalid, parser, maybeText, readEnv, type Invalid } from "./env.js";
 
 export interface GatewayConfig {
   /** "simulated" (the embedded default) or the provider's base URL (e.g. https://api.anthropic.com). */
@@ -14,32 +14,33 @@ export interface GatewayConfig {
   readonly simulatedLatencyMs: number;
 }
 
-export const GATEWAY_ENV_HELP: ReadonlyArray<[string, string, string]> = [
-  ["USAGE_CREDITS_UPSTREAM", "simulated", "who answers /v1/messages: simulated, or the provider's base URL"],
-  ["USAGE_CREDITS_UPSTREAM_API_KEY", "(none)", "the provider key the gateway sends upstream"],
-  ["USAGE_CREDITS_UPSTREAM_TIMEOUT_SECONDS", "600", "longest upstream request, streams included"],
-  ["USAGE_CREDITS_SIMULATED_LATENCY_MS", "0", "the simulated upstream's time to first byte"],
-];
-
-
-export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
-  const raw = env["USAGE_CREDITS_UPSTREAM"] ?? "simulated";
-  let upstream: GatewayConfig["upstream"] = "simulated";
-  if (raw !== "simulated" && raw !== "") {
+/** "simulated" or an http(s) base URL (empty: simulated). */
+const upstream = () =>
+  parser((raw): GatewayConfig["upstream"] | Invalid => {
+    if (raw === undefined || raw === "" || raw === "simulated") return "simulated";
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
-      throw new Error(`USAGE_CREDITS_UPSTREAM must be "simulated" or an http(s) base URL, got ${JSON.stringify(raw)}`);
+      return invalid(`must be "simulated" or an http(s) base URL, got ${JSON.stringify(raw)}`);
     }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`USAGE_CREDITS_UPSTREAM must be an http(s) URL, got ${JSON.stringify(raw)}`);
-    upstream = url;
-  }
-  const key = env["USAGE_CREDITS_UPSTREAM_API_KEY"];
+    if (url.protocol !== "http:" && url.protocol !== "https:") return invalid(`must be an http(s) URL, got ${JSON.stringify(raw)}`);
+    return url;
+  });
+
+export const GATEWAY_ENV = {
+  upstream: envVar("USAGE_CREDITS_UPSTREAM", "simulated", "who answers /v1/messages: simulated, or the provider's base URL", upstream(), { keepEmpty: true }),
+  upstreamApiKey: envVar("USAGE_CREDITS_UPSTREAM_API_KEY", undefined, "the provider key the gateway sends upstream", maybeText(), { shown: "(none)" }),
+  upstreamTimeoutSeconds: envVar("USAGE_CREDITS_UPSTREAM_TIMEOUT_SECONDS", "600", "longest upstream request, streams included", int(1, 86_400)),
+  simulatedLatencyMs: envVar("USAGE_CREDITS_SIMULATED_LATENCY_MS", "0", "the simulated upstream's time to first byte", int(0, 600_000)),
+};
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  const v = readEnv(GATEWAY_ENV, env);
   return {
-    upstream,
-    upstreamApiKey: key === undefined || key === "" ? undefined : key,
-    upstreamTimeoutMs: envInt(env, "USAGE_CREDITS_UPSTREAM_TIMEOUT_SECONDS", 600, 1, 86_400) * 1000,
-    simulatedLatencyMs: envInt(env, "USAGE_CREDITS_SIMULATED_LATENCY_MS", 0, 0, 600_000),
+    upstream: v.upstream,
+    upstreamApiKey: v.upstreamApiKey,
+    upstreamTimeoutMs: v.upstreamTimeoutSeconds * 1000,
+    simulatedLatencyMs: v.simulatedLatencyMs,
   };
 }

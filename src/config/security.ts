@@ -1,6 +1,6 @@
-// Security and operations settings, read from the environment by config.ts: API-key brute-force
+// Security and operations settings, declared once in the environment schema (env.ts): API-key brute-force
 // protection, the client address behind a proxy, HSTS, who may read /metrics, the shutdown deadline.
-import { envBool, envInt } from "./env.js";
+import { bool, envVar, int, readEnv } from "./env.js";
 
 export interface SecurityConfig {
   /** Failed API-key authentications per client address per window before 429 (0: no limit). */
@@ -22,24 +22,25 @@ export interface SecurityConfig {
   readonly authCacheMs: number;
 }
 
-export const SECURITY_ENV_HELP: ReadonlyArray<[string, string, string]> = [
-  ["USAGE_CREDITS_AUTH_FAILURE_LIMIT", "20", "failed API-key attempts per client address per window before 429 (0 = off)"],
-  ["USAGE_CREDITS_AUTH_FAILURE_WINDOW_SECONDS", "300", "the window of that limit; a blocked address waits for its end"],
-  ["USAGE_CREDITS_TRUST_PROXY", "false", "client address from the last X-Forwarded-For entry (behind one reverse proxy)"],
-  ["USAGE_CREDITS_HSTS_SECONDS", "0", "Strict-Transport-Security max-age (set when served over https; 0 = no header)"],
-  ["USAGE_CREDITS_METRICS_PUBLIC", "false", "serve /metrics without a key (else a platform key is required)"],
-  ["USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS", "25", "SIGTERM: wait this long for in-flight requests and batches"],
-  ["USAGE_CREDITS_AUTH_CACHE_SECONDS", "5", "remember an authenticated API key this long; a key revoked on another instance is refused here within it (0 = no cache)"],
-];
+export const SECURITY_ENV = {
+  authFailureLimit: envVar("USAGE_CREDITS_AUTH_FAILURE_LIMIT", "20", "failed API-key attempts per client address per window before 429 (0 = off)", int(0, 1_000_000)),
+  authFailureWindowSeconds: envVar("USAGE_CREDITS_AUTH_FAILURE_WINDOW_SECONDS", "300", "the window of that limit; a blocked address waits for its end", int(1, 86_400)),
+  trustProxy: envVar("USAGE_CREDITS_TRUST_PROXY", "false", "client address from the last X-Forwarded-For entry (behind one reverse proxy)", bool()),
+  hstsSeconds: envVar("USAGE_CREDITS_HSTS_SECONDS", "0", "Strict-Transport-Security max-age (set when served over https; 0 = no header)", int(0, 63_072_000)),
+  metricsPublic: envVar("USAGE_CREDITS_METRICS_PUBLIC", "false", "serve /metrics without a key (else a platform key is required)", bool()),
+  shutdownTimeoutSeconds: envVar("USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS", "25", "SIGTERM: wait this long for in-flight requests and batches", int(1, 3600)),
+  authCacheSeconds: envVar("USAGE_CREDITS_AUTH_CACHE_SECONDS", "5", "remember an authenticated API key this long; a key revoked on another instance is refused here within it (0 = no cache)", int(0, 3600)),
+};
 
 export function loadSecurityConfig(env: NodeJS.ProcessEnv): SecurityConfig {
+  const v = readEnv(SECURITY_ENV, env);
   return {
-    authFailureLimit: envInt(env, "USAGE_CREDITS_AUTH_FAILURE_LIMIT", 20, 0, 1_000_000),
-    authFailureWindowMs: envInt(env, "USAGE_CREDITS_AUTH_FAILURE_WINDOW_SECONDS", 300, 1, 86_400) * 1000,
-    trustProxy: envBool(env, "USAGE_CREDITS_TRUST_PROXY", false),
-    hstsMaxAgeSeconds: envInt(env, "USAGE_CREDITS_HSTS_SECONDS", 0, 0, 63_072_000),
-    metricsPublic: envBool(env, "USAGE_CREDITS_METRICS_PUBLIC", false),
-    shutdownTimeoutMs: envInt(env, "USAGE_CREDITS_SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 3600) * 1000,
-    authCacheMs: envInt(env, "USAGE_CREDITS_AUTH_CACHE_SECONDS", 5, 0, 3600) * 1000,
+    authFailureLimit: v.authFailureLimit,
+    authFailureWindowMs: v.authFailureWindowSeconds * 1000,
+    trustProxy: v.trustProxy,
+    hstsMaxAgeSeconds: v.hstsSeconds,
+    metricsPublic: v.metricsPublic,
+    shutdownTimeoutMs: v.shutdownTimeoutSeconds * 1000,
+    authCacheMs: v.authCacheSeconds * 1000,
   };
 }

@@ -102,5 +102,5 @@ export function auditSnapshot(value: unknown): unknown {
 }
 
 export function isAuditAction(v: string): v is AuditAction {
-  return (AUDIT_ACTIONS as readonly string[]).includes(v);
+  return AUDIT_ACTIONS.some((a) => a === v);
 }

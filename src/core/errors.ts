@@ -1,13 +1,19 @@
 // Expected failures are values with a stable snake_case code. The HTTP status of each code is
 // decided in one table at the edge (src/http/error-status.ts); the core never knows about HTTP.
 
+/** Every refusal the charge router (router.ts) can return; its tests prove each one has a case. */
+export const ROUTER_REFUSAL_CODES = [
+  "window_exhausted",
+  "insufficient_credits",
+  "spend_limit_reached",
+  "usage_credits_disabled",
+  "fast_mode_disabled",
+] as const;
+export type RouterRefusalCode = (typeof ROUTER_REFUSAL_CODES)[number];
+
 export type ErrorCode =
   // refusals of the charge router
-  | "window_exhausted"
-  | "insufficient_credits"
-  | "spend_limit_reached"
-  | "usage_credits_disabled"
-  | "fast_mode_disabled"
+  | RouterRefusalCode
   // holds
   | "hold_not_pending"
   | "hold_expired"

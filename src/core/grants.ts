@@ -5,8 +5,8 @@
 import type { Micros } from "./money.js";
 import type { Surface } from "./plans.js";
 
-export type GrantKind = "purchase" | "promotional" | "monthly" | "migrated" | "adjustment";
-export const GRANT_KINDS: readonly GrantKind[] = ["purchase", "promotional", "monthly", "migrated", "adjustment"];
+export const GRANT_KINDS = ["purchase", "promotional", "monthly", "migrated", "adjustment"] as const;
+export type GrantKind = (typeof GRANT_KINDS)[number];
 
 export type GrantStatus = "active" | "voided" | "expired";
 

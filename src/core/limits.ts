@@ -6,10 +6,10 @@
 import { DAY_MS } from "./plans.js";
 import type { Micros } from "./money.js";
 
-export type LimitScope = "organization" | "workspace" | "member";
-export const LIMIT_SCOPES: readonly LimitScope[] = ["organization", "workspace", "member"];
-export type LimitPeriod = "daily" | "weekly" | "monthly";
-export const LIMIT_PERIODS: readonly LimitPeriod[] = ["daily", "weekly", "monthly"];
+export const LIMIT_SCOPES = ["organization", "workspace", "member"] as const;
+export type LimitScope = (typeof LIMIT_SCOPES)[number];
+export const LIMIT_PERIODS = ["daily", "weekly", "monthly"] as const;
+export type LimitPeriod = (typeof LIMIT_PERIODS)[number];
 
 export interface SpendLimit {
   readonly id: string;

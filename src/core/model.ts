@@ -6,8 +6,8 @@ import type { PlanDef, SeatTier, Surface } from "./plans.js";
 import type { SpendLimit } from "./limits.js";
 import type { Speed } from "./rating.js";
 
-export type Role = "owner" | "admin" | "billing" | "member";
-export const ROLES: readonly Role[] = ["owner", "admin", "billing", "member"];
+export const ROLES = ["owner", "admin", "billing", "member"] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Organization {
   readonly id: string;

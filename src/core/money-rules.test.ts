@@ -1,6 +1,7 @@
 // The money rules of docs/money-rules.md, one table per rule, decided by the books alone (no store,
 // no HTTP): each test name starts with the rule's number (R1, R2, …) so the document can cite it.
 // The same rules run end to end over HTTP on both stores in test/money-rules.test.ts.
+// Over 400 lines: one table per rule of docs/money-rules.md, in one file the document cites.
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -3,11 +3,11 @@
 
 import type { Micros } from "./money.js";
 
-export type Surface = "interactive" | "sdk" | "cli_headless" | "ci";
-export const SURFACES: readonly Surface[] = ["interactive", "sdk", "cli_headless", "ci"];
+export const SURFACES = ["interactive", "sdk", "cli_headless", "ci"] as const;
+export type Surface = (typeof SURFACES)[number];
 
-export type SeatTier = "standard" | "premium";
-export const SEAT_TIERS: readonly SeatTier[] = ["standard", "premium"];
+export const SEAT_TIERS = ["standard", "premium"] as const;
+export type SeatTier = (typeof SEAT_TIERS)[number];
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;

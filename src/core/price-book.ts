@@ -13,8 +13,13 @@ import { MAX_MICROS, parseDecimal } from "./money.js";
  */
 export const MAX_USAGE_COUNT = 1_000_000_000;
 
-export type TokenClass = "input" | "cache_write_5m" | "cache_write_1h" | "cache_read" | "output";
-export const TOKEN_CLASSES: readonly TokenClass[] = ["input", "cache_write_5m", "cache_write_1h", "cache_read", "output"];
+export const TOKEN_CLASSES = ["input", "cache_write_5m", "cache_write_1h", "cache_read", "output"] as const;
+export type TokenClass = (typeof TOKEN_CLASSES)[number];
+
+/** One value per token class, each computed by `f` (an object literal: no cast, nothing missed). */
+export function perTokenClass<T>(f: (cls: TokenClass) => T): Record<TokenClass, T> {
+  return { input: f("input"), cache_write_5m: f("cache_write_5m"), cache_write_1h: f("cache_write_1h"), cache_read: f("cache_read"), output: f("output") };
+}
 
 /** Rational multiplier num/den, both positive integers. */
 export interface Ratio {
@@ -50,7 +55,8 @@ export interface ModelPrice {
   readonly longContext: LongContext | undefined;
 }
 
-export type ModifierName = "fast" | "batch" | "data_residency";
+export const MODIFIER_NAMES = ["fast", "batch", "data_residency"] as const;
+export type ModifierName = (typeof MODIFIER_NAMES)[number];
 
 export interface Modifier {
   readonly factor: Ratio;
@@ -153,8 +159,7 @@ export function parsePriceBook(spec: PriceBookSpec): PriceBookParse {
     name(`models[${i}].id`, m.id);
     const aliases = m.aliases ?? [];
     aliases.forEach((a, j) => name(`models[${i}].aliases[${j}]`, a));
-    const rates = {} as Record<TokenClass, bigint>;
-    for (const cls of TOKEN_CLASSES) rates[cls] = rate(`models[${i}].${cls}`, m[cls]);
+    const rates = perTokenClass((cls) => rate(`models[${i}].${cls}`, m[cls]));
     let createdAt = effectiveFrom;
     if (m.created_at !== undefined) {
       const t = parseInstant(m.created_at);
@@ -170,8 +175,7 @@ export function parsePriceBook(spec: PriceBookSpec): PriceBookParse {
     const lc = m.long_context;
     if (lc !== undefined) {
       if (!Number.isSafeInteger(lc.above_input_tokens) || lc.above_input_tokens < 1) problems.push(`models[${i}].long_context.above_input_tokens: must be a positive integer`);
-      const long = {} as Record<TokenClass, bigint>;
-      for (const cls of TOKEN_CLASSES) long[cls] = rate(`models[${i}].long_context.${cls}`, lc[cls]);
+      const long = perTokenClass((cls) => rate(`models[${i}].long_context.${cls}`, lc[cls]));
       longContext = { aboveInputTokens: lc.above_input_tokens, rates: long };
     }
     return { id: m.id, family: m.family, rates, aliases, displayName: m.display_name ?? displayNameOf(m.id), createdAt, fast, longContext };
@@ -185,17 +189,14 @@ export function parsePriceBook(spec: PriceBookSpec): PriceBookParse {
     else if (target.family !== family) problems.push(`unknown_models.family_defaults.${family}: ${id} is of family ${target.family}`);
   }
   if (unknown.policy === "family_default" && Object.keys(familyDefaults).length === 0) problems.push("unknown_models.family_defaults: name a default model for at least one family");
-  const modifiers = {} as Record<ModifierName, Modifier>;
-  for (const name of ["fast", "batch", "data_residency"] as const) {
+  const modifier = (name: ModifierName): Modifier => {
     const mod = spec.modifiers[name];
     const factor = mod ? parseRatio(mod.factor) : null;
-    if (!mod || !factor) {
-      problems.push(`modifiers.${name}: factor must be a positive decimal`);
-      modifiers[name] = { factor: { num: 1n, den: 1n }, appliesTo: [] };
-    } else {
-      modifiers[name] = { factor, appliesTo: mod.applies_to };
-    }
-  }
+    if (mod && factor) return { factor, appliesTo: mod.applies_to };
+    problems.push(`modifiers.${name}: factor must be a positive decimal`);
+    return { factor: { num: 1n, den: 1n }, appliesTo: [] };
+  };
+  const modifiers: Record<ModifierName, Modifier> = { fast: modifier("fast"), batch: modifier("batch"), data_residency: modifier("data_residency") };
   const perThousand = parseDecimal(spec.web_search_per_1000, 6);
   if (perThousand === null || perThousand % 1000n !== 0n) {
     problems.push("web_search_per_1000: must be a decimal whose per-request price is a whole micro-dollar");
@@ -242,7 +243,7 @@ export function worstCaseMicros(book: PriceBook, model: ModelPrice): bigint {
   let num = 0n;
   let den = 1_000_000n;
   // Every modifier that raises a price, fast mode at this model's own factor where it has one.
-  const modifiers = (Object.entries(book.modifiers) as Array<[ModifierName, Modifier]>).map(([name, m]) => (name === "fast" && model.fast ? { ...m, factor: model.fast } : m));
+  const modifiers = MODIFIER_NAMES.map((name) => (name === "fast" && model.fast ? { ...book.modifiers.fast, factor: model.fast } : book.modifiers[name]));
   const raising = modifiers.filter((m) => m.factor.num > m.factor.den);
   for (const m of raising) den *= m.factor.den;
   for (const cls of TOKEN_CLASSES) {

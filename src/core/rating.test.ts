@@ -1,3 +1,6 @@
+// Rating's table and property tests against the shipped price book.
+// Over 400 lines: one describe per rating rule (token classes, fractions, modifiers, web search, model names, properties).
+
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";

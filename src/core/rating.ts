@@ -34,7 +34,8 @@ export function cacheWrites(total: number | undefined, breakdown: { ephemeral_5m
   return { fiveMinutes: Math.max(breakdown?.ephemeral_5m_input_tokens ?? 0, (total ?? 0) - oneHour), oneHour };
 }
 
-export type Speed = "standard" | "fast";
+export const SPEEDS = ["standard", "fast"] as const;
+export type Speed = (typeof SPEEDS)[number];
 
 export interface RatingOptions {
   readonly speed: Speed;

@@ -6,6 +6,7 @@
 import { domainError, type Result } from "./errors.js";
 import { EVENT_TYPES, type EventType } from "./money-in-model.js";
 import { currentEventType, legacyEventType } from "./legacy-names.js";
+import { isOneOf } from "./one-of.js";
 
 export interface WebhookEndpoint {
   readonly id: string;
@@ -76,7 +77,7 @@ export function deliveredEventType(endpoint: WebhookEndpoint, type: EventType, n
 }
 
 export function isEventType(t: string): t is EventType {
-  return (EVENT_TYPES as readonly string[]).includes(t);
+  return isOneOf<EventType>(EVENT_TYPES, t);
 }
 
 /** A name an endpoint may subscribe to: a current event type or a deprecated old one. */

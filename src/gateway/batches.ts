@@ -22,12 +22,13 @@ import { unknownModelError } from "../core/price-book.js";
 import type { Speed } from "../core/rating.js";
 import { newId } from "../core/ids.js";
 import { HOUR_MS } from "../core/plans.js";
-import { HttpError, route, type AnyRoute, type Ctx, type Reply, type Services } from "../http/server.js";
+import type { Services } from "../app/services.js";
+import { HttpError, route, type AnyRoute, type Ctx, type Reply } from "../http/route.js";
 import type { MessageBatchRequestRow, MessageBatchRow } from "../ports/batch-store.js";
 import { hasBatches, type Upstream, type UpstreamBatches } from "../ports/upstream.js";
 import { boundWebSearch, worstCaseCost } from "./estimate.js";
 import { callerOf, passThrough } from "./gateway.js";
-import { dataResidencyOf, isRecord, MessagesBody, readUsage, toCoreUsage } from "./wire.js";
+import { dataResidencyOf, isRecord, MessagesBody, readUsage, toCoreUsage } from "../wire/messages.js";
 
 /** The vendor's processing window: a batch not done in 24 hours expires. */
 const BATCH_WINDOW_MS = 24 * HOUR_MS;

@@ -7,7 +7,7 @@ import { V1_PRICE_BOOK as DEFAULT_PRICE_BOOK } from "../core/v1-price-book.fixtu
 import { DEFAULT_PRICE_BOOK as SHIPPED_PRICE_BOOK } from "../core/default-price-book.js";
 import { parsePriceBook, type PriceBook } from "../core/price-book.js";
 import { countInput, webSearchBudget, worstCaseCost } from "./estimate.js";
-import { mergeUsage, readUsage, toCoreUsage, type MessagesBody } from "./wire.js";
+import { mergeUsage, readUsage, toCoreUsage, type MessagesBody } from "../wire/messages.js";
 
 const parsed = parsePriceBook(DEFAULT_PRICE_BOOK);
 if (!parsed.ok) throw new Error(parsed.problems.join("; "));

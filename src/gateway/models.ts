@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { domainError } from "../core/errors.js";
 import { findNamedModel, type ModelPrice } from "../core/price-book.js";
-import { HttpError, route, type AnyRoute, type Ctx, type Reply } from "../http/server.js";
+import { HttpError, route, type AnyRoute, type Ctx, type Reply } from "../http/route.js";
 
 /** The vendor's model object. */
 export function presentModel(m: ModelPrice): { type: "model"; id: string; display_name: string; created_at: string } {

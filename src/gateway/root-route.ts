@@ -2,7 +2,7 @@
 // every run), so the root answers 200 instead of 404. A browser asking for `/` is still sent to the
 // dashboard when it is built (dashboard-pages.ts answers GET / before the route table).
 
-import { route, type AnyRoute } from "../http/server.js";
+import { route, type AnyRoute } from "../http/route.js";
 
 export function rootRoute(): AnyRoute {
   return route({

@@ -3,9 +3,9 @@
 // which member and organization pay comes from the key, not from the path. Proxied routes: the
 // body is validated for what metering needs only and forwarded as the client's own bytes.
 
-import { route, type AnyRoute } from "../http/server.js";
+import { route, type AnyRoute } from "../http/route.js";
 import type { Gateway } from "./gateway.js";
-import { CountTokensBody, MessagesBody } from "./wire.js";
+import { CountTokensBody, MessagesBody } from "../wire/messages.js";
 
 export function gatewayRoutes(gateway: Gateway): AnyRoute[] {
   return [

@@ -6,7 +6,7 @@
 // lists every alias as a deprecated operation, generated from the current route's schemas.
 
 import { LEGACY_DEPRECATED_AT } from "../core/legacy-names.js";
-import type { AnyRoute } from "./server.js";
+import type { AnyRoute } from "./route.js";
 
 const ORG = "/v1/organizations/:org_id";
 

@@ -25,8 +25,8 @@ const ERROR_SCHEMA = {
   },
 } as const;
 
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const s = z.toJSONSchema(schema, { io: "input", target: "draft-2020-12", unrepresentable: "any" }) as Record<string, unknown>;
+function jsonSchema(schema: z.ZodType, io: "input" | "output" = "input"): Record<string, unknown> {
+  const s = z.toJSONSchema(schema, { io, target: "draft-2020-12", unrepresentable: "any" }) as Record<string, unknown>;
   delete s["$schema"];
   return s;
 }
@@ -80,7 +80,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknow
       operationId: `${r.successor ? "deprecated_" : ""}${r.method.toLowerCase()}${r.path.replace(/[/:]+([a-z_])/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}`,
       parameters: params,
       responses: {
-        [String(r.success ?? 200)]: { description: "Success", content: { "application/json": { schema: { type: "object" } } } },
+        [String(r.success ?? 200)]: { description: "Success", content: { "application/json": { schema: r.response ? legacyNames(jsonSchema(r.response, "output"), r.successor ? "old" : "both") : { type: "object" } } } },
         "4XX": { description: "A client error; `error.code` says which.", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
         "5XX": { description: "A server or database error.", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
       },

@@ -44,6 +44,41 @@ export interface PaymentProvider {
   retrieve(providerRef: string): Promise<ChargeResult>;
 }
 
+// --- payment events (a provider that notifies: Stripe's webhooks)
+
+/** A verified webhook event about a PaymentIntent, reduced to what reconciliation needs. */
+export interface PaymentIntentNotice {
+  readonly eventId: string;
+  readonly type: string;
+  readonly paymentIntentId: string;
+  /** Our payment, from the metadata we set on the PaymentIntent (null: not one of ours). */
+  readonly paymentId: string | null;
+  readonly orgId: string | null;
+  /** The PaymentIntent's amount in micro-dollars. */
+  readonly amount: Micros;
+}
+
+export type WebhookParse =
+  | { readonly kind: "invalid_signature"; readonly message: string }
+  | { readonly kind: "other_event"; readonly eventId: string; readonly type: string }
+  | { readonly kind: "payment_intent"; readonly notice: PaymentIntentNotice };
+
+export interface RefundOutcome {
+  /** The refund's id, or null when Stripe says the charge was already refunded (by an earlier key). */
+  readonly refundId: string | null;
+  readonly status: string;
+}
+
+/**
+ * The inbound side of a provider that sends signed events about payments: it verifies an event
+ * over its raw bytes and reduces it to a notice (the app decides what to do with it), and refunds a
+ * payment that took money no grant stands for.
+ */
+export interface PaymentEventSource {
+  parseWebhook(raw: Buffer, signature: string | undefined, nowMs: number): WebhookParse;
+  refund(paymentIntentId: string, paymentId: string): Promise<RefundOutcome>;
+}
+
 /** The provider did not answer in time: the outcome is unknown until a retry or a retrieve. */
 export class ProviderTimeout extends Error {
   constructor(message = "payment provider timed out") {

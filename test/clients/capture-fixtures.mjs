@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 const root = new URL("../../", import.meta.url).pathname;
 const clients = createRequire(join(root, "test/clients/package.json"));
 const load = async (name) => import(pathToFileURL(clients.resolve(name)).href);
-const { startSimulatedUpstream } = await import(pathToFileURL(join(root, "dist/src/gateway/standalone-upstream.js")).href);
+const { startSimulatedUpstream } = await import(pathToFileURL(join(root, "dist/src/adapters/upstream/standalone-upstream.js")).href);
 
 const out = join(root, "test/fixtures/clients");
 mkdirSync(out, { recursive: true });

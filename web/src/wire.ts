@@ -1,30 +1,28 @@
-// The API's JSON shapes the dashboard reads (see src/http/presenters.ts and the *-routes.ts
-// presenters). Money fields are strings of micro-dollars.
+// The API's JSON shapes the dashboard reads. The resources' shapes are the server's response
+// schemas (src/schemas/responses.ts, type-only: web/tsconfig.json includes that file), so they are
+// never copied by hand; the rest are shapes the server has no response schema for yet.
+// Money fields are strings of micro-dollars.
+
+import type * as R from "../../src/schemas/responses.js";
+
+export type Org = R.Org;
+export type Member = R.Member;
+export type Workspace = R.Workspace;
+/** A key as listed; `secret` only in the answer that created it. */
+export type ApiKey = R.ApiKey & { readonly secret?: string };
+export type Grant = R.Grant;
+export type Limit = R.Limit;
+export type Transaction = R.Transaction;
+export type Payment = R.Payment;
+export type PaymentMethod = R.PaymentMethod;
+export type CreditRequest = R.CreditRequest;
+/** An endpoint as listed; `secret` only in the answer that created it. */
+export type WebhookEndpoint = R.WebhookEndpoint & { readonly secret?: string };
+export type Delivery = R.Delivery;
 
 export interface List<T> {
   readonly data: T[];
   readonly next_cursor?: string | null;
-}
-
-export interface Org {
-  readonly id: string;
-  readonly name: string;
-  readonly plan_id: string;
-  readonly usage_credits_enabled: boolean;
-  readonly fast_mode_enabled: boolean;
-  readonly fast_mode_fallback: boolean;
-  readonly debt: string;
-}
-
-export interface Member {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: "owner" | "admin" | "billing" | "member";
-  readonly seat_tier: string;
-  readonly workspace_id: string | null;
-  readonly usage_credits_enabled: boolean;
-  readonly fast_mode_enabled: boolean;
 }
 
 export interface Session {
@@ -75,28 +73,6 @@ export interface Plan {
   readonly name: string;
 }
 
-export interface Grant {
-  readonly id: string;
-  readonly kind: string;
-  readonly amount: string;
-  readonly remaining: string;
-  readonly expires_at: string | null;
-  readonly status: string;
-  readonly description: string;
-  readonly member_id: string | null;
-  readonly created_at: string;
-}
-
-export interface Limit {
-  readonly id: string;
-  readonly scope: "organization" | "workspace" | "member";
-  readonly scope_id: string;
-  readonly period: "daily" | "weekly" | "monthly";
-  readonly amount: string | null;
-  /** false: an alert-only budget (counts and alerts, never refuses). */
-  readonly stop_usage: boolean;
-}
-
 export interface AutoReload {
   readonly enabled: boolean;
   readonly threshold: string | null;
@@ -119,22 +95,7 @@ export interface Attempt {
   readonly created_at: string;
 }
 
-export interface Payment {
-  readonly id: string;
-  readonly purpose: "purchase" | "credit_request" | "auto_reload";
-  readonly status: "pending" | "succeeded" | "failed";
-  readonly amount: string;
-  readonly credit_amount: string;
-  readonly bundle_id: string | null;
-  readonly payment_method_id: string;
-  readonly grant_id: string | null;
-  readonly failure_code: string | null;
-  readonly created_by: string | null;
-  readonly created_at: string;
-  readonly resolved_at: string | null;
-}
-
-/** GET …/purchases/:id/receipt (src/http/receipt-routes.ts). */
+/** GET …/purchases/:id/receipt (src/presenters/receipts.ts). */
 export interface Receipt {
   readonly number: string;
   readonly sequence: number;
@@ -150,14 +111,6 @@ export interface Receipt {
   readonly grant_id: string | null;
   readonly customer: { readonly org_id: string; readonly name: string };
   readonly seller: { readonly name: string; readonly address: string[]; readonly email: string; readonly tax_id: string };
-}
-
-export interface PaymentMethod {
-  readonly id: string;
-  readonly brand: string;
-  readonly last4: string;
-  readonly created_at: string;
-  readonly detached_at: string | null;
 }
 
 export interface Bundle {
@@ -176,47 +129,11 @@ export interface Bundles {
   readonly credits_expire_after_days: number;
 }
 
-export interface CreditRequest {
-  readonly id: string;
-  readonly member_id: string;
-  readonly amount: string;
-  readonly note: string;
-  readonly status: string;
-  readonly decided_by: string | null;
-  readonly decided_at: string | null;
-  readonly payment_id: string | null;
-  readonly created_at: string;
-}
-
-export interface ApiKey {
-  readonly id: string;
-  readonly member_id: string | null;
-  readonly name: string;
-  readonly surface: string;
-  readonly prefix: string;
-  readonly created_at: string;
-  readonly revoked_at: string | null;
-  readonly secret?: string;
-}
-
-export interface Workspace {
-  readonly id: string;
-  readonly name: string;
-}
-
 export interface Event {
   readonly id: string;
   readonly type: string;
   readonly data: Record<string, unknown>;
   readonly created_at: string;
-}
-
-export interface Transaction {
-  readonly id: string;
-  readonly kind: string;
-  readonly ref: string;
-  readonly created_at: string;
-  readonly entries: Array<{ readonly account: string; readonly amount: string }>;
 }
 
 export interface UsageCell {
@@ -251,27 +168,6 @@ export interface Statement {
   readonly complete: boolean;
 }
 
-export interface WebhookEndpoint {
-  readonly id: string;
-  readonly url: string;
-  readonly event_types: string[] | null;
-  readonly description: string;
-  readonly created_at: string;
-  readonly secret?: string;
-}
-
-export interface Delivery {
-  readonly id: string;
-  readonly event_type: string;
-  readonly status: string;
-  readonly attempts: number;
-  readonly last_status: number | null;
-  readonly last_error: string | null;
-  readonly last_attempt_at: string | null;
-  readonly delivered_at: string | null;
-  readonly replay_of: string | null;
-}
-
 export interface AuditEntry {
   readonly id: string;
   readonly at: string;
@@ -283,7 +179,7 @@ export interface AuditEntry {
   readonly request_id: string | null;
 }
 
-/** GET …/members/:id/sdk_credits (src/http/sdk-credit-routes.ts). */
+/** GET …/members/:id/sdk_credits (src/presenters/sdk-credits.ts). */
 export interface SdkCredit {
   readonly member_id: string;
   readonly claimed: boolean;
@@ -308,13 +204,13 @@ export interface StatementBalances {
   readonly debt: string;
 }
 
-/** GET /v1/operator/customers (src/http/operator-routes.ts). */
+/** GET /v1/operator/customers (src/http/routes/operator.ts). */
 export interface Customer extends Org {
   readonly balance: string;
   readonly month_spend: string;
 }
 
-/** POST /v1/price_books/preview (src/http/operator-routes.ts). */
+/** POST /v1/price_books/preview (src/http/routes/operator.ts). */
 export interface PreviewLine {
   readonly requests: number;
   readonly recorded: string;

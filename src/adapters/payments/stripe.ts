@@ -15,7 +15,9 @@
 import { createHash } from "node:crypto";
 import { Stripe } from "stripe";
 import type { Micros } from "../../core/money.js";
-import { ProviderTimeout, type ChargeRequest, type ChargeResult, type PaymentProvider, type TokenizedCard } from "../../ports/payments.js";
+import { ProviderTimeout, type ChargeRequest, type ChargeResult, type PaymentEventSource, type PaymentIntentNotice, type PaymentProvider, type RefundOutcome, type TokenizedCard, type WebhookParse } from "../../ports/payments.js";
+
+export type { PaymentIntentNotice, RefundOutcome, WebhookParse } from "../../ports/payments.js";
 
 /** 1 cent in micro-dollars: card charges are whole cents. */
 const MICROS_PER_CENT = 10_000;
@@ -31,30 +33,7 @@ export interface StripeProviderOptions {
   readonly maxNetworkRetries: number;
 }
 
-/** A verified webhook event about a PaymentIntent, reduced to what reconciliation needs. */
-export interface PaymentIntentNotice {
-  readonly eventId: string;
-  readonly type: string;
-  readonly paymentIntentId: string;
-  /** Our payment, from the metadata we set on the PaymentIntent (null: not one of ours). */
-  readonly paymentId: string | null;
-  readonly orgId: string | null;
-  /** The PaymentIntent's amount in micro-dollars. */
-  readonly amount: Micros;
-}
-
-export type WebhookParse =
-  | { readonly kind: "invalid_signature"; readonly message: string }
-  | { readonly kind: "other_event"; readonly eventId: string; readonly type: string }
-  | { readonly kind: "payment_intent"; readonly notice: PaymentIntentNotice };
-
-export interface RefundOutcome {
-  /** The refund's id, or null when Stripe says the charge was already refunded (by an earlier key). */
-  readonly refundId: string | null;
-  readonly status: string;
-}
-
-export class StripeProvider implements PaymentProvider {
+export class StripeProvider implements PaymentProvider, PaymentEventSource {
   readonly name = "stripe";
   private readonly stripe: Stripe;
 

@@ -1,75 +1,20 @@
 // SQL for the Message Batches port (tables of migration 8), shared by SQLite and PostgreSQL.
 
-import type { BatchStatus, MessageBatchesTx, MessageBatchRequestRow, MessageBatchRow } from "../../ports/batch-store.js";
-import type { Queryable, Row, SqlValue } from "./driver.js";
+import type { MessageBatchesTx, MessageBatchRequestRow, MessageBatchRow } from "../../ports/batch-store.js";
+import type { Queryable, SqlValue } from "./driver.js";
 import { upsert } from "./sql-bulk.js";
-import { b, bit, n, nOrNull, s, sOrNull } from "./sql-values.js";
-
-const batchCols = [
-  "id",
-  "org_id",
-  "member_id",
-  "upstream_id",
-  "status",
-  "request_count",
-  "created_at",
-  "expires_at",
-  "ended_at",
-  "cancel_initiated_at",
-  "succeeded",
-  "errored",
-  "canceled",
-  "expired",
-];
-const batchRow = (x: MessageBatchRow): SqlValue[] => [
-  x.id,
-  x.orgId,
-  x.memberId,
-  x.upstreamId,
-  x.status,
-  x.requestCount,
-  x.createdAt,
-  x.expiresAt,
-  x.endedAt,
-  x.cancelInitiatedAt,
-  x.counts.succeeded,
-  x.counts.errored,
-  x.counts.canceled,
-  x.counts.expired,
-];
-const batchFrom = (r: Row): MessageBatchRow => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  memberId: s(r["member_id"]),
-  upstreamId: sOrNull(r["upstream_id"]),
-  status: s(r["status"]) as BatchStatus,
-  requestCount: n(r["request_count"]),
-  createdAt: n(r["created_at"]),
-  expiresAt: n(r["expires_at"]),
-  endedAt: nOrNull(r["ended_at"]),
-  cancelInitiatedAt: nOrNull(r["cancel_initiated_at"]),
-  counts: { succeeded: n(r["succeeded"]), errored: n(r["errored"]), canceled: n(r["canceled"]), expired: n(r["expired"]) },
-});
-
-const requestCols = ["batch_id", "idx", "custom_id", "hold_id", "estimate", "data_residency"];
-const requestFrom = (r: Row): MessageBatchRequestRow => ({
-  batchId: s(r["batch_id"]),
-  index: n(r["idx"]),
-  customId: s(r["custom_id"]),
-  holdId: s(r["hold_id"]),
-  estimate: n(r["estimate"]),
-  dataResidency: b(r["data_residency"]),
-});
+import { bit } from "./sql-values.js";
+import { MESSAGE_BATCH_REQUESTS, MESSAGE_BATCHES } from "./tables.js";
 
 export class SqlMessageBatchesTx implements MessageBatchesTx {
   constructor(private readonly q: Queryable) {}
 
   async insertBatch(batch: MessageBatchRow, requests: readonly MessageBatchRequestRow[]): Promise<void> {
-    await upsert(this.q, "message_batches", batchCols, ["id"], [batchRow(batch)], false);
+    await upsert(this.q, "message_batches", MESSAGE_BATCHES.cols, ["id"], [MESSAGE_BATCHES.row(batch)], false);
     await upsert(
       this.q,
       "message_batch_requests",
-      requestCols,
+      MESSAGE_BATCH_REQUESTS.cols,
       ["batch_id", "idx"],
       requests.map((r) => [r.batchId, r.index, r.customId, r.holdId, r.estimate, bit(r.dataResidency)]),
       false,
@@ -78,7 +23,7 @@ export class SqlMessageBatchesTx implements MessageBatchesTx {
 
   async getBatch(orgId: string, id: string): Promise<MessageBatchRow | undefined> {
     const r = (await this.q.all("SELECT * FROM message_batches WHERE id = ? AND org_id = ?", [id, orgId]))[0];
-    return r ? batchFrom(r) : undefined;
+    return r ? MESSAGE_BATCHES.from(r) : undefined;
   }
 
   async updateBatch(x: MessageBatchRow): Promise<void> {
@@ -92,18 +37,18 @@ export class SqlMessageBatchesTx implements MessageBatchesTx {
     // Ids are time-ordered, so id order is creation order.
     if (page.beforeId !== undefined) {
       const rows = await this.q.all("SELECT * FROM message_batches WHERE org_id = ? AND status <> 'failed' AND id > ? ORDER BY id ASC LIMIT ?", [orgId, page.beforeId, page.limit]);
-      return rows.map(batchFrom).reverse();
+      return rows.map(MESSAGE_BATCHES.from).reverse();
     }
     const after = page.afterId !== undefined ? "AND id < ?" : "";
     const args: SqlValue[] = page.afterId !== undefined ? [orgId, page.afterId, page.limit] : [orgId, page.limit];
-    return (await this.q.all(`SELECT * FROM message_batches WHERE org_id = ? AND status <> 'failed' ${after} ORDER BY id DESC LIMIT ?`, args)).map(batchFrom);
+    return (await this.q.all(`SELECT * FROM message_batches WHERE org_id = ? AND status <> 'failed' ${after} ORDER BY id DESC LIMIT ?`, args)).map(MESSAGE_BATCHES.from);
   }
 
   async openBatches(limit: number): Promise<MessageBatchRow[]> {
-    return (await this.q.all("SELECT * FROM message_batches WHERE status = 'in_progress' ORDER BY created_at, id LIMIT ?", [limit])).map(batchFrom);
+    return (await this.q.all("SELECT * FROM message_batches WHERE status = 'in_progress' ORDER BY created_at, id LIMIT ?", [limit])).map(MESSAGE_BATCHES.from);
   }
 
   async requests(batchId: string): Promise<MessageBatchRequestRow[]> {
-    return (await this.q.all("SELECT * FROM message_batch_requests WHERE batch_id = ? ORDER BY idx", [batchId])).map(requestFrom);
+    return (await this.q.all("SELECT * FROM message_batch_requests WHERE batch_id = ? ORDER BY idx", [batchId])).map(MESSAGE_BATCH_REQUESTS.from);
   }
 }

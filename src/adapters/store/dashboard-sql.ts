@@ -2,20 +2,11 @@
 // (one GROUP BY over the usage_records (org_id, at) index). Portable SQL for SQLite and PostgreSQL.
 
 import type { DashboardTx, PasswordRow, SessionRow, UsageCell } from "../../ports/dashboard-store.js";
-import type { Queryable, Row } from "./driver.js";
-import { marks, n, nOrNull, s } from "./sql-values.js";
+import type { Queryable } from "./driver.js";
+import { marks, n, s } from "./sql-values.js";
+import { DASHBOARD_SESSIONS } from "./tables.js";
 
 const DAY_MS = 86_400_000;
-
-const sessionFrom = (r: Row): SessionRow => ({
-  id: s(r["id"]),
-  tokenHash: s(r["token_hash"]),
-  memberId: s(r["member_id"]),
-  csrfToken: s(r["csrf_token"]),
-  createdAt: n(r["created_at"]),
-  expiresAt: n(r["expires_at"]),
-  revokedAt: nOrNull(r["revoked_at"]),
-});
 
 export class SqlDashboardTx implements DashboardTx {
   constructor(private readonly q: Queryable) {}
@@ -44,12 +35,12 @@ export class SqlDashboardTx implements DashboardTx {
 
   async findSession(tokenHash: string): Promise<SessionRow | undefined> {
     const r = (await this.q.all("SELECT * FROM dashboard_sessions WHERE token_hash = ?", [tokenHash]))[0];
-    return r ? sessionFrom(r) : undefined;
+    return r ? DASHBOARD_SESSIONS.from(r) : undefined;
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
     const r = (await this.q.all("SELECT * FROM dashboard_sessions WHERE id = ?", [id]))[0];
-    return r ? sessionFrom(r) : undefined;
+    return r ? DASHBOARD_SESSIONS.from(r) : undefined;
   }
 
   async revokeSession(id: string, at: number): Promise<void> {

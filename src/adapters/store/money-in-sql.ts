@@ -7,163 +7,49 @@ import type { Micros } from "../../core/money.js";
 import type {
   AutoReloadSettings,
   CreditRequest,
-  CreditRequestStatus,
-  EventType,
   OutboxEvent,
   Payment,
   PaymentMethod,
   PaymentPurpose,
-  PaymentStatus,
   ReloadAttempt,
   ReloadAttemptOutcome,
-  ReloadMode,
 } from "../../core/money-in-model.js";
 import type { MoneyInTx, PaymentResolution } from "../../ports/money-in-store.js";
-import type { Queryable, Row, SqlValue } from "./driver.js";
-import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
+import type { Queryable, SqlValue } from "./driver.js";
+import { marks, n } from "./sql-values.js";
 import { upsert } from "./sql-bulk.js";
-
-
-const paymentCols = [
-  "id", "org_id", "purpose", "status", "amount", "credit_amount", "currency", "payment_method_id", "bundle_id", "idempotency_key", "request_hash",
-  "provider_ref", "failure_code", "grant_id", "created_by", "credit_request_id", "off_session", "attempts", "next_check_at", "created_at", "updated_at", "resolved_at",
-];
-const paymentRow = (p: Payment): SqlValue[] => [
-  p.id, p.orgId, p.purpose, p.status, p.amount, p.creditAmount, p.currency, p.paymentMethodId, p.bundleId, p.idempotencyKey, p.requestHash,
-  p.providerRef, p.failureCode, p.grantId, p.createdBy, p.creditRequestId, bit(p.offSession), p.attempts, p.nextCheckAt, p.createdAt, p.updatedAt, p.resolvedAt,
-];
-const paymentFrom = (r: Row): Payment => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  purpose: s(r["purpose"]) as PaymentPurpose,
-  status: s(r["status"]) as PaymentStatus,
-  amount: n(r["amount"]),
-  creditAmount: n(r["credit_amount"]),
-  currency: "USD",
-  paymentMethodId: s(r["payment_method_id"]),
-  bundleId: sOrNull(r["bundle_id"]),
-  idempotencyKey: s(r["idempotency_key"]),
-  requestHash: sOrNull(r["request_hash"]),
-  providerRef: sOrNull(r["provider_ref"]),
-  failureCode: sOrNull(r["failure_code"]),
-  grantId: sOrNull(r["grant_id"]),
-  createdBy: sOrNull(r["created_by"]),
-  creditRequestId: sOrNull(r["credit_request_id"]),
-  offSession: b(r["off_session"]),
-  attempts: n(r["attempts"]),
-  nextCheckAt: n(r["next_check_at"]),
-  createdAt: n(r["created_at"]),
-  updatedAt: n(r["updated_at"]),
-  resolvedAt: nOrNull(r["resolved_at"]),
-});
-
-const methodFrom = (r: Row): PaymentMethod => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  provider: s(r["provider"]),
-  token: s(r["token"]),
-  brand: s(r["brand"]),
-  last4: s(r["last4"]),
-  createdAt: n(r["created_at"]),
-  detachedAt: nOrNull(r["detached_at"]),
-});
-
-const requestCols = ["id", "org_id", "member_id", "amount", "note", "status", "decided_by", "decided_at", "decision_note", "payment_id", "created_at"];
-const requestRow = (c: CreditRequest): SqlValue[] => [c.id, c.orgId, c.memberId, c.amount, c.note, c.status, c.decidedBy, c.decidedAt, c.decisionNote, c.paymentId, c.createdAt];
-const requestFrom = (r: Row): CreditRequest => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  memberId: s(r["member_id"]),
-  amount: n(r["amount"]),
-  note: s(r["note"]),
-  status: s(r["status"]) as CreditRequestStatus,
-  decidedBy: sOrNull(r["decided_by"]),
-  decidedAt: nOrNull(r["decided_at"]),
-  decisionNote: s(r["decision_note"]),
-  paymentId: sOrNull(r["payment_id"]),
-  createdAt: n(r["created_at"]),
-});
-
-export const methodCols = ["id", "org_id", "provider", "token", "brand", "last4", "created_at", "detached_at"];
-export const methodRow = (pm: PaymentMethod): SqlValue[] => [pm.id, pm.orgId, pm.provider, pm.token, pm.brand, pm.last4, pm.createdAt, pm.detachedAt];
-
-export const reloadCols = [
-  "org_id", "enabled", "threshold", "mode", "amount", "target_balance", "payment_method_id", "monthly_cap",
-  "consecutive_failures", "suspended", "last_failure_at", "last_skip_reason", "low_balance_notified", "updated_at",
-];
-export const reloadRow = (a: AutoReloadSettings): SqlValue[] => [
-  a.orgId, bit(a.enabled), a.threshold, a.mode, a.amount, a.targetBalance, a.paymentMethodId, a.monthlyCap,
-  a.consecutiveFailures, bit(a.suspended), a.lastFailureAt, a.lastSkipReason, bit(a.lowBalanceNotified), a.updatedAt,
-];
-const reloadFrom = (r: Row): AutoReloadSettings => ({
-  orgId: s(r["org_id"]),
-  enabled: b(r["enabled"]),
-  threshold: n(r["threshold"]),
-  mode: s(r["mode"]) as ReloadMode,
-  amount: nOrNull(r["amount"]),
-  targetBalance: nOrNull(r["target_balance"]),
-  paymentMethodId: sOrNull(r["payment_method_id"]),
-  monthlyCap: nOrNull(r["monthly_cap"]),
-  consecutiveFailures: n(r["consecutive_failures"]),
-  suspended: b(r["suspended"]),
-  lastFailureAt: nOrNull(r["last_failure_at"]),
-  lastSkipReason: sOrNull(r["last_skip_reason"]),
-  lowBalanceNotified: b(r["low_balance_notified"]),
-  updatedAt: n(r["updated_at"]),
-});
-
-const attemptFrom = (r: Row): ReloadAttempt => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  at: n(r["at"]),
-  outcome: s(r["outcome"]) as ReloadAttemptOutcome,
-  reason: sOrNull(r["reason"]),
-  amount: n(r["amount"]),
-  balance: n(r["balance"]),
-  paymentId: sOrNull(r["payment_id"]),
-  failureCode: sOrNull(r["failure_code"]),
-  resolvedAt: nOrNull(r["resolved_at"]),
-});
-
-/** An outbox row (also read by the webhook dispatcher). */
-export const eventFrom = (r: Row): OutboxEvent => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  type: s(r["type"]) as EventType,
-  data: JSON.parse(s(r["data"])) as Record<string, unknown>,
-  createdAt: n(r["created_at"]),
-});
+import { AUTO_RELOAD, CREDIT_REQUESTS, EVENTS, PAYMENT_METHODS, PAYMENTS, RELOAD_ATTEMPTS } from "./tables.js";
 
 export class SqlMoneyInTx implements MoneyInTx {
   constructor(private readonly q: Queryable) {}
 
   async insertPaymentMethod(pm: PaymentMethod): Promise<void> {
-    await upsert(this.q, "payment_methods", methodCols, ["id"], [methodRow(pm)], false);
+    await upsert(this.q, "payment_methods", PAYMENT_METHODS.cols, ["id"], [PAYMENT_METHODS.row(pm)], false);
   }
   async getPaymentMethod(id: string): Promise<PaymentMethod | undefined> {
     const r = (await this.q.all("SELECT * FROM payment_methods WHERE id = ?", [id]))[0];
-    return r ? methodFrom(r) : undefined;
+    return r ? PAYMENT_METHODS.from(r) : undefined;
   }
   async listPaymentMethods(orgId: string): Promise<PaymentMethod[]> {
-    return (await this.q.all("SELECT * FROM payment_methods WHERE org_id = ? AND detached_at IS NULL ORDER BY created_at, id", [orgId])).map(methodFrom);
+    return (await this.q.all("SELECT * FROM payment_methods WHERE org_id = ? AND detached_at IS NULL ORDER BY created_at, id", [orgId])).map(PAYMENT_METHODS.from);
   }
   async detachPaymentMethod(id: string, at: number): Promise<void> {
     await this.q.run("UPDATE payment_methods SET detached_at = ? WHERE id = ? AND detached_at IS NULL", [at, id]);
   }
 
   async insertPayment(p: Payment): Promise<void> {
-    await this.q.run(`INSERT INTO payments (${paymentCols.join(", ")}) VALUES (${marks(paymentCols.length)})`, paymentRow(p));
+    await this.q.run(`INSERT INTO payments (${PAYMENTS.cols.join(", ")}) VALUES (${marks(PAYMENTS.cols.length)})`, PAYMENTS.row(p));
   }
   async getPayment(id: string): Promise<Payment | undefined> {
     const r = (await this.q.all("SELECT * FROM payments WHERE id = ?", [id]))[0];
-    return r ? paymentFrom(r) : undefined;
+    return r ? PAYMENTS.from(r) : undefined;
   }
   async getPaymentByKey(key: string): Promise<Payment | undefined> {
     const r = (await this.q.all("SELECT * FROM payments WHERE idempotency_key = ?", [key]))[0];
-    return r ? paymentFrom(r) : undefined;
+    return r ? PAYMENTS.from(r) : undefined;
   }
   async listPayments(orgId: string, limit: number): Promise<Payment[]> {
-    return (await this.q.all("SELECT * FROM payments WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", [orgId, limit])).map(paymentFrom);
+    return (await this.q.all("SELECT * FROM payments WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", [orgId, limit])).map(PAYMENTS.from);
   }
   async receiptSequence(paymentId: string): Promise<number | undefined> {
     const rows = await this.q.all(
@@ -196,18 +82,18 @@ export class SqlMoneyInTx implements MoneyInTx {
   }
   async pendingReload(orgId: string): Promise<Payment | undefined> {
     const r = (await this.q.all("SELECT * FROM payments WHERE org_id = ? AND purpose = 'auto_reload' AND status = 'pending'", [orgId]))[0];
-    return r ? paymentFrom(r) : undefined;
+    return r ? PAYMENTS.from(r) : undefined;
   }
   async duePayments(now: number, limit: number): Promise<Payment[]> {
-    return (await this.q.all("SELECT * FROM payments WHERE status = 'pending' AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?", [now, limit])).map(paymentFrom);
+    return (await this.q.all("SELECT * FROM payments WHERE status = 'pending' AND next_check_at <= ? ORDER BY next_check_at, id LIMIT ?", [now, limit])).map(PAYMENTS.from);
   }
 
   async insertCreditRequest(r: CreditRequest): Promise<void> {
-    await this.q.run(`INSERT INTO credit_requests (${requestCols.join(", ")}) VALUES (${marks(requestCols.length)})`, requestRow(r));
+    await this.q.run(`INSERT INTO credit_requests (${CREDIT_REQUESTS.cols.join(", ")}) VALUES (${marks(CREDIT_REQUESTS.cols.length)})`, CREDIT_REQUESTS.row(r));
   }
   async getCreditRequest(id: string): Promise<CreditRequest | undefined> {
     const r = (await this.q.all("SELECT * FROM credit_requests WHERE id = ?", [id]))[0];
-    return r ? requestFrom(r) : undefined;
+    return r ? CREDIT_REQUESTS.from(r) : undefined;
   }
   async updateCreditRequest(r: CreditRequest): Promise<void> {
     await this.q.run("UPDATE credit_requests SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, payment_id = ? WHERE id = ?", [
@@ -215,19 +101,19 @@ export class SqlMoneyInTx implements MoneyInTx {
     ]);
   }
   async listCreditRequests(orgId: string): Promise<CreditRequest[]> {
-    return (await this.q.all("SELECT * FROM credit_requests WHERE org_id = ? ORDER BY created_at DESC, id DESC", [orgId])).map(requestFrom);
+    return (await this.q.all("SELECT * FROM credit_requests WHERE org_id = ? ORDER BY created_at DESC, id DESC", [orgId])).map(CREDIT_REQUESTS.from);
   }
 
   async getAutoReload(orgId: string): Promise<AutoReloadSettings | undefined> {
     const r = (await this.q.all("SELECT * FROM auto_reload_settings WHERE org_id = ?", [orgId]))[0];
-    return r ? reloadFrom(r) : undefined;
+    return r ? AUTO_RELOAD.from(r) : undefined;
   }
   async listAutoReloadOrgIds(): Promise<string[]> {
     return (await this.q.all("SELECT org_id FROM auto_reload_settings")).map((r) => String(r["org_id"]));
   }
   async putAutoReload(a: AutoReloadSettings): Promise<void> {
-    const set = reloadCols.filter((c) => c !== "org_id").map((c) => `${c} = excluded.${c}`).join(", ");
-    await this.q.run(`INSERT INTO auto_reload_settings (${reloadCols.join(", ")}) VALUES (${marks(reloadCols.length)}) ON CONFLICT (org_id) DO UPDATE SET ${set}`, reloadRow(a));
+    const set = AUTO_RELOAD.cols.filter((c) => c !== "org_id").map((c) => `${c} = excluded.${c}`).join(", ");
+    await this.q.run(`INSERT INTO auto_reload_settings (${AUTO_RELOAD.cols.join(", ")}) VALUES (${marks(AUTO_RELOAD.cols.length)}) ON CONFLICT (org_id) DO UPDATE SET ${set}`, AUTO_RELOAD.row(a));
   }
   async insertReloadAttempt(a: ReloadAttempt): Promise<void> {
     await this.q.run(
@@ -241,7 +127,7 @@ export class SqlMoneyInTx implements MoneyInTx {
     ]);
   }
   async listReloadAttempts(orgId: string, limit: number): Promise<ReloadAttempt[]> {
-    return (await this.q.all("SELECT * FROM auto_reload_attempts WHERE org_id = ? ORDER BY at DESC, id DESC LIMIT ?", [orgId, limit])).map(attemptFrom);
+    return (await this.q.all("SELECT * FROM auto_reload_attempts WHERE org_id = ? ORDER BY at DESC, id DESC LIMIT ?", [orgId, limit])).map(RELOAD_ATTEMPTS.from);
   }
 
   async insertEvents(events: readonly OutboxEvent[]): Promise<void> {
@@ -252,6 +138,6 @@ export class SqlMoneyInTx implements MoneyInTx {
   async listEvents(orgId: string, limit: number, before?: { at: number; id: string }): Promise<OutboxEvent[]> {
     const cond = before ? " AND (created_at < ? OR (created_at = ? AND id < ?))" : "";
     const params: SqlValue[] = [orgId, ...(before ? [before.at, before.at, before.id] : []), limit];
-    return (await this.q.all(`SELECT * FROM events WHERE org_id = ?${cond} ORDER BY created_at DESC, id DESC LIMIT ?`, params)).map(eventFrom);
+    return (await this.q.all(`SELECT * FROM events WHERE org_id = ?${cond} ORDER BY created_at DESC, id DESC LIMIT ?`, params)).map(EVENTS.from);
   }
 }

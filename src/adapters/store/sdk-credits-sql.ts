@@ -4,30 +4,11 @@
 
 import type { SdkCreditClaim, SdkCreditCycle, SdkCreditSettings } from "../../core/sdk-credits.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
-import type { Queryable, Row, SqlValue } from "./driver.js";
-import { b, bit, marks, n, s, sOrNull } from "./sql-values.js";
+import type { Queryable } from "./driver.js";
+import { b, bit, marks, n, s } from "./sql-values.js";
+import { SDK_CREDIT_CLAIMS, SDK_CREDIT_CYCLES } from "./tables.js";
 
 const CHUNK = 200;
-
-const claimFrom = (r: Row): SdkCreditClaim => ({
-  orgId: s(r["org_id"]),
-  memberId: s(r["member_id"]),
-  claimedAt: n(r["claimed_at"]),
-  claimedBy: s(r["claimed_by"]),
-});
-
-const cycleCols = ["member_id", "cycle_start", "cycle_end", "org_id", "pooled", "amount", "grant_id", "created_at"];
-const cycleRow = (c: SdkCreditCycle): SqlValue[] => [c.memberId, c.cycleStart, c.cycleEnd, c.orgId, bit(c.pooled), c.amount, c.grantId, c.createdAt];
-const cycleFrom = (r: Row): SdkCreditCycle => ({
-  memberId: s(r["member_id"]),
-  cycleStart: n(r["cycle_start"]),
-  cycleEnd: n(r["cycle_end"]),
-  orgId: s(r["org_id"]),
-  pooled: b(r["pooled"]),
-  amount: n(r["amount"]),
-  grantId: sOrNull(r["grant_id"]),
-  createdAt: n(r["created_at"]),
-});
 
 export class SqlSdkCreditsTx implements SdkCreditsTx {
   constructor(private readonly q: Queryable) {}
@@ -47,7 +28,7 @@ export class SqlSdkCreditsTx implements SdkCreditsTx {
 
   async getClaim(memberId: string): Promise<SdkCreditClaim | undefined> {
     const r = (await this.q.all("SELECT * FROM sdk_credit_claims WHERE member_id = ?", [memberId]))[0];
-    return r ? claimFrom(r) : undefined;
+    return r ? SDK_CREDIT_CLAIMS.from(r) : undefined;
   }
 
   async insertClaim(c: SdkCreditClaim): Promise<void> {
@@ -55,18 +36,18 @@ export class SqlSdkCreditsTx implements SdkCreditsTx {
   }
 
   async listClaims(orgId: string): Promise<SdkCreditClaim[]> {
-    return (await this.q.all("SELECT * FROM sdk_credit_claims WHERE org_id = ? ORDER BY claimed_at, member_id", [orgId])).map(claimFrom);
+    return (await this.q.all("SELECT * FROM sdk_credit_claims WHERE org_id = ? ORDER BY claimed_at, member_id", [orgId])).map(SDK_CREDIT_CLAIMS.from);
   }
 
   async listCycles(orgId: string, cycleStart: number): Promise<SdkCreditCycle[]> {
-    return (await this.q.all("SELECT * FROM sdk_credit_cycles WHERE org_id = ? AND cycle_start = ? ORDER BY created_at, member_id", [orgId, cycleStart])).map(cycleFrom);
+    return (await this.q.all("SELECT * FROM sdk_credit_cycles WHERE org_id = ? AND cycle_start = ? ORDER BY created_at, member_id", [orgId, cycleStart])).map(SDK_CREDIT_CYCLES.from);
   }
 
   async insertCycles(rows: readonly SdkCreditCycle[]): Promise<void> {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const part = rows.slice(i, i + CHUNK);
-      const values = part.map(() => `(${marks(cycleCols.length)})`).join(", ");
-      await this.q.run(`INSERT INTO sdk_credit_cycles (${cycleCols.join(", ")}) VALUES ${values}`, part.flatMap(cycleRow));
+      const values = part.map(() => `(${marks(SDK_CREDIT_CYCLES.cols.length)})`).join(", ");
+      await this.q.run(`INSERT INTO sdk_credit_cycles (${SDK_CREDIT_CYCLES.cols.join(", ")}) VALUES ${values}`, part.flatMap(SDK_CREDIT_CYCLES.row));
     }
   }
 

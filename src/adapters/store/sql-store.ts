@@ -1,14 +1,16 @@
 // One SQL implementation of the Store port, shared by SQLite and PostgreSQL. Writes of a batch
 // are multi-row upserts (few round trips whatever the batch size); row locks are taken in id
 // order where the engine has them.
+// Over 400 lines: one class implements the core tables' half of the StoreTx port (snapshot load,
+// change write, keys, idempotency); every feature's tables already live in their own *-sql.ts.
 
 import type { Changes } from "../../core/books.js";
-import type { Draw, Grant, GrantKind, GrantStatus } from "../../core/grants.js";
-import { earliestPeriodDay, type LimitPeriod, type LimitScope, type SpendLimit } from "../../core/limits.js";
-import type { Hold, HoldStatus, LedgerKind, LedgerTransaction, Member, Organization, Role, Snapshot, SpendDay, UsageRecord, WindowRef, WindowUsage } from "../../core/model.js";
-import type { PlanDef, SeatTier, Surface } from "../../core/plans.js";
+import type { Draw, Grant } from "../../core/grants.js";
+import { earliestPeriodDay, type SpendLimit } from "../../core/limits.js";
+import type { Hold, LedgerKind, LedgerTransaction, Member, Organization, Snapshot, SpendDay, UsageRecord, WindowUsage } from "../../core/model.js";
+import type { PlanDef } from "../../core/plans.js";
 import type { PriceBookSpec } from "../../core/price-book.js";
-import type { Speed } from "../../core/rating.js";
+import type { LogEntry } from "../../core/operation-log.js";
 import type {
   ApiKeyRow,
   IdempotencyRecord,
@@ -21,7 +23,7 @@ import type {
   Workspace,
 } from "../../ports/store.js";
 import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
-import { migrate, schemaVersion } from "./migrations.js";
+import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
 import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
@@ -35,137 +37,15 @@ import type { WebhooksTx } from "../../ports/webhooks-store.js";
 import { SqlSdkCreditsTx } from "./sdk-credits-sql.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
 import { SqlStatementsTx } from "./statements-sql.js";
+import { SqlLabTx } from "./lab-sql.js";
+import type { LabTx } from "../../ports/lab-store.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
 import { SqlAuditTx } from "./audit-sql.js";
 import type { AuditTx } from "../../ports/audit-store.js";
 import { SqlDashboardTx } from "./dashboard-sql.js";
 import type { DashboardTx } from "../../ports/dashboard-store.js";
-
-
-
-// ------------------------------------------------------------------ row mappers
-
-const orgFrom = (r: Row): Organization => ({
-  id: s(r["id"]),
-  name: s(r["name"]),
-  planId: s(r["plan_id"]),
-  usageCreditsEnabled: b(r["usage_credits_enabled"]),
-  fastModeEnabled: b(r["fast_mode_enabled"]),
-  fastModeFallback: b(r["fast_mode_fallback"]),
-  weeklyAnchor: n(r["weekly_anchor"]),
-  debt: n(r["debt"]),
-  createdAt: n(r["created_at"]),
-});
-const orgCols = ["id", "name", "plan_id", "usage_credits_enabled", "fast_mode_enabled", "fast_mode_fallback", "weekly_anchor", "debt", "created_at"];
-const orgRow = (o: Organization): SqlValue[] => [
-  o.id, o.name, o.planId, bit(o.usageCreditsEnabled), bit(o.fastModeEnabled), bit(o.fastModeFallback), o.weeklyAnchor, o.debt, o.createdAt,
-];
-
-const memberFrom = (r: Row): Member => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  email: s(r["email"]),
-  name: s(r["name"]),
-  role: s(r["role"]) as Role,
-  seatTier: s(r["seat_tier"]) as SeatTier,
-  workspaceId: sOrNull(r["workspace_id"]),
-  usageCreditsEnabled: b(r["usage_credits_enabled"]),
-  fastModeEnabled: b(r["fast_mode_enabled"] ?? 1),
-  createdAt: n(r["created_at"]),
-});
-export const memberCols = ["id", "org_id", "email", "name", "role", "seat_tier", "workspace_id", "usage_credits_enabled", "fast_mode_enabled", "created_at"];
-export const memberRow = (m: Member): SqlValue[] => [m.id, m.orgId, m.email, m.name, m.role, m.seatTier, m.workspaceId, bit(m.usageCreditsEnabled), bit(m.fastModeEnabled), m.createdAt];
-
-const grantFrom = (r: Row): Grant => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  kind: s(r["kind"]) as GrantKind,
-  amount: n(r["amount"]),
-  remaining: n(r["remaining"]),
-  priority: n(r["priority"]),
-  expiresAt: nOrNull(r["expires_at"]),
-  surfaces: r["surfaces"] === null ? null : (JSON.parse(s(r["surfaces"])) as Surface[]),
-  memberId: sOrNull(r["member_id"]),
-  status: s(r["status"]) as GrantStatus,
-  description: s(r["description"]),
-  createdAt: n(r["created_at"]),
-});
-const grantCols = ["id", "org_id", "kind", "amount", "remaining", "priority", "expires_at", "surfaces", "member_id", "status", "description", "created_at"];
-const grantRow = (g: Grant): SqlValue[] => [
-  g.id, g.orgId, g.kind, g.amount, g.remaining, g.priority, g.expiresAt, g.surfaces === null ? null : JSON.stringify(g.surfaces), g.memberId, g.status, g.description, g.createdAt,
-];
-
-const holdFrom = (r: Row): Hold => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  memberId: s(r["member_id"]),
-  workspaceId: sOrNull(r["workspace_id"]),
-  surface: s(r["surface"]) as Surface,
-  model: s(r["model"]),
-  speed: s(r["speed"]) as Speed,
-  payer: s(r["payer"]) as Hold["payer"],
-  amount: n(r["amount"]),
-  draws: JSON.parse(s(r["draws"])) as Draw[],
-  limitedAmount: n(r["limited_amount"]),
-  windows: JSON.parse(s(r["windows"])) as WindowRef[],
-  day: n(r["day"]),
-  createdAt: n(r["created_at"]),
-  expiresAt: n(r["expires_at"]),
-  status: s(r["status"]) as HoldStatus,
-  settledAmount: n(r["settled_amount"]),
-  resolvedAt: nOrNull(r["resolved_at"]),
-  metadata: JSON.parse(s(r["metadata"])) as Record<string, string>,
-  owner: r["owner"] === "gateway" ? "gateway" : "api",
-});
-const holdCols = ["id", "org_id", "member_id", "workspace_id", "surface", "model", "speed", "payer", "amount", "draws", "limited_amount", "windows", "day", "created_at", "expires_at", "status", "settled_amount", "resolved_at", "metadata", "owner"];
-const holdRow = (h: Hold): SqlValue[] => [
-  h.id, h.orgId, h.memberId, h.workspaceId, h.surface, h.model, h.speed, h.payer, h.amount, JSON.stringify(h.draws), h.limitedAmount,
-  JSON.stringify(h.windows), h.day, h.createdAt, h.expiresAt, h.status, h.settledAmount, h.resolvedAt, JSON.stringify(h.metadata), h.owner,
-];
-
-const limitFrom = (r: Row): SpendLimit => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  scope: s(r["scope"]) as LimitScope,
-  scopeId: s(r["scope_id"]),
-  period: s(r["period"]) as LimitPeriod,
-  amount: nOrNull(r["amount"]),
-  stopUsage: n(r["stop_usage"]) !== 0,
-});
-
-export const limitCols = ["id", "org_id", "scope", "scope_id", "period", "amount", "stop_usage", "created_at", "updated_at"];
-export const limitRow = (l: SpendLimit, at: number): SqlValue[] => [l.id, l.orgId, l.scope, l.scopeId, l.period, l.amount, l.stopUsage ? 1 : 0, at, at];
-
-const usageFrom = (r: Row): UsageRecord => ({
-  id: s(r["id"]),
-  orgId: s(r["org_id"]),
-  memberId: s(r["member_id"]),
-  workspaceId: sOrNull(r["workspace_id"]),
-  holdId: s(r["hold_id"]),
-  surface: s(r["surface"]) as Surface,
-  model: s(r["model"]),
-  speed: s(r["speed"]) as Speed,
-  payer: s(r["payer"]) as UsageRecord["payer"],
-  cost: n(r["cost"]),
-  creditCost: n(r["credit_cost"]),
-  inputTokens: n(r["input_tokens"] ?? 0),
-  outputTokens: n(r["output_tokens"] ?? 0),
-  at: n(r["at"]),
-});
-const usageCols = ["id", "org_id", "member_id", "workspace_id", "hold_id", "surface", "model", "speed", "payer", "cost", "credit_cost", "input_tokens", "output_tokens", "at"];
-const usageRow = (u: UsageRecord): SqlValue[] => [u.id, u.orgId, u.memberId, u.workspaceId, u.holdId, u.surface, u.model, u.speed, u.payer, u.cost, u.creditCost, u.inputTokens, u.outputTokens, u.at];
-
-const keyFrom = (r: Row): ApiKeyRow => ({
-  id: s(r["id"]),
-  orgId: sOrNull(r["org_id"]),
-  memberId: sOrNull(r["member_id"]),
-  name: s(r["name"]),
-  surface: s(r["surface"]) as Surface,
-  hash: s(r["hash"]),
-  prefix: s(r["prefix"]),
-  createdAt: n(r["created_at"]),
-  revokedAt: nOrNull(r["revoked_at"]),
-});
+import { API_KEYS, GRANTS, IDEMPOTENCY_KEYS, SPEND_DAYS, WINDOW_USAGE, WORKSPACES, HOLDS, LIMIT_COLS, limitRow, MEMBERS, ORGANIZATIONS, SPEND_LIMITS, USAGE_RECORDS } from "./tables.js";
+import { LOG_COLS, logRow, USAGE_CLASS_COLS, usageClasses } from "./operation-log-sql.js";
 
 class SqlStoreTx implements StoreTx {
   constructor(
@@ -193,6 +73,10 @@ class SqlStoreTx implements StoreTx {
     return new SqlStatementsTx(this.q);
   }
 
+  get lab(): LabTx {
+    return new SqlLabTx(this.q);
+  }
+
   get audit(): AuditTx {
     return new SqlAuditTx(this.q);
   }
@@ -214,7 +98,7 @@ class SqlStoreTx implements StoreTx {
     const sorted = [...new Set(ids)].sort();
     const lock = this.rowLocks && forUpdate ? " FOR UPDATE" : "";
     const rows = await inList(this.q, (l) => `SELECT * FROM organizations WHERE id IN (${l}) ORDER BY id${lock}`, sorted);
-    return rows.map(orgFrom);
+    return rows.map(ORGANIZATIONS.from);
   }
 
   async loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[]): Promise<Snapshot> {
@@ -240,7 +124,7 @@ class SqlStoreTx implements StoreTx {
     ]);
     const named = new Set(scope.holdIds);
     const holdRows = [...namedHolds, ...dueHolds.filter((r) => !named.has(s(r["id"])))];
-    const holds = new Map(holdRows.map(holdFrom).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
+    const holds = new Map(holdRows.map(HOLDS.from).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
     const loadedMembers = new Set(memberRows.map((r) => s(r["id"])));
     const moreMembers = [...new Set([...holds.values()].map((h) => h.memberId))].filter((id) => !loadedMembers.has(id));
     const drawn = [...new Set([...holds.values()].flatMap((h) => h.draws.map((d) => d.grantId)).concat(scope.grantIds ?? []))];
@@ -251,7 +135,7 @@ class SqlStoreTx implements StoreTx {
     ]);
     // Members in the order the scope named them, then the holds' (as the snapshot always listed them).
     const memberIds = [...new Set([...scope.memberIds, ...[...holds.values()].map((h) => h.memberId)])];
-    const byId = new Map([...memberRows, ...extraMembers].map(memberFrom).map((m) => [m.id, m]));
+    const byId = new Map([...memberRows, ...extraMembers].map(MEMBERS.from).map((m) => [m.id, m]));
     const members = new Map(memberIds.flatMap((id) => {
       const m = byId.get(id);
       return m && orgs.has(m.orgId) ? [[id, m] as const] : [];
@@ -262,8 +146,8 @@ class SqlStoreTx implements StoreTx {
         return [p.id, p];
       }),
     );
-    const grants = new Map([...grantRows, ...extra].map(grantFrom).filter((g) => orgs.has(g.orgId)).map((g) => [g.id, g]));
-    const limits = limitRows.map(limitFrom);
+    const grants = new Map([...grantRows, ...extra].map(GRANTS.from).filter((g) => orgs.has(g.orgId)).map((g) => [g.id, g]));
+    const limits = limitRows.map(SPEND_LIMITS.from);
     const scopeKeys = ["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)];
     // A day more than the earliest period start: a pending hold (it lives a day at most) authorized
     // the day before a period started still takes that period's headroom (money-rules.md).
@@ -284,27 +168,19 @@ class SqlStoreTx implements StoreTx {
             ? Promise.resolve([])
             : q.all(`SELECT * FROM spend_days WHERE org_id IN (${marks(orgIds.length)}) AND scope_key IN (${marks(keys.length)}) AND day >= ?`, [...orgIds, ...keys, fromDay]),
     ]);
-    const windows: WindowUsage[] = windowRows.map((r) => ({
-      memberId: s(r["member_id"]),
-      key: s(r["window_key"]),
-      periodStart: n(r["period_start"]),
-      used: n(r["used"]),
-      held: n(r["held"]),
-    }));
-    const spendDays: SpendDay[] = spendRows
-      .filter((r) => orgs.has(s(r["org_id"])))
-      .map((r) => ({ orgId: s(r["org_id"]), scopeKey: s(r["scope_key"]), day: n(r["day"]), spent: n(r["spent"]), held: n(r["held"]) }));
+    const windows: WindowUsage[] = windowRows.map(WINDOW_USAGE.from);
+    const spendDays: SpendDay[] = spendRows.map(SPEND_DAYS.from).filter((d) => orgs.has(d.orgId));
     return { orgs, plans, members, grants, limits, windows, spendDays, holds };
   }
 
-  async writeChanges(c: Changes): Promise<void> {
+  async writeChanges(c: Changes & { readonly log?: readonly LogEntry[] }): Promise<void> {
     // Every write is issued at once, in this order (ledger transactions before their entries, for
     // the foreign key): one message to the SQLite writer thread; back to back on PostgreSQL's connection.
     const q = this.q;
     const writes: Array<Promise<void>> = [];
-    if (c.orgs.length) writes.push(upsert(q, "organizations", orgCols, ["id"], c.orgs.map(orgRow)));
+    if (c.orgs.length) writes.push(upsert(q, "organizations", ORGANIZATIONS.cols, ["id"], c.orgs.map(ORGANIZATIONS.row)));
     const grants = [...c.newGrants, ...c.grants];
-    if (grants.length) writes.push(upsert(q, "grants", grantCols, ["id"], grants.map(grantRow)));
+    if (grants.length) writes.push(upsert(q, "grants", GRANTS.cols, ["id"], grants.map(GRANTS.row)));
     // A resolved hold changes only its status columns: holds resolved alike (a sweep's expiries)
     // are written by one set-based UPDATE per chunk, the others row by row in one multi-row upsert.
     const alike = new Map<string, Hold[]>();
@@ -324,20 +200,12 @@ class SqlStoreTx implements StoreTx {
       const params = [first.status, first.settledAmount, first.resolvedAt];
       writes.push(inList(q, (l) => `UPDATE holds SET status = ?, settled_amount = ?, resolved_at = ? WHERE id IN (${l})`, group.map((h) => h.id), params, true).then(() => undefined));
     }
-    if (rowWise.length) writes.push(upsert(q, "holds", holdCols, ["id"], rowWise.map(holdRow)));
+    if (rowWise.length) writes.push(upsert(q, "holds", HOLDS.cols, ["id"], rowWise.map(HOLDS.row)));
     if (c.windows.length) {
-      writes.push(
-        upsert(
-          q,
-          "window_usage",
-          ["member_id", "window_key", "period_start", "used", "held"],
-          ["member_id", "window_key"],
-          c.windows.map((w) => [w.memberId, w.key, w.periodStart, w.used, w.held]),
-        ),
-      );
+      writes.push(upsert(q, WINDOW_USAGE.name, WINDOW_USAGE.cols, ["member_id", "window_key"], c.windows.map(WINDOW_USAGE.row)));
     }
     if (c.spendDays.length) {
-      writes.push(upsert(q, "spend_days", ["org_id", "scope_key", "day", "spent", "held"], ["org_id", "scope_key", "day"], c.spendDays.map((d) => [d.orgId, d.scopeKey, d.day, d.spent, d.held]), "add"));
+      writes.push(upsert(q, SPEND_DAYS.name, SPEND_DAYS.cols, ["org_id", "scope_key", "day"], c.spendDays.map(SPEND_DAYS.row), "add"));
     }
     if (c.ledger.length) {
       const txs = upsert(q, "ledger_transactions", ["id", "org_id", "kind", "ref", "at"], ["id"], c.ledger.map((t) => [t.id, t.orgId, t.kind, t.ref, t.at]), false);
@@ -347,70 +215,70 @@ class SqlStoreTx implements StoreTx {
       // case) it runs first and the entries follow in the same message; else they wait for all of them.
       writes.push(c.ledger.length <= BULK_CHUNK ? Promise.all([txs, writeEntries()]).then(() => undefined) : txs.then(writeEntries));
     }
-    if (c.usage.length) writes.push(upsert(q, "usage_records", usageCols, ["id"], c.usage.map(usageRow), false));
+    if (c.usage.length) {
+      // Every token class and the authorize inputs of each record, from the batch's log and holds.
+      const settled = new Map<string, LogEntry>();
+      for (const e of c.log ?? []) if (e.kind === "settle" && e.holdId !== null && e.code === null) settled.set(e.holdId, e);
+      const holds = new Map<string, Hold>();
+      for (const h of [...c.newHolds, ...c.holds]) holds.set(h.id, h);
+      const rows = c.usage.map((u) => [...USAGE_RECORDS.row(u), ...usageClasses(settled.get(u.holdId), holds.get(u.holdId))]);
+      writes.push(upsert(q, "usage_records", [...USAGE_RECORDS.cols, ...USAGE_CLASS_COLS], ["id"], rows, false));
+    }
+    if (c.log?.length) writes.push(this.appendOperationLog(c.log));
     await Promise.all(writes);
+  }
+
+  async appendOperationLog(entries: readonly LogEntry[]): Promise<void> {
+    // One multi-row insert per chunk, in order: seq numbers follow the order the books decided in.
+    await upsert(this.q, "operation_log", LOG_COLS, ["seq"], entries.map(logRow), false);
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {
     const rows = await inList(this.q, (l) => `SELECT * FROM idempotency_keys WHERE key IN (${l}) AND scope = ?`, keys, [scope]);
-    return rows.map((r) => ({
-      scope: s(r["scope"]),
-      key: s(r["key"]),
-      requestHash: s(r["request_hash"]),
-      status: n(r["status"]),
-      response: s(r["response"]),
-      createdAt: n(r["created_at"]),
-    }));
+    return rows.map(IDEMPOTENCY_KEYS.from);
   }
 
   async putIdempotency(records: readonly IdempotencyRecord[]): Promise<void> {
     if (!records.length) return;
-    await upsert(
-      this.q,
-      "idempotency_keys",
-      ["scope", "key", "request_hash", "status", "response", "created_at"],
-      ["scope", "key"],
-      records.map((r) => [r.scope, r.key, r.requestHash, r.status, r.response, r.createdAt]),
-      false,
-    );
+    await upsert(this.q, IDEMPOTENCY_KEYS.name, IDEMPOTENCY_KEYS.cols, ["scope", "key"], records.map(IDEMPOTENCY_KEYS.row), false);
   }
 
   async insertOrg(org: Organization): Promise<void> {
-    await upsert(this.q, "organizations", orgCols, ["id"], [orgRow(org)], false);
+    await upsert(this.q, "organizations", ORGANIZATIONS.cols, ["id"], [ORGANIZATIONS.row(org)], false);
   }
   async updateOrg(org: Organization): Promise<void> {
-    await upsert(this.q, "organizations", orgCols, ["id"], [orgRow(org)]);
+    await upsert(this.q, "organizations", ORGANIZATIONS.cols, ["id"], [ORGANIZATIONS.row(org)]);
   }
   async getOrg(id: string): Promise<Organization | undefined> {
     const r = (await this.q.all("SELECT * FROM organizations WHERE id = ?", [id]))[0];
-    return r ? orgFrom(r) : undefined;
+    return r ? ORGANIZATIONS.from(r) : undefined;
   }
   async listOrgs(limit: number, offset: number): Promise<Organization[]> {
-    return (await this.q.all("SELECT * FROM organizations ORDER BY id LIMIT ? OFFSET ?", [limit, offset])).map(orgFrom);
+    return (await this.q.all("SELECT * FROM organizations ORDER BY id LIMIT ? OFFSET ?", [limit, offset])).map(ORGANIZATIONS.from);
   }
   async insertMember(m: Member): Promise<void> {
-    await upsert(this.q, "members", memberCols, ["id"], [memberRow(m)], false);
+    await upsert(this.q, "members", MEMBERS.cols, ["id"], [MEMBERS.row(m)], false);
   }
   async updateMember(m: Member): Promise<void> {
-    await upsert(this.q, "members", memberCols, ["id"], [memberRow(m)]);
+    await upsert(this.q, "members", MEMBERS.cols, ["id"], [MEMBERS.row(m)]);
   }
   async getMember(id: string): Promise<Member | undefined> {
     const r = (await this.q.all("SELECT * FROM members WHERE id = ?", [id]))[0];
-    return r ? memberFrom(r) : undefined;
+    return r ? MEMBERS.from(r) : undefined;
   }
   async listMembers(orgId: string): Promise<Member[]> {
-    return (await this.q.all("SELECT * FROM members WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(memberFrom);
+    return (await this.q.all("SELECT * FROM members WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(MEMBERS.from);
   }
   async insertWorkspace(w: Workspace): Promise<void> {
-    await this.q.run("INSERT INTO workspaces (id, org_id, name, created_at) VALUES (?, ?, ?, ?)", [w.id, w.orgId, w.name, w.createdAt]);
+    await upsert(this.q, WORKSPACES.name, WORKSPACES.cols, ["id"], [WORKSPACES.row(w)], false);
   }
   async getWorkspace(id: string): Promise<Workspace | undefined> {
     const r = (await this.q.all("SELECT * FROM workspaces WHERE id = ?", [id]))[0];
-    return r ? { id: s(r["id"]), orgId: s(r["org_id"]), name: s(r["name"]), createdAt: n(r["created_at"]) } : undefined;
+    return r ? WORKSPACES.from(r) : undefined;
   }
   async listWorkspaces(orgId: string): Promise<Workspace[]> {
     const rows = await this.q.all("SELECT * FROM workspaces WHERE org_id = ? ORDER BY created_at, id", [orgId]);
-    return rows.map((r) => ({ id: s(r["id"]), orgId: s(r["org_id"]), name: s(r["name"]), createdAt: n(r["created_at"]) }));
+    return rows.map(WORKSPACES.from);
   }
   async insertApiKey(k: ApiKeyRow): Promise<void> {
     await this.q.run(
@@ -420,16 +288,16 @@ class SqlStoreTx implements StoreTx {
   }
   async findApiKeyByHash(hash: string): Promise<ApiKeyRow | undefined> {
     const r = (await this.q.all("SELECT * FROM api_keys WHERE hash = ?", [hash]))[0];
-    return r ? keyFrom(r) : undefined;
+    return r ? API_KEYS.from(r) : undefined;
   }
   async listApiKeys(orgId: string): Promise<ApiKeyRow[]> {
-    return (await this.q.all("SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(keyFrom);
+    return (await this.q.all("SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(API_KEYS.from);
   }
   async listPlatformKeys(serialize = false): Promise<ApiKeyRow[]> {
     // SQLite's BEGIN IMMEDIATE already excludes other writers; on PostgreSQL the newest schema
     // version's row is the one lock every bootstrapper takes (it exists once migrations ran).
     if (serialize && this.rowLocks) await this.q.all("SELECT version FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations) FOR UPDATE");
-    return (await this.q.all("SELECT * FROM api_keys WHERE org_id IS NULL ORDER BY created_at, id")).map(keyFrom);
+    return (await this.q.all("SELECT * FROM api_keys WHERE org_id IS NULL ORDER BY created_at, id")).map(API_KEYS.from);
   }
   async revokeApiKey(id: string, at: number): Promise<void> {
     await this.q.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [at, id]);
@@ -456,25 +324,25 @@ class SqlStoreTx implements StoreTx {
   }
 
   async upsertLimit(l: SpendLimit, at: number): Promise<void> {
-    await upsert(this.q, "spend_limits", limitCols, ["id"], [limitRow(l, at)]);
+    await upsert(this.q, "spend_limits", LIMIT_COLS, ["id"], [limitRow(l, at)]);
   }
   async deleteLimit(id: string): Promise<void> {
     await this.q.run("DELETE FROM spend_limits WHERE id = ?", [id]);
   }
   async listLimits(orgId: string): Promise<SpendLimit[]> {
-    return (await this.q.all("SELECT * FROM spend_limits WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(limitFrom);
+    return (await this.q.all("SELECT * FROM spend_limits WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(SPEND_LIMITS.from);
   }
   async listGrants(orgId: string): Promise<Grant[]> {
-    return (await this.q.all("SELECT * FROM grants WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(grantFrom);
+    return (await this.q.all("SELECT * FROM grants WHERE org_id = ? ORDER BY created_at, id", [orgId])).map(GRANTS.from);
   }
   async getHold(id: string): Promise<Hold | undefined> {
     const r = (await this.q.all("SELECT * FROM holds WHERE id = ?", [id]))[0];
-    return r ? holdFrom(r) : undefined;
+    return r ? HOLDS.from(r) : undefined;
   }
   async listUsage(u: UsageQuery): Promise<UsageRecord[]> {
     const member = u.memberId ? " AND member_id = ?" : "";
     const params: SqlValue[] = [u.orgId, u.from, u.to, ...(u.memberId ? [u.memberId] : [])];
-    return (await this.q.all(`SELECT * FROM usage_records WHERE org_id = ? AND at >= ? AND at < ?${member} ORDER BY at, id`, params)).map(usageFrom);
+    return (await this.q.all(`SELECT * FROM usage_records WHERE org_id = ? AND at >= ? AND at < ?${member} ORDER BY at, id`, params)).map(USAGE_RECORDS.from);
   }
   async listLedger(lq: LedgerQuery): Promise<LedgerTransaction[]> {
     const before = lq.before ? " AND (at < ? OR (at = ? AND id < ?))" : "";
@@ -565,7 +433,11 @@ class SqlStoreTx implements StoreTx {
 }
 
 export class SqlStore implements Store {
-  private constructor(private readonly driver: SqlDriver) {}
+  private constructor(
+    private readonly driver: SqlDriver,
+    /** Opened with its migrations: the version table exists, so asking for the version only reads. */
+    private readonly migrated: boolean,
+  ) {}
 
   /** Opens a store on a driver and brings its schema up to date (refusing a newer one). */
   static async open(driver: SqlDriver, options: { migrate?: boolean } = {}): Promise<SqlStore> {
@@ -577,7 +449,7 @@ export class SqlStore implements Store {
         throw err;
       }
     }
-    return new SqlStore(driver);
+    return new SqlStore(driver, options.migrate !== false);
   }
 
   get capabilities() {
@@ -592,8 +464,9 @@ export class SqlStore implements Store {
     return this.driver.read((q) => fn(new SqlStoreTx(q, false)));
   }
 
+  /** /readyz asks this on every probe: a read, never a write transaction (unless the store was opened without migrating). */
   schemaVersion(): Promise<number> {
-    return schemaVersion(this.driver);
+    return this.migrated ? readSchemaVersion(this.driver) : schemaVersion(this.driver);
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@
 // simulated upstream served by wire-server.ts.
 
 import { UpstreamUnavailable, type UpstreamBatches, type UpstreamBatchResults, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
-import { isRecord, vendorError } from "../../gateway/wire.js";
+import { isRecord, vendorError } from "../../wire/messages.js";
 
 export interface HttpBatchesOptions {
   readonly base: string;

@@ -2,10 +2,10 @@
 // the configured provider key and `anthropic-version`. Also how the gateway talks to the simulated
 // upstream served over HTTP (wire-server.ts), which speaks the same wire format.
 
-import { parseSse } from "./sse.js";
+import { parseSse } from "../../wire/sse.js";
 import { UpstreamUnavailable, type BatchingUpstream, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { HttpBatches } from "./http-batches.js";
-import { isRecord, vendorError } from "../../gateway/wire.js";
+import { isRecord, vendorError } from "../../wire/messages.js";
 
 export interface HttpUpstreamOptions {
   /** e.g. https://api.anthropic.com (no trailing /v1). */

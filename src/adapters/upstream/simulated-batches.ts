@@ -11,7 +11,7 @@
 //   batch_errored_every:N   every Nth request (N, 2N, …) ends errored (api_error)
 
 import type { UpstreamBatches, UpstreamBatchResults, UpstreamRequest, UpstreamResponse } from "../../ports/upstream.js";
-import { isRecord, vendorError } from "../../gateway/wire.js";
+import { isRecord, vendorError } from "../../wire/messages.js";
 
 interface BatchDirectives {
   readonly stopAfter?: number;

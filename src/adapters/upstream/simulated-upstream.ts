@@ -28,10 +28,10 @@
 // Messages of any role (a mid-conversation `system` message) are read like any other.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { countInput } from "../../gateway/estimate.js";
+import { countInput, type InputCount } from "../../wire/count-tokens.js";
 import { UpstreamUnavailable, type BatchingUpstream, type SseEvent, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { SimulatedBatches } from "./simulated-batches.js";
-import { CountTokensBody, isRecord, MessagesBody, vendorError } from "../../gateway/wire.js";
+import { CountTokensBody, isRecord, MessagesBody, vendorError } from "../../wire/messages.js";
 import { sampleFromSchema } from "./schema-sample.js";
 
 export interface SimulatedUpstreamOptions {
@@ -164,19 +164,19 @@ export class SimulatedUpstream implements BatchingUpstream {
     return { kind: "json", status: 200, headers: SIMULATED_HEADERS, body: { input_tokens: countInput(parsed.data).total } };
   }
 
+  /** The prompt cache: a cacheable prefix seen before is read, a new one written (and remembered). */
+  private cached(body: MessagesBody, input: InputCount): { read: number; written: number } {
+    if (input.cacheablePrefix === 0) return { read: 0, written: 0 };
+    const key = `${body.model}\u0002${input.prefixKey}`;
+    if (this.cache.has(key)) return { read: input.cacheablePrefix, written: 0 };
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
+    this.cache.add(key);
+    return { read: 0, written: input.cacheablePrefix };
+  }
+
   private simulate(body: MessagesBody, d: Directives): Simulation {
     const input = countInput(body);
-    let read = 0;
-    let written = 0;
-    if (input.cacheablePrefix > 0) {
-      const key = `${body.model}\u0002${input.prefixKey}`;
-      if (this.cache.has(key)) read = input.cacheablePrefix;
-      else {
-        if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
-        this.cache.add(key);
-        written = input.cacheablePrefix;
-      }
-    }
+    const { read, written } = this.cached(body, input);
     const h = fnv1a(`${body.model}\u0000${JSON.stringify(body.system ?? "")}\u0000${JSON.stringify(body.messages)}`);
     const call = toolCall(body, d);
     const searches = webSearches(body, d);

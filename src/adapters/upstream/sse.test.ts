@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseDirectives } from "./simulated-upstream.js";
-import { encodeSse, parseSse } from "./sse.js";
+import { encodeSse, parseSse } from "../../wire/sse.js";
 
 async function parse(chunks: string[] | Uint8Array[]): Promise<Array<{ event: string; data: string }>> {
   const bytes = chunks.map((c) => (typeof c === "string" ? new TextEncoder().encode(c) : c));

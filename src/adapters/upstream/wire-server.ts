@@ -6,9 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { writeSse } from "./sse.js";
+import { writeSse } from "../../wire/sse.js";
 import { hasBatches, PASS_THROUGH_REQUEST_HEADERS, type Upstream, type UpstreamBatches, type UpstreamResponse } from "../../ports/upstream.js";
-import { isRecord, vendorError } from "../../gateway/wire.js";
+import { isRecord, vendorError } from "../../wire/messages.js";
 
 export interface WireServer {
   readonly url: string;
