@@ -180,8 +180,8 @@ function customersTable(a: LabReplay, b: LabReplay): { element: HTMLElement; cha
   };
 }
 
-/** A bin wholly below zero is cheaper, wholly above dearer; one that spans or is zero, about the same. */
-const sideOf = (from: bigint, to: bigint): Bin["side"] => (to <= 0n && from < 0n ? "down" : from >= 0n && to > 0n ? "up" : "even");
+/** A bin wholly below zero is cheaper, wholly above dearer; one that holds zero (no change), about the same. */
+const sideOf = (from: bigint, to: bigint): Bin["side"] => (to < 0n ? "down" : from > 0n ? "up" : "even");
 
 function histogramOf(title: string, r: LabReplay, testid: string): HTMLElement {
   const bins: Bin[] = r.histogram.map((b) => ({ from: usd(b.from), to: usd(b.to), count: b.organizations, side: sideOf(BigInt(b.from), BigInt(b.to)) }));
