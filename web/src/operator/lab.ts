@@ -194,6 +194,27 @@ function histogramOf(title: string, r: LabReplay, testid: string): HTMLElement {
   );
 }
 
+/** All organizations, or those chosen: the first 200 customers, and any the address names beyond them (a link from its page). */
+function scopeField(customers: readonly Customer[], asked: readonly string[]): { element: HTMLElement; read: () => string[] | undefined } {
+  const name = uid("scope");
+  const all = h("input", { type: "radio", name, value: "all", checked: asked.length === 0 });
+  const some = h("input", { type: "radio", name, value: "some", checked: asked.length > 0 });
+  const listed = new Set(customers.map((c) => c.id));
+  const options = [...customers.map((c) => [c.id, `${c.name} (${c.id})`] as const), ...asked.filter((id) => !listed.has(id)).map((id) => [id, id] as const)];
+  const orgs = h("select", { name: "org_ids", multiple: true, size: Math.min(6, Math.max(2, options.length)) }, ...options.map(([id, label]) => h("option", { value: id, selected: asked.includes(id) }, label)));
+  const orgField = field("Organizations to replay", orgs, "Hold Ctrl (⌘ on a Mac) to choose several.");
+  const sync = (): void => {
+    orgField.hidden = !some.checked;
+  };
+  all.addEventListener("change", sync);
+  some.addEventListener("change", sync);
+  sync();
+  return {
+    element: h("fieldset", {}, h("legend", {}, "Scope"), h("label", { class: "choice" }, all, "All organizations"), h("label", { class: "choice" }, some, "Chosen organizations"), orgField),
+    read: () => (some.checked ? [...orgs.selectedOptions].map((o) => o.value) : undefined),
+  };
+}
+
 export const labPage: OperatorPage = async (ctx, view) => {
   const [books, customers, plans] = await Promise.all([
     ctx.call<List<BookSpec>>("GET", "/v1/price_books"),
@@ -208,21 +229,7 @@ export const labPage: OperatorPage = async (ctx, view) => {
   const asked = new URLSearchParams(location.hash.split("?")[1] ?? "");
 
   const period = h("input", { type: "month", name: "period", value: asked.get("period") ?? lastMonth, required: true });
-  const scopeName = uid("scope");
-  const all = h("input", { type: "radio", name: scopeName, value: "all", checked: asked.getAll("org").length === 0 });
-  const some = h("input", { type: "radio", name: scopeName, value: "some", checked: asked.getAll("org").length > 0 });
-  // The first 200 customers, and any organization the address names beyond them (a link from its page).
-  const listed = new Set(customers.data.map((c) => c.id));
-  const options = [...customers.data.map((c) => [c.id, `${c.name} (${c.id})`] as const), ...asked.getAll("org").filter((id) => !listed.has(id)).map((id) => [id, id] as const)];
-  const orgs = h("select", { name: "org_ids", multiple: true, size: Math.min(6, Math.max(2, options.length)) }, ...options.map(([id, label]) => h("option", { value: id, selected: asked.getAll("org").includes(id) }, label)));
-  const orgField = field("Organizations to replay", orgs, "Hold Ctrl (⌘ on a Mac) to choose several.");
-  const syncScope = (): void => {
-    orgField.hidden = !some.checked;
-  };
-  all.addEventListener("change", syncScope);
-  some.addEventListener("change", syncScope);
-  syncScope();
-  const scope = h("fieldset", {}, h("legend", {}, "Scope"), h("label", { class: "choice" }, all, "All organizations"), h("label", { class: "choice" }, some, "Chosen organizations"), orgField);
+  const scope = scopeField(customers.data, asked.getAll("org"));
 
   const draft = inForce ? JSON.stringify(inForce, null, 2) : "{}";
   const plansInForce = JSON.stringify(plansSpec(plans.data), null, 2);
@@ -234,7 +241,7 @@ export const labPage: OperatorPage = async (ctx, view) => {
   const form = h(
     "form",
     { class: "lab-form", novalidate: true, "aria-label": "Replay setup" },
-    h("div", { class: "controls" }, field("Period (month)", period), scope),
+    h("div", { class: "controls" }, field("Period (month)", period), scope.element),
     h("div", { class: "grid two lab-sides" }, sideA.element, sideB.element),
     h("div", { class: "actions" }, run),
     msg,
@@ -244,7 +251,7 @@ export const labPage: OperatorPage = async (ctx, view) => {
     e.preventDefault();
     msg.clear();
     if (!/^\d{4}-\d{2}$/.test(period.value)) return msg.error("Choose the month to replay.");
-    const orgIds = some.checked ? [...orgs.selectedOptions].map((o) => o.value) : undefined;
+    const orgIds = scope.read();
     if (orgIds && orgIds.length === 0) return msg.error("Choose at least one organization, or replay all of them.");
     const a = sideA.read();
     const b = sideB.read();
