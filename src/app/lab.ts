@@ -107,17 +107,35 @@ export class Lab {
       }
     }
 
-    // The log, page by page, in the order it was decided.
-    // The log, page by page, in the order it was decided; records from before the log (no token
-    // classes) are merged in by time, as input/output-only requests.
+    const entries = await this.replayLog(replays, { from, to, wanted, specs, organizations: ids.length }, onProgress);
+    const { totals, reports, records, bare } = await this.compare(replays, orgs, from, to);
+    reports.sort((a, b) => Math.abs(b.difference.total) - Math.abs(a.difference.total) || (a.orgId < b.orgId ? -1 : 1));
+    return {
+      ok: true,
+      value: {
+        from,
+        to,
+        records,
+        recordsWithoutTokenClasses: bare,
+        entries,
+        totals: { ...totals, difference: diffSpend(totals.replayed, totals.actual) },
+        organizations: reports,
+        histogram: histogram(reports.map((r) => r.difference.total)),
+      },
+    };
+  }
+
+  /**
+   * The period's log, page by page, in the order it was decided; records from before the log (no
+   * token classes) merged in by time, as input/output-only requests. Returns the entries replayed.
+   */
+  private async replayLog(
+    replays: ReadonlyMap<string, OrgReplay>,
+    p: { from: number; to: number; wanted: readonly string[] | null; specs: readonly PriceBookSpec[]; organizations: number },
+    onProgress?: (p: LabProgress) => void,
+  ): Promise<number> {
+    const { from, to, wanted, specs } = p;
     const range = await this.store.read((tx) => tx.lab.logRange(from, to));
-    const inForce = bookInForce(
-      specs.flatMap((sp) => {
-        const p = parsePriceBook(sp);
-        return p.ok ? [p.book] : [];
-      }),
-      to - 1,
-    );
     // Two cursors, each a page at a time: the log by sequence number, bare records by (at, id).
     // The next page is read while this one is replayed (the store reads on its own thread).
     let afterSeq = range ? range.first - 1 : 0;
@@ -135,22 +153,9 @@ export class Lab {
       else ahead = readLogPage();
       return page;
     };
-    let afterAt = -1;
-    let afterId = "";
-    let bareDone = false;
-    const nextBarePage = async (): Promise<LogEntry[]> => {
-      if (bareDone) return [];
-      const page = await this.store.read((tx) => tx.lab.bareRecords({ from, to, orgIds: wanted, afterAt, afterId, limit: PAGE }));
-      const last = page.at(-1);
-      if (last) {
-        afterAt = last.at;
-        afterId = last.id;
-      }
-      if (page.length < PAGE) bareDone = true;
-      return page.flatMap((r) => bareEntries({ ...r, family: (inForce && findModel(inForce, r.model)?.family) ?? null }));
-    };
+    const bareRecords = bareCursor(this.store, { from, to, wanted }, familiesAt(specs, to - 1));
     let logPage = await nextLogPage();
-    let barePage = await nextBarePage();
+    let barePage = await bareRecords.next();
     let li = 0;
     let bi = 0;
     let entries = 0;
@@ -159,10 +164,10 @@ export class Lab {
       if (li >= logPage.length && !logDone) {
         logPage = await nextLogPage();
         li = 0;
-        onProgress?.({ entries, organizations: ids.length });
+        onProgress?.({ entries, organizations: p.organizations });
       }
-      if (bi >= barePage.length && !bareDone) {
-        barePage = await nextBarePage();
+      if (bi >= barePage.length && !bareRecords.done) {
+        barePage = await bareRecords.next();
         bi = 0;
       }
       const l = logPage[li];
@@ -189,8 +194,14 @@ export class Lab {
         touched.clear();
       }
     }
-    onProgress?.({ entries, organizations: ids.length });
+    onProgress?.({ entries, organizations: p.organizations });
 
+    return entries;
+  }
+
+  /** What happened beside what the replay decided, organization by organization (their replays end here). */
+  private async compare(replays: Map<string, OrgReplay>, orgs: ReadonlyArray<{ id: string; name: string }>, from: number, to: number) {
+    const ids = orgs.map((o) => o.id);
     const totals = { actual: zeroSpend(), replayed: zeroSpend() };
     const reports: OrgReport[] = [];
     let records = 0;
@@ -225,21 +236,41 @@ export class Lab {
         });
       }
     }
-    reports.sort((a, b) => Math.abs(b.difference.total) - Math.abs(a.difference.total) || (a.orgId < b.orgId ? -1 : 1));
-    return {
-      ok: true,
-      value: {
-        from,
-        to,
-        records,
-        recordsWithoutTokenClasses: bare,
-        entries,
-        totals: { ...totals, difference: diffSpend(totals.replayed, totals.actual) },
-        organizations: reports,
-        histogram: histogram(reports.map((r) => r.difference.total)),
-      },
-    };
+    return { totals, reports, records, bare };
   }
+}
+
+/** Usage records without token classes (from before the log), a page at a time in (at, id) order, as log entries. */
+function bareCursor(store: Store, q: { from: number; to: number; wanted: readonly string[] | null }, familyOf: (model: string) => string | null) {
+  let afterAt = -1;
+  let afterId = "";
+  let done = false;
+  return {
+    get done(): boolean {
+      return done;
+    },
+    async next(): Promise<LogEntry[]> {
+      if (done) return [];
+      const page = await store.read((tx) => tx.lab.bareRecords({ from: q.from, to: q.to, orgIds: q.wanted, afterAt, afterId, limit: PAGE }));
+      const last = page.at(-1);
+      if (last) {
+        afterAt = last.at;
+        afterId = last.id;
+      }
+      if (page.length < PAGE) done = true;
+      return page.flatMap((r) => bareEntries({ ...r, family: familyOf(r.model) }));
+    },
+  };
+}
+
+/** The model family as the book in force at `at` names it (null: not priced), for records from before the log. */
+function familiesAt(specs: readonly PriceBookSpec[], at: number): (model: string) => string | null {
+  const books = specs.flatMap((sp) => {
+    const p = parsePriceBook(sp);
+    return p.ok ? [p.book] : [];
+  });
+  const inForce = bookInForce(books, at);
+  return (model) => (inForce && findModel(inForce, model)?.family) ?? null;
 }
 
 function sortKeys(r: Readonly<Record<string, number>>): Record<string, number> {

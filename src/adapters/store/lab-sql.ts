@@ -106,106 +106,16 @@ export class SqlLabTx implements LabTx {
         [(dayOf(from) - SPEND_LOOKBACK_DAYS) * DAY_MS, from],
       ),
     ]);
-    const byOrg = <T extends { orgId: string }>(items: T[]): Map<string, T[]> => {
-      const m = new Map<string, T[]>();
-      for (const it of items) {
-        const list = m.get(it.orgId) ?? [];
-        list.push(it);
-        m.set(it.orgId, list);
-      }
-      return m;
-    };
     const sums = new Map<string, number>();
     for (const r of balances) sums.set(s(r["account"]), n(r["amount"]));
-
-    // Limits at `from`: today's, with each limit changed since as it was before its first change.
-    const limits = new Map<string, SpendLimit>();
-    for (const r of limitRows) {
-      const l = SPEND_LIMITS.from(r);
-      limits.set(l.id, l);
-    }
-    const seenLimit = new Set<string>();
-    for (const r of limitLog) {
-      const { before, after } = JSON.parse(s(r["data"])) as { before: SpendLimit | null; after: SpendLimit | null };
-      const id = (after ?? before)?.id;
-      if (id === undefined || seenLimit.has(id)) continue;
-      seenLimit.add(id);
-      if (before) limits.set(id, before);
-      else limits.delete(id);
-    }
-
-    const voidedLater = new Set<string>();
-    for (const r of voids) voidedLater.add((JSON.parse(s(r["data"])) as { grant_id: string }).grant_id);
-    const grants: Grant[] = grantRows.map((r) => {
-      const g = GRANTS.from(r);
-      const remaining = sums.get(`grant:${g.id}`) ?? 0;
-      const voided = g.status === "voided" && !voidedLater.has(g.id);
-      const expired = g.status === "expired" && remaining === 0 && g.expiresAt !== null && g.expiresAt <= from;
-      return { ...g, remaining: voided ? 0 : remaining, status: voided ? "voided" : expired ? "expired" : "active" };
-    });
-
-    // Holds pending at `from`, as they stood then.
     const pending: Hold[] = holdRows.map((r) => ({ ...HOLDS.from(r), status: "pending", settledAmount: 0, resolvedAt: null }));
-
-    // Window counters at `from`: per member and window, the latest period any plan hold reserved in,
-    // with what its settled holds used and its pending holds hold.
-    const planCost = new Map<string, number>();
-    for (const r of planUsage) planCost.set(s(r["hold_id"]), (planCost.get(s(r["hold_id"])) ?? 0) + n(r["cost"]));
-    const windows = new Map<string, WindowUsage & { orgId: string }>();
-    const plan = planHolds.map(HOLDS.from);
-    const latest = new Map<string, number>();
-    for (const h of plan) for (const w of h.windows) latest.set(`${h.memberId}|${w.key}`, Math.max(latest.get(`${h.memberId}|${w.key}`) ?? -Infinity, w.periodStart));
-    for (const h of plan) {
-      const open = h.resolvedAt === null || h.resolvedAt >= from;
-      for (const w of h.windows as readonly WindowRef[]) {
-        const k = `${h.memberId}|${w.key}`;
-        if (latest.get(k) !== w.periodStart) continue;
-        let row = windows.get(k);
-        if (!row) {
-          row = { orgId: h.orgId, memberId: h.memberId, key: w.key, periodStart: w.periodStart, used: 0, held: 0 };
-          windows.set(k, row);
-        }
-        row.used += planCost.get(h.id) ?? 0;
-        if (open) row.held += h.amount;
-      }
-    }
-
-    // Spend counters at `from`: usage-credit spend per scope and settle day, and pending holds.
-    const days = new Map<string, SpendDay>();
-    const addDay = (orgId: string, scopeKey: string, day: number, field: "spent" | "held", amount: Micros): void => {
-      const k = `${orgId}|${scopeKey}|${day}`;
-      let d = days.get(k);
-      if (!d) {
-        d = { orgId, scopeKey, day, spent: 0, held: 0 };
-        days.set(k, d);
-      }
-      d[field] += amount;
-    };
-    const scopes = (memberId: string, workspaceId: string | null): string[] => ["org", memberId, ...(workspaceId ? [workspaceId] : [])];
-    for (const r of creditUsage) for (const sc of scopes(s(r["member_id"]), sOrNull(r["workspace_id"]))) addDay(s(r["org_id"]), sc, dayOf(n(r["at"])), "spent", n(r["credit_cost"]));
-    for (const h of pending) if (h.payer === "credits" && h.limitedAmount !== 0) for (const sc of scopes(h.memberId, h.workspaceId)) addDay(h.orgId, sc, h.day, "held", h.limitedAmount);
-
-    // Settings at `from`: today's, with each organization or member changed since as it was before its first change.
-    const orgBefore = new Map<string, Organization>();
-    const memberBefore = new Map<string, Member>();
-    for (const r of settingsLog) {
-      const { before } = JSON.parse(s(r["data"])) as { before: Organization & Member };
-      if (s(r["kind"]) === "org_update") {
-        if (!orgBefore.has(before.id)) orgBefore.set(before.id, before);
-      } else if (!memberBefore.has(before.id)) memberBefore.set(before.id, before);
-    }
-    const settingsOf = <T extends { id: string }>(now: T, then: T | undefined, fields: ReadonlyArray<keyof T>): T => {
-      if (!then) return now;
-      const out = { ...now };
-      for (const f of fields) out[f] = then[f];
-      return out;
-    };
+    const { orgBefore, memberBefore } = settingsBefore(settingsLog);
     const members = byOrg(memberRows.map(MEMBERS.from).map((m) => settingsOf(m, memberBefore.get(m.id), ["seatTier", "workspaceId", "usageCreditsEnabled", "fastModeEnabled", "role"])));
-    const grantsBy = byOrg(grants);
+    const grantsBy = byOrg(grantsAt(grantRows, sums, voids, from));
     const holdsBy = byOrg(pending);
-    const limitsBy = byOrg([...limits.values()]);
-    const windowsBy = byOrg([...windows.values()]);
-    const daysBy = byOrg([...days.values()]);
+    const limitsBy = byOrg(limitsAt(limitRows, limitLog));
+    const windowsBy = byOrg(windowsAt(planHolds, planUsage, from));
+    const daysBy = byOrg(spendDaysAt(creditUsage, pending));
     return orgRows.map((r) => {
       const org = settingsOf(ORGANIZATIONS.from(r), orgBefore.get(s(r["id"])), ["planId", "usageCreditsEnabled", "fastModeEnabled", "fastModeFallback"]);
       return {
@@ -303,4 +213,112 @@ export class SqlLabTx implements LabTx {
     }
     return { spend, members, closingBalance, records, recordsWithoutClasses: bare };
   }
+}
+
+function byOrg<T extends { orgId: string }>(items: readonly T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const list = m.get(it.orgId) ?? [];
+    list.push(it);
+    m.set(it.orgId, list);
+  }
+  return m;
+}
+
+/** Limits at `from`: today's, with each limit changed since as it was before its first change. */
+function limitsAt(limitRows: readonly Row[], limitLog: readonly Row[]): SpendLimit[] {
+  const limits = new Map<string, SpendLimit>();
+  for (const r of limitRows) {
+    const l = SPEND_LIMITS.from(r);
+    limits.set(l.id, l);
+  }
+  const seen = new Set<string>();
+  for (const r of limitLog) {
+    const { before, after } = JSON.parse(s(r["data"])) as { before: SpendLimit | null; after: SpendLimit | null };
+    const id = (after ?? before)?.id;
+    if (id === undefined || seen.has(id)) continue;
+    seen.add(id);
+    if (before) limits.set(id, before);
+    else limits.delete(id);
+  }
+  return [...limits.values()];
+}
+
+/** Grants created before `from` with their balance then (from the ledger) and their status then. */
+function grantsAt(grantRows: readonly Row[], sums: ReadonlyMap<string, number>, voids: readonly Row[], from: number): Grant[] {
+  const voidedLater = new Set<string>();
+  for (const r of voids) voidedLater.add((JSON.parse(s(r["data"])) as { grant_id: string }).grant_id);
+  return grantRows.map((r) => {
+    const g = GRANTS.from(r);
+    const remaining = sums.get(`grant:${g.id}`) ?? 0;
+    const voided = g.status === "voided" && !voidedLater.has(g.id);
+    const expired = g.status === "expired" && remaining === 0 && g.expiresAt !== null && g.expiresAt <= from;
+    return { ...g, remaining: voided ? 0 : remaining, status: voided ? "voided" : expired ? "expired" : "active" };
+  });
+}
+
+/**
+ * Window counters at `from`: per member and window, the latest period any plan hold reserved in,
+ * with what its settled holds used and its pending holds hold.
+ */
+function windowsAt(planHolds: readonly Row[], planUsage: readonly Row[], from: number): Array<WindowUsage & { orgId: string }> {
+  const planCost = new Map<string, number>();
+  for (const r of planUsage) planCost.set(s(r["hold_id"]), (planCost.get(s(r["hold_id"])) ?? 0) + n(r["cost"]));
+  const windows = new Map<string, WindowUsage & { orgId: string }>();
+  const plan = planHolds.map(HOLDS.from);
+  const latest = new Map<string, number>();
+  for (const h of plan) for (const w of h.windows) latest.set(`${h.memberId}|${w.key}`, Math.max(latest.get(`${h.memberId}|${w.key}`) ?? -Infinity, w.periodStart));
+  for (const h of plan) {
+    const open = h.resolvedAt === null || h.resolvedAt >= from;
+    for (const w of h.windows as readonly WindowRef[]) {
+      const k = `${h.memberId}|${w.key}`;
+      if (latest.get(k) !== w.periodStart) continue;
+      let row = windows.get(k);
+      if (!row) {
+        row = { orgId: h.orgId, memberId: h.memberId, key: w.key, periodStart: w.periodStart, used: 0, held: 0 };
+        windows.set(k, row);
+      }
+      row.used += planCost.get(h.id) ?? 0;
+      if (open) row.held += h.amount;
+    }
+  }
+  return [...windows.values()];
+}
+
+/** Spend counters at `from`: usage-credit spend per scope and settle day, and pending holds. */
+function spendDaysAt(creditUsage: readonly Row[], pending: readonly Hold[]): SpendDay[] {
+  const days = new Map<string, SpendDay>();
+  const addDay = (orgId: string, scopeKey: string, day: number, field: "spent" | "held", amount: Micros): void => {
+    const k = `${orgId}|${scopeKey}|${day}`;
+    let d = days.get(k);
+    if (!d) {
+      d = { orgId, scopeKey, day, spent: 0, held: 0 };
+      days.set(k, d);
+    }
+    d[field] += amount;
+  };
+  const scopes = (memberId: string, workspaceId: string | null): string[] => ["org", memberId, ...(workspaceId ? [workspaceId] : [])];
+  for (const r of creditUsage) for (const sc of scopes(s(r["member_id"]), sOrNull(r["workspace_id"]))) addDay(s(r["org_id"]), sc, dayOf(n(r["at"])), "spent", n(r["credit_cost"]));
+  for (const h of pending) if (h.payer === "credits" && h.limitedAmount !== 0) for (const sc of scopes(h.memberId, h.workspaceId)) addDay(h.orgId, sc, h.day, "held", h.limitedAmount);
+  return [...days.values()];
+}
+
+/** Settings at `from`: each organization or member changed since, as it was before its first change. */
+function settingsBefore(settingsLog: readonly Row[]): { orgBefore: Map<string, Organization>; memberBefore: Map<string, Member> } {
+  const orgBefore = new Map<string, Organization>();
+  const memberBefore = new Map<string, Member>();
+  for (const r of settingsLog) {
+    const { before } = JSON.parse(s(r["data"])) as { before: Organization & Member };
+    if (s(r["kind"]) === "org_update") {
+      if (!orgBefore.has(before.id)) orgBefore.set(before.id, before);
+    } else if (!memberBefore.has(before.id)) memberBefore.set(before.id, before);
+  }
+  return { orgBefore, memberBefore };
+}
+
+function settingsOf<T extends { id: string }>(now: T, then: T | undefined, fields: ReadonlyArray<keyof T>): T {
+  if (!then) return now;
+  const out = { ...now };
+  for (const f of fields) out[f] = then[f];
+  return out;
 }
