@@ -8,6 +8,7 @@ import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
 import { CliError, COMMANDS as BASE_COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { OPERATOR_KEY_COMMANDS } from "./cli/operator-key-commands.js";
+import { LAB_COMMANDS } from "./cli/lab-commands.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
 import type { Services } from "./app/services.js";
 import { jsonLogger } from "./ports/logger.js";
@@ -16,7 +17,7 @@ import { DatabaseMissing } from "./adapters/store/postgres-create.js";
 import { demoDir, firstStart, MODE_HELP, MODE_OPTIONS, modeFlag, prepareDatabase } from "./cli/first-start.js";
 import { parseArgs } from "node:util";
 
-const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
+const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS, ...LAB_COMMANDS];
 
 const SERVE_HELP = `usage-credits serve [options]
 

@@ -14,10 +14,11 @@ import { LATEST_VERSION } from "../src/adapters/store/migrations.js";
 import { COMMANDS as BASE_COMMANDS } from "../src/cli/commands.js";
 import { ENV_HELP } from "../src/config/config.js";
 import { OPERATOR_KEY_COMMANDS } from "../src/cli/operator-key-commands.js";
+import { LAB_COMMANDS } from "../src/cli/lab-commands.js";
 import { backends } from "./support/backends.js";
 import { generateLegacyExport } from "../bench/legacy-export.js";
 
-const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS];
+const COMMANDS = [...BASE_COMMANDS, ...OPERATOR_KEY_COMMANDS, ...LAB_COMMANDS];
 
 // The compiled test is dist/test/cli.test.js: the repository root is two levels up.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -13,12 +13,10 @@
 // The store is covered on both engines by dashboard-auth.test.ts; this suite is about the UI.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, afterEach, before, describe, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { SandboxProvider } from "../src/adapters/payments/sandbox.js";
@@ -27,61 +25,14 @@ import { setPassword } from "./support/dashboard.js";
 import { addMember, startHarness, USD, verifyLedger, type Harness } from "./support/harness.js";
 import { amountAfter, pdfLines, printedAfter } from "./support/pdf-text.js";
 import { formatUsd } from "../src/core/money.js";
+import { CHROMIUM, CHROMIUM_ARGS, CLEAR_READY, DESKTOP, PHONE, RENDER_DOCS, shotsDir, UNLABELLED, Watch } from "./support/browser.js";
 
-const CHROMIUM = process.env["UC_CHROMIUM"] ?? "/usr/bin/chromium";
-const RENDER_DOCS = process.env["UC_SCREENSHOTS"] === "1";
-const SHOTS = RENDER_DOCS ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)) : mkdtempSync(join(tmpdir(), "uc-screenshots-"));
+const SHOTS = shotsDir();
 const PASSWORD = "dashboard test password";
 const PAGES = ["overview", "usage", "credits", "payments", "limits", "members", "webhooks"] as const;
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const CARD = { ok: "4242424242424242", declined: "4000000000000002" } as const;
 
 type Json = Record<string, unknown>;
-
-// Run inside the page (as source text: this project's Node build has no DOM types).
-const CLEAR_READY = 'delete document.body.dataset["ready"]';
-/** Visible form controls with no accessible name (no <label>, no aria-label, no button text). */
-const UNLABELLED = `[...document.querySelectorAll("input, select, textarea, button")]
-  .filter((e) => e.type !== "hidden" && !e.closest("[hidden]"))
-  .filter((e) => !((e.labels && e.labels.length > 0) || e.getAttribute("aria-label") || (e.tagName === "BUTTON" && e.textContent.trim() !== "")))
-  .map((e) => e.outerHTML.slice(0, 120))`;
-
-/** Collects console errors, page errors, failed requests and unexpected HTTP errors of every page. */
-class Watch {
-  readonly problems: string[] = [];
-  private readonly expected: Array<{ path: string; status: number }> = [];
-  /** A request the test itself aborts (status 0), e.g. a reload while it is in flight. */
-  expectAborted(path: string): void {
-    this.expected.push({ path, status: 0 });
-  }
-  expect(path: string, status: number): void {
-    this.expected.push({ path, status });
-  }
-  private isExpected(url: string, status: number): boolean {
-    return this.expected.some((e) => url.includes(e.path) && e.status === status);
-  }
-  attach(page: Page): Page {
-    page.on("console", (m) => {
-      if (m.type() !== "error") return;
-      const status = /status of (\d{3})/.exec(m.text())?.[1];
-      if (status && this.isExpected(m.location().url, Number(status))) return;
-      if (/net::ERR_(ABORTED|CONNECTION_RESET)|Failed to fetch/.test(m.text()) && this.isExpected(m.location().url, 0)) return;
-      this.problems.push(`console error: ${m.text()} (${m.location().url})`);
-    });
-    page.on("pageerror", (e) => this.problems.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => this.isExpected(r.url(), 0) || this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
-    page.on("response", (r) => {
-      if (r.status() >= 400 && !this.isExpected(r.url(), r.status())) this.problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
-    });
-    return page;
-  }
-  check(): void {
-    const found = this.problems.splice(0);
-    this.expected.splice(0);
-    assert.deepEqual(found, [], "no console errors or failed requests");
-  }
-}
 
 describe("dashboard in Chromium", () => {
   const backend = sqliteBackend();
@@ -111,7 +62,7 @@ describe("dashboard in Chromium", () => {
     billing = { ...b, email: "finance@acme.test" };
     await setPassword(h, o.orgId, b.memberId, PASSWORD);
     await h.request("POST", `/v1/organizations/${o.orgId}/workspaces`, { body: { name: "Research" } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     owner = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
     ownerPage = watch.attach(await owner.newPage());
   });

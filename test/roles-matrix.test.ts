@@ -131,6 +131,7 @@ const MATRIX: Readonly<Record<string, Row>> = {
   "GET /v1/price_books": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/price_books" }) },
   "POST /v1/price_books": { allowed: PLATFORM, req: () => ({ method: "POST", path: "/v1/price_books", body: "set in before()" }) },
   "GET /v1/ledger/verify": { allowed: PLATFORM, req: () => ({ method: "GET", path: "/v1/ledger/verify" }) },
+  "POST /v1/lab/replays": { allowed: PLATFORM, req: () => ({ method: "POST", path: "/v1/lab/replays", body: { period: "2026-03" } }) },
   "GET /v1/bundles": { allowed: EVERY_ROLE, req: () => ({ method: "GET", path: "/v1/bundles" }) },
   "POST /v1/organizations": {
     allowed: PLATFORM,

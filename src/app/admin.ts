@@ -6,6 +6,7 @@
 
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
+import { limitEntry, settingsEntry } from "../core/operation-log.js";
 import type { LimitPeriod, LimitScope, SpendLimit } from "../core/limits.js";
 import type { Member, Organization, Role } from "../core/model.js";
 import type { Micros } from "../core/money.js";
@@ -191,11 +192,13 @@ export class Admin extends AdminReads {
     if (patch.planId !== undefined && !(await this.catalog.plan(patch.planId))) {
       return { kind: "fresh", result: fail("invalid_request", `Unknown plan ${JSON.stringify(patch.planId)}.`, { field: "plan_id" }) };
     }
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       const [org] = await tx.lockOrgs([orgId]);
       if (!org) return fail("not_found", `No organization ${orgId}.`);
       const updated: Organization = { ...org, ...defined(patch) };
       await tx.updateOrg(updated);
+      // The pricing lab replays settings changes in the order they happened among the money operations.
+      await tx.appendOperationLog([settingsEntry(orgId, now, "org_update", org, updated)]);
       audit.record({ orgId, action: "organization.updated", targetType: "organization", targetId: orgId, before: org, after: updated });
       return { ok: true, value: updated };
     });
@@ -230,7 +233,7 @@ export class Admin extends AdminReads {
     memberId: string,
     patch: Partial<Pick<Member, "name" | "role" | "seatTier" | "workspaceId" | "usageCreditsEnabled" | "fastModeEnabled">>,
   ): Promise<Outcome<Member>> {
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const m = await tx.getMember(memberId);
       if (!m || m.orgId !== orgId) return fail("not_found", `No member ${memberId}.`);
@@ -244,6 +247,7 @@ export class Admin extends AdminReads {
       }
       const updated: Member = { ...m, ...defined(patch) };
       await tx.updateMember(updated);
+      await tx.appendOperationLog([settingsEntry(orgId, now, "member_update", m, updated)]);
       audit.record({ orgId, action: "member.updated", targetType: "member", targetId: memberId, before: m, after: updated });
       return { ok: true, value: updated };
     });
@@ -327,17 +331,20 @@ export class Admin extends AdminReads {
       const existing = (await tx.listLimits(orgId)).find((l) => l.scope === input.scope && l.scopeId === scopeId && l.period === input.period);
       const limit: SpendLimit = { id: existing?.id ?? newId("spendLimit", now), orgId, scope: input.scope, scopeId, period: input.period, amount: input.amount, stopUsage: input.stopUsage ?? true };
       await tx.upsertLimit(limit, now);
+      // The pricing lab replays limit changes in the order they happened among the money operations.
+      await tx.appendOperationLog([limitEntry(orgId, now, existing ?? null, limit)]);
       audit.record({ orgId, action: "spend_limit.set", targetType: "spend_limit", targetId: limit.id, before: existing ?? null, after: limit });
       return { ok: true, value: limit };
     });
   }
 
   async deleteLimit(orgId: string, limitId: string): Promise<Outcome<SpendLimit>> {
-    return this.write(undefined, async (tx, _now, audit) => {
+    return this.write(undefined, async (tx, now, audit) => {
       await tx.lockOrgs([orgId]);
       const limit = (await tx.listLimits(orgId)).find((l) => l.id === limitId);
       if (!limit) return fail("not_found", `No spending limit ${limitId}.`);
       await tx.deleteLimit(limitId);
+      await tx.appendOperationLog([limitEntry(orgId, now, limit, null)]);
       audit.record({ orgId, action: "spend_limit.deleted", targetType: "spend_limit", targetId: limitId, before: limit, after: null });
       return { ok: true, value: limit };
     });

@@ -10,7 +10,8 @@
 // operations in arrival order (an operation waits while its organization is busy, and so does every
 // later operation of that organization).
 
-import { Books } from "../core/books.js";
+import type { Books } from "../core/books.js";
+import { LoggedBooks } from "../core/operation-log.js";
 import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
@@ -200,7 +201,7 @@ export class Batcher {
             const [snap, ...stored] = await Promise.all([tx.loadSnapshot(scope, locked), ...idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
             return { snapshot: snap, records: stored.flat() };
           })();
-      const books = new Books(snapshot, (kind) => newId(kind, now));
+      const books = new LoggedBooks(snapshot, (kind) => newId(kind, now));
       const known = new Map<string, { requestHash: string; rendered: Rendered }>();
       for (const r of records) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
 

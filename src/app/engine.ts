@@ -1,7 +1,8 @@
 // Money use cases: authorize / settle / release, usage events, grants and sweeps. Each one rates
 // what it needs (pure), then hands the batcher an operation that decides against the books.
 
-import { tokensOf, type AuthorizeRequest, type Books, type HoldActor, type SettleOutcome, type WindowStatus } from "../core/books.js";
+import type { CostInputs, Costed } from "../core/operation-log.js";
+import { tokensOf, type Tokens, type AuthorizeRequest, type Books, type HoldActor, type SettleOutcome, type WindowStatus } from "../core/books.js";
 import type { Headroom } from "../core/limits.js";
 import { domainError, type DomainError, type Result } from "../core/errors.js";
 import type { Grant, GrantKind } from "../core/grants.js";
@@ -35,6 +36,8 @@ export interface AuthorizeInput {
   readonly metadata?: Record<string, string>;
   /** "gateway": only the gateway may resolve the hold (default "api"). */
   readonly owner?: HoldOwner;
+  /** What `estimate` was computed from when it is a precomputed amount (the gateway's worst case), for the operation log. */
+  readonly estimateInputs?: CostInputs;
 }
 
 /**
@@ -128,7 +131,7 @@ export class Engine {
   }
 
   /** Prices an authorization and builds the core's request for it (pure, synchronous). */
-  private holdRequest(input: AuthorizeInput, now: number): Result<AuthorizeRequest> {
+  private holdRequest(input: AuthorizeInput, now: number): Result<AuthorizeRequest & Costed> {
     const priced = this.price(input.model, input.speed, input.estimate, now);
     if (!priced.ok) return priced;
     return {
@@ -145,6 +148,7 @@ export class Engine {
         ttlMs: input.ttlMs ?? this.options.holdTtlMs,
         metadata: input.metadata ?? {},
         ...(input.owner ? { owner: input.owner } : {}),
+        cost: input.estimateInputs ?? costInputs(input.estimate),
       },
     };
   }
@@ -205,7 +209,7 @@ export class Engine {
           if (!r.ok) return r;
           micros = r.value;
         }
-        const s = books.settle(orgId, holdId, micros, at, tokensOf(actual.usage), actor);
+        const s = books.settle(orgId, holdId, micros, at, logged(actual), actor);
         observe(observer, books, orgId, hold.memberId, at);
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(orgId, at) } } : s;
       },
@@ -240,7 +244,7 @@ export class Engine {
       run: (books, at) => {
         const held = books.authorize(request, at);
         if (!held.ok) return held;
-        const s = books.settle(input.orgId, request.holdId, request.estimate, at, tokensOf(input.cost.usage));
+        const s = books.settle(input.orgId, request.holdId, request.estimate, at, logged(input.cost));
         return s.ok ? { ok: true, value: { ...s.value, balance: books.balance(input.orgId, at) } } : s;
       },
       idempotency: idem,
@@ -339,6 +343,16 @@ export class Engine {
     if (!book) return { ok: false, error: domainError("unknown_model", `No price for model ${JSON.stringify(model)}.`, { model }) };
     return rateBounded(book, model, cost.usage ?? ZERO_USAGE, { speed, batch: cost.batch === true, dataResidency: cost.dataResidency === true });
   }
+}
+
+/** The inputs of a cost, as the operation log keeps them (the pricing lab rates them again). */
+export function costInputs(cost: Cost): CostInputs {
+  return { amount: cost.amount ?? null, usage: cost.usage ?? (cost.amount === undefined ? ZERO_USAGE : null), batch: cost.batch === true, dataResidency: cost.dataResidency === true };
+}
+
+/** Token counts for the usage record, and the cost's inputs for the log. */
+function logged(cost: Cost): Tokens & Costed {
+  return { ...tokensOf(cost.usage), cost: costInputs(cost) };
 }
 
 /**

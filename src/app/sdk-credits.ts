@@ -9,7 +9,7 @@
 // to the plan's credit-only surfaces and expiring at the cycle's end; the existing expiry sweep
 // turns what is left into breakage (no rollover).
 
-import { Books } from "../core/books.js";
+import { LoggedBooks } from "../core/operation-log.js";
 import { domainError, type Result } from "../core/errors.js";
 import type { Grant } from "../core/grants.js";
 import { newId } from "../core/ids.js";
@@ -184,7 +184,7 @@ export class SdkCredits {
       }),
     });
 
-    const books = new Books(snap, (kind) => newId(kind, now));
+    const books = new LoggedBooks(snap, (kind) => newId(kind, now));
     const base = { orgId: org.id, kind: "monthly" as const, priority: SDK_CREDIT_PRIORITY, expiresAt: cycle.end, surfaces: [...eligibleSurfaces(plan)], createdAt: now, status: "active" as const };
     const granted: Grant[] = [];
     const give = (amount: Micros, memberId: string | null, description: string): string => {

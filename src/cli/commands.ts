@@ -29,6 +29,8 @@ export interface Option {
   readonly type: "string" | "boolean";
   readonly help: string;
   readonly required?: boolean;
+  /** May be given more than once; the values are joined with commas. */
+  readonly multiple?: boolean;
 }
 
 export interface Command {
@@ -703,14 +705,14 @@ failures or differences; 2 usage error.`,
 ];
 
 export function parseCommandArgs(cmd: Command, args: string[]): Record<string, string | boolean | undefined> {
-  const options = Object.fromEntries(Object.entries(cmd.options).map(([k, v]) => [k, { type: v.type }]));
+  const options = Object.fromEntries(Object.entries(cmd.options).map(([k, v]) => [k, { type: v.type, ...(v.multiple ? { multiple: true } : {}) }]));
   const { values, positionals } = parseArgs({
     args,
     options: { ...options, json: { type: "boolean" }, database: { type: "string" }, help: { type: "boolean", short: "h" } },
     strict: true,
     allowPositionals: cmd.positional !== undefined,
   });
-  const out = values as Record<string, string | boolean | undefined>;
+  const out = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v])) as Record<string, string | boolean | undefined>;
   if (cmd.positional && positionals.length > 0) {
     if (positionals.length > 1 || out[cmd.positional.name] !== undefined) throw new Error(`expected one ${cmd.positional.name.toUpperCase()}, got ${positionals.length + (out[cmd.positional.name] !== undefined ? 1 : 0)}`);
     out[cmd.positional.name] = positionals[0];

@@ -10,7 +10,8 @@
 
 import type { Micros } from "../core/money.js";
 import type { PriceBook } from "../core/price-book.js";
-import { rate, type Speed, type Usage } from "../core/rating.js";
+import { worstCaseMicros } from "../core/operation-log.js";
+import type { Speed, Usage } from "../core/rating.js";
 import { countInput, type InputCount } from "../wire/count-tokens.js";
 import { isRecord, type MessagesBody } from "../wire/messages.js";
 
@@ -76,15 +77,17 @@ export function worstCaseUsages(body: MessagesBody, input: InputCount): Usage[] 
 
 /** The worst-case cost in micro-dollars, or undefined when the book has no price for the model. */
 export function worstCaseCost(book: PriceBook, body: MessagesBody, speed: Speed, options: { batch?: boolean; dataResidency?: boolean } = {}): Micros | undefined {
-  let worst: Micros | undefined;
-  for (const usage of worstCaseUsages(body, countInput(body))) {
-    // The input count is an upper bound: a request counted above a long-context threshold may be
-    // below it, so the usual rates are a candidate too (a book may make either set the dearer).
-    for (const longContext of [true, false]) {
-      const r = rate(book, body.model, usage, { speed, batch: options.batch === true, dataResidency: options.dataResidency === true, longContext });
-      if (!r) return undefined;
-      if (worst === undefined || r.micros > worst) worst = r.micros;
-    }
-  }
-  return worst;
+  return worstCase(book, body, speed, options)?.micros;
+}
+
+/**
+ * The worst case and what it was computed from: the plain usage (all input as plain input, output
+ * at max_tokens) and whether cache writes were candidates. The pricing lab rates it again from
+ * these under another price book (core/lab.ts `worstCaseMicros`, the same rule).
+ */
+export function worstCase(book: PriceBook, body: MessagesBody, speed: Speed, options: { batch?: boolean; dataResidency?: boolean } = {}): { micros: Micros; base: Usage; cacheable: boolean } | undefined {
+  const usages = worstCaseUsages(body, countInput(body));
+  const micros = worstCaseMicros(book, body.model, usages, { speed, batch: options.batch === true, dataResidency: options.dataResidency === true });
+  const base = usages[0];
+  return micros === undefined || base === undefined ? undefined : { micros, base, cacheable: usages.length > 1 };
 }

@@ -28,7 +28,7 @@ import type { Speed } from "../core/rating.js";
 import type { Services } from "../app/services.js";
 import { StoreUnavailable } from "../ports/store-errors.js";
 import { errorReply, HttpError, type Ctx, type Reply } from "../http/route.js";
-import { boundWebSearch, worstCaseCost } from "./estimate.js";
+import { boundWebSearch, worstCase } from "./estimate.js";
 import { rateLimitHeaders, type HeaderContext } from "./rate-limit-headers.js";
 import { meteredSurface, SURFACE_HEADER } from "./client-surface.js";
 import { PASS_BACK_RESPONSE_HEADERS, PASS_THROUGH_REQUEST_HEADERS, type SseEvent, type Upstream, type UpstreamResponse } from "../ports/upstream.js";
@@ -151,15 +151,16 @@ export class Gateway {
   private async hold(caller: Caller, body: MessagesBody, speed: Speed, requestId: string, dataResidency: boolean, observer?: StandingObserver): Promise<Result<Hold>> {
     const now = this.services.clock.now();
     const found = this.services.catalog.model(body.model, now);
-    let estimate: number | undefined;
+    let worst: ReturnType<typeof worstCase>;
     try {
-      estimate = found ? worstCaseCost(found.book, body, speed, { dataResidency }) : undefined;
+      worst = found ? worstCase(found.book, body, speed, { dataResidency }) : undefined;
     } catch (err) {
       // A book from before price books were bounded may still overflow: the caller's 400, never a 500.
       if (!(err instanceof RangeError)) throw err;
       return { ok: false, error: domainError("amount_out_of_range", "The worst-case cost of this request is beyond the largest amount the engine accepts.") };
     }
-    if (estimate === undefined) return { ok: false, error: unknownModelError(this.services.catalog.bookAtCached(now), body.model) };
+    if (worst === undefined) return { ok: false, error: unknownModelError(this.services.catalog.bookAtCached(now), body.model) };
+    const estimate = worst.micros;
     const out = await this.services.engine.authorize({
       orgId: caller.orgId,
       memberId: caller.memberId,
@@ -167,6 +168,8 @@ export class Gateway {
       model: body.model,
       speed,
       estimate: { amount: estimate },
+      // What the worst case was computed from, for the pricing lab (it prices it again).
+      estimateInputs: { amount: null, usage: worst.base, batch: false, dataResidency, worstCase: worst.cacheable ? "cache" : "plain" },
       ttlMs: this.options.holdTtlMs,
       metadata: { source: "gateway", request_id: requestId },
       // Only the gateway resolves this hold: it bills what it relays, whatever happens meanwhile.

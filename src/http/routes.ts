@@ -20,6 +20,7 @@ import { reportingRoutes } from "./routes/reporting.js";
 import { sdkCreditRoutes } from "./routes/sdk-credits.js";
 import { healthz, openapiRoute, readyz } from "./routes/service.js";
 import { statementRoutes } from "./routes/statements.js";
+import { labRoutes } from "./routes/lab.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 
 /** The route table; `extra` registers routes built elsewhere (the gateway's) so /openapi.json lists them too. */
@@ -39,6 +40,7 @@ export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
     ...moneyRoutes(),
     ...sdkCreditRoutes(),
     ...statementRoutes(),
+    ...labRoutes(),
     ...receiptRoutes(),
     ...operatorRoutes(),
     ...webhookRoutes(),

@@ -10,6 +10,7 @@ import type { Grant } from "../core/grants.js";
 import type { LedgerAggregates } from "../core/ledger-verify.js";
 import type { SpendLimit } from "../core/limits.js";
 import type { Hold, LedgerTransaction, Member, Organization, Snapshot, UsageRecord } from "../core/model.js";
+import type { LogEntry } from "../core/operation-log.js";
 import type { PlanDef, PlanVersion, Surface } from "../core/plans.js";
 import type { PriceBookSpec } from "../core/price-book.js";
 import type { MoneyInTx } from "./money-in-store.js";
@@ -17,6 +18,7 @@ import type { WebhooksTx } from "./webhooks-store.js";
 import type { MessageBatchesTx } from "./batch-store.js";
 import type { SdkCreditsTx } from "./sdk-credit-store.js";
 import type { StatementsTx } from "./statement-store.js";
+import type { LabTx } from "./lab-store.js";
 import type { AuditTx } from "./audit-store.js";
 import type { LegacyImportTx } from "./legacy-import-store.js";
 import type { DashboardTx } from "./dashboard-store.js";
@@ -116,7 +118,10 @@ export interface StoreTx {
   /** Loads the orgs, locking their rows in id order unless `forUpdate` is false (reads). */
   lockOrgs(ids: readonly string[], forUpdate?: boolean): Promise<Organization[]>;
   loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[]): Promise<Snapshot>;
-  writeChanges(changes: Changes): Promise<void>;
+  /** Writes a batch's changes, and its operation log (in order) when the books kept one. */
+  writeChanges(changes: Changes & { readonly log?: readonly LogEntry[] }): Promise<void>;
+  /** Appends entries to the operation log (a limit change: in the transaction that makes it). */
+  appendOperationLog(entries: readonly LogEntry[]): Promise<void>;
   /**
    * Issues the transaction's last writes (nothing may follow them). Where the engine allows, its
    * COMMIT goes right behind them without waiting for their answers; a failed write still fails
@@ -193,6 +198,8 @@ export interface StoreTx {
   readonly sdkCredits: SdkCreditsTx;
   // ---- statements: customer-side balances and a month of the ledger (reads)
   readonly statements: StatementsTx;
+  // ---- the pricing lab: the operation log of a period, opening states, actual figures (reads)
+  readonly lab: LabTx;
   // ---- the audit log: appended in the transaction of the change it describes
   readonly audit: AuditTx;
   // ---- the legacy ("extra usage") importer's records (same transaction as the imported account)

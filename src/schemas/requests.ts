@@ -7,7 +7,7 @@ import { GRANT_KINDS } from "../core/grants.js";
 import { LIMIT_PERIODS } from "../core/limits.js";
 import { ROLES } from "../core/model.js";
 import { MAX_MICROS } from "../core/money.js";
-import { SEAT_TIERS, SURFACES } from "../core/plans.js";
+import { SEAT_TIERS, SURFACES, type PlanDef, type SeatDef } from "../core/plans.js";
 import { MAX_USAGE_COUNT, parseInstant, TOKEN_CLASSES } from "../core/price-book.js";
 import { SPEEDS } from "../core/rating.js";
 
@@ -215,6 +215,36 @@ export const PlanSpec = z.strictObject({
 
 export const PlanVersionSpec = PlanSpec.extend({
   effective_at: IsoTime.optional().describe("When the version takes effect: now or later (default: now)."),
+});
+
+/** A plan as PUT /v1/plans/{plan_id} (and the pricing lab's proposed plans) give it, as the core's PlanDef. */
+export function planFromSpec(id: string, spec: z.infer<typeof PlanSpec>): PlanDef {
+  const seat = (s: z.infer<typeof PlanSpec>["seats"]["standard"]): SeatDef => ({
+    windows: s.windows.map((w) => ({
+      key: w.key,
+      kind: w.kind,
+      durationMs: w.duration_seconds * 1000,
+      quota: Number(w.quota),
+      ...(w.families ? { families: w.families } : {}),
+    })),
+    monthlySdkCredit: Number(s.monthly_sdk_credit),
+  });
+  return {
+    id,
+    name: spec.name,
+    seats: { standard: seat(spec.seats.standard), ...(spec.seats.premium ? { premium: seat(spec.seats.premium) } : {}) },
+    creditOnlySurfaces: spec.credit_only_surfaces,
+  };
+}
+
+export const LabReplay = z.strictObject({
+  period: z.string().regex(/^\d{4}-\d{2}$/, "a calendar month, YYYY-MM").describe("The calendar month (UTC) to replay, e.g. 2026-11."),
+  org_ids: z.array(Id).min(1).max(10_000).optional().describe("Organizations to replay; every organization when absent."),
+  price_book: PriceBookSpec.optional().describe("A proposed price book (the form POST /v1/price_books takes); every amount as it was rated when absent."),
+  plans: z
+    .record(z.string().regex(/^[a-z0-9_]{1,40}$/), PlanSpec)
+    .optional()
+    .describe("Proposed plans by plan id (each the form PUT /v1/plans/{plan_id} takes), replacing the plan of that id; the plans in force when absent."),
 });
 
 export const Paging = z.strictObject({

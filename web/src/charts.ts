@@ -107,3 +107,57 @@ export function gauge(label: string, percent: number, caption: string, exhausted
     h("small", { class: "muted" }, caption),
   );
 }
+
+export interface Bin {
+  /** The bin's bounds, as exact text (the x axis labels). */
+  readonly from: string;
+  readonly to: string;
+  /** How many fall in it (an integer: the bar's height). */
+  readonly count: number;
+  /** "down" (below zero), "up" (above zero) or "even" (spans zero): the bar's colour. */
+  readonly side: "down" | "up" | "even";
+}
+
+/**
+ * A histogram: one bar per bin, the y axis counting (0, half when whole, top), the x axis the bins'
+ * bounds (up to five, the last bound at the right edge), a tooltip per bar, and a legend for the
+ * colours. `unit` names what is counted ("organizations").
+ */
+export function histogram(title: string, bins: readonly Bin[], unit: string, legend: readonly [string, string, string]): HTMLElement {
+  const W = 600;
+  const H = 220;
+  const pad = { l: 44, r: 8, t: 12, b: 30 };
+  const top = Math.max(1, Math.ceil(niceTop(Math.max(0, ...bins.map((b) => b.count)))));
+  const plotH = H - pad.t - pad.b;
+  const bw = (W - pad.l - pad.r) / Math.max(1, bins.length);
+  const y = (v: number): number => H - pad.b - (plotH * v) / top;
+  const ticks = top % 2 === 0 ? [0, top / 2, top] : [0, top];
+  const every = Math.max(1, Math.ceil(bins.length / 4));
+  const total = bins.reduce((n, b) => n + b.count, 0);
+  const svg = s(
+    "svg",
+    { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}: ${total} ${unit} in ${bins.length} bins`, class: "chart histogram" },
+    ...ticks.map((v) => [
+      s("line", { x1: pad.l, y1: y(v), x2: W - pad.r, y2: y(v), class: v === 0 ? "axis" : "grid-line" }),
+      s("text", { x: pad.l - 6, y: y(v) + 4, class: "tick", "text-anchor": "end" }, String(v)),
+    ]),
+    ...bins.map((b, i) =>
+      s(
+        "rect",
+        { x: pad.l + i * bw + 1, y: y(b.count), width: Math.max(1, bw - 2), height: y(0) - y(b.count), class: `bar ${b.side}` },
+        s("title", {}, `${b.from} to ${b.to}: ${b.count} ${unit}`),
+      ),
+    ),
+    // Bounds under the bars' left edges (up to four), and the last bound at the right edge.
+    ...bins.map((b, i) => (i % every === 0 && i + every / 2 < bins.length ? s("line", { x1: pad.l + i * bw, y1: y(0), x2: pad.l + i * bw, y2: y(0) + 5, class: "axis" }) : null)),
+    ...bins.map((b, i) => (i % every === 0 && i + every / 2 < bins.length ? s("text", { x: pad.l + i * bw, y: H - 8, class: "tick", "text-anchor": i === 0 ? "start" : "middle" }, b.from) : null)),
+    bins.length > 0 ? s("text", { x: W - pad.r, y: H - 8, class: "tick", "text-anchor": "end" }, bins[bins.length - 1]?.to ?? "") : null,
+  );
+  return h(
+    "figure",
+    { class: "chart-box" },
+    h("figcaption", {}, h("span", {}, title), h("strong", {}, `${total} ${unit}`)),
+    bins.length === 0 ? h("p", { class: "muted" }, `No ${unit} in this replay.`) : svg,
+    h("p", { class: "legend" }, h("span", { class: "swatch down" }), legend[0], " ", h("span", { class: "swatch even" }), legend[1], " ", h("span", { class: "swatch up" }), legend[2]),
+  );
+}

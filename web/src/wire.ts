@@ -254,3 +254,36 @@ export interface PricePreview {
   readonly rows: Array<PreviewLine & { readonly model: string }>;
   readonly totals: PreviewLine;
 }
+
+/** Spend by payer in a pricing-lab replay (POST /v1/lab/replays); money as micro-dollar strings. */
+export interface LabSpend {
+  readonly plan_window: string;
+  readonly sdk_credits: string;
+  readonly usage_credits: string;
+  readonly total: string;
+  readonly revenue: string;
+  readonly breakage: string;
+}
+
+export interface LabOrg {
+  readonly org_id: string;
+  readonly name: string;
+  readonly actual: LabSpend;
+  readonly replayed: LabSpend;
+  readonly difference: LabSpend;
+  readonly refusals: { readonly actual: Readonly<Record<string, number>>; readonly replayed: Readonly<Record<string, number>> };
+  readonly windows_exhausted: ReadonlyArray<{ readonly window: string; readonly at: string }>;
+  readonly closing_balance: { readonly actual: string; readonly replayed: string };
+  readonly members: ReadonlyArray<{ readonly member_id: string; readonly actual: LabSpend; readonly replayed: LabSpend }>;
+}
+
+/** POST /v1/lab/replays: a period's recorded usage run again under a price book and plans (nothing written). */
+export interface LabReplay {
+  readonly object: "lab_replay";
+  readonly period: { readonly from: string; readonly to: string };
+  readonly records: number;
+  readonly records_without_token_classes: number;
+  readonly totals: { readonly actual: LabSpend; readonly replayed: LabSpend; readonly difference: LabSpend };
+  readonly organizations: readonly LabOrg[];
+  readonly histogram: ReadonlyArray<{ readonly from: string; readonly to: string; readonly organizations: number }>;
+}

@@ -14,6 +14,8 @@ export interface Migration {
   readonly engine?: Readonly<Record<string, readonly string[]>>;
 }
 
+const OPERATION_LOG_INDEXES = [`CREATE INDEX operation_log_at ON operation_log(at)`, `CREATE INDEX operation_log_org ON operation_log(org_id, seq)`];
+
 const APPEND_ONLY_TABLES = ["ledger_transactions", "ledger_entries"];
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -282,6 +284,37 @@ export const MIGRATIONS: readonly Migration[] = [
       // 1: a hard limit (refuses beyond it), as every limit before this version; 0: alert-only.
       `ALTER TABLE spend_limits ADD COLUMN stop_usage INTEGER NOT NULL DEFAULT 1`,
     ],
+  },
+  {
+    version: 11,
+    name: "pricing lab: every token class of a usage record, and an ordered log of every money operation (refusals included)",
+    statements: [
+      // Every token class that prices a request and the authorize inputs it was admitted on. NULL on
+      // records written before this version: the lab replays those as input/output only.
+      `ALTER TABLE usage_records ADD COLUMN fresh_input_tokens BIGINT`,
+      `ALTER TABLE usage_records ADD COLUMN cache_write_5m_tokens BIGINT`,
+      `ALTER TABLE usage_records ADD COLUMN cache_write_1h_tokens BIGINT`,
+      `ALTER TABLE usage_records ADD COLUMN cache_read_tokens BIGINT`,
+      `ALTER TABLE usage_records ADD COLUMN web_search_requests BIGINT`,
+      `ALTER TABLE usage_records ADD COLUMN batch INTEGER`,
+      `ALTER TABLE usage_records ADD COLUMN data_residency INTEGER`,
+      `ALTER TABLE usage_records ADD COLUMN estimate BIGINT`,
+      `ALTER TABLE usage_records ADD COLUMN authorized_at BIGINT`,
+    ],
+    engine: {
+      // seq: the order the operations were decided in (an organization's batches are serialized by
+      // its lock, and a batch writes its operations in arrival order), so a replay is exact.
+      sqlite: [`CREATE TABLE operation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL,
+        hold_id TEXT, member_id TEXT, workspace_id TEXT, surface TEXT, model TEXT, family TEXT, speed TEXT, micros BIGINT,
+        rated INTEGER, input_tokens BIGINT, output_tokens BIGINT, cache_write_5m_tokens BIGINT, cache_write_1h_tokens BIGINT,
+        cache_read_tokens BIGINT, web_search_requests BIGINT, batch INTEGER, data_residency INTEGER, ttl_ms BIGINT,
+        owner TEXT, actor TEXT, code TEXT, data TEXT)`, ...OPERATION_LOG_INDEXES],
+      postgres: [`CREATE TABLE operation_log (seq BIGSERIAL PRIMARY KEY, org_id TEXT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL,
+        hold_id TEXT, member_id TEXT, workspace_id TEXT, surface TEXT, model TEXT, family TEXT, speed TEXT, micros BIGINT,
+        rated INTEGER, input_tokens BIGINT, output_tokens BIGINT, cache_write_5m_tokens BIGINT, cache_write_1h_tokens BIGINT,
+        cache_read_tokens BIGINT, web_search_requests BIGINT, batch INTEGER, data_residency INTEGER, ttl_ms BIGINT,
+        owner TEXT, actor TEXT, code TEXT, data TEXT)`, ...OPERATION_LOG_INDEXES],
+    },
   },
   {
     version: 12,

@@ -44,6 +44,11 @@ const COMBINABLE = /^\s*SELECT\b/i;
 /** Reads that lock (rows or an advisory lock) go alone, in order. */
 const LOCKING = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bpg_advisory/i;
 
+/** The table a write names (INSERT INTO t, UPDATE t, DELETE FROM t); the statement's text otherwise. */
+function targetOf(sql: string): string {
+  return /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)/i.exec(sql)?.[1]?.toLowerCase() ?? sql;
+}
+
 /** Bound parameters per statement (PostgreSQL allows 65,535). */
 const MAX_PARAMS = 60_000;
 
@@ -82,11 +87,19 @@ function lastWrites(base: Queryable): { q: Queryable; flush: () => Promise<void>
     for (let i = 0; i < statements.length; ) {
       const part: Array<{ sql: string; params: readonly SqlValue[] }> = [];
       let params = 0;
-      while (i < statements.length && (part.length === 0 || params + (statements[i]?.params.length ?? 0) <= MAX_PARAMS)) {
-        const st = statements[i++];
+      const tables = new Set<string>();
+      while (i < statements.length) {
+        const st = statements[i];
         if (!st) break;
+        const table = targetOf(st.sql);
+        // A part never writes one table twice: the sub-statements of one WITH run in no promised
+        // order and see the same snapshot, so chunks of one table (operation_log's seq order, a row
+        // updated by two chunks) go in separate statements, in the order they were issued.
+        if (part.length > 0 && (params + st.params.length > MAX_PARAMS || tables.has(table))) break;
         part.push(st);
+        tables.add(table);
         params += st.params.length;
+        i++;
       }
       const sql = part.length === 1 ? (part[0]?.sql ?? "") : `WITH ${part.map((st, k) => `w${k} AS (${st.sql})`).join(", ")} SELECT 1`;
       await base.run(sql, part.flatMap((st) => [...st.params]));

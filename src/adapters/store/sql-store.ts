@@ -10,6 +10,7 @@ import { earliestPeriodDay, type SpendLimit } from "../../core/limits.js";
 import type { Hold, LedgerKind, LedgerTransaction, Member, Organization, Snapshot, SpendDay, UsageRecord, WindowUsage } from "../../core/model.js";
 import { versionInForce, type PlanDef, type PlanVersion } from "../../core/plans.js";
 import type { PriceBookSpec } from "../../core/price-book.js";
+import type { LogEntry } from "../../core/operation-log.js";
 import type {
   ApiKeyRow,
   IdempotencyRecord,
@@ -37,12 +38,16 @@ import type { WebhooksTx } from "../../ports/webhooks-store.js";
 import { SqlSdkCreditsTx } from "./sdk-credits-sql.js";
 import type { SdkCreditsTx } from "../../ports/sdk-credit-store.js";
 import { SqlStatementsTx } from "./statements-sql.js";
+import { SqlLabTx } from "./lab-sql.js";
+import type { LabTx } from "../../ports/lab-store.js";
 import type { StatementsTx } from "../../ports/statement-store.js";
 import { SqlAuditTx } from "./audit-sql.js";
 import type { AuditTx } from "../../ports/audit-store.js";
 import { SqlDashboardTx } from "./dashboard-sql.js";
 import type { DashboardTx } from "../../ports/dashboard-store.js";
 import { API_KEYS, GRANTS, PLAN_VERSIONS, IDEMPOTENCY_KEYS, SPEND_DAYS, WINDOW_USAGE, WORKSPACES, HOLDS, LIMIT_COLS, limitRow, MEMBERS, ORGANIZATIONS, SPEND_LIMITS, USAGE_RECORDS } from "./tables.js";
+
+import { LOG_COLS, logRow, USAGE_CLASS_COLS, usageClasses } from "./operation-log-sql.js";
 
 /**
  * A batch's reads (StoreTx.readForBatch): the orgs locked, the snapshot and the idempotency records
@@ -80,6 +85,10 @@ class SqlStoreTx implements StoreTx {
 
   get statements(): StatementsTx {
     return new SqlStatementsTx(this.q);
+  }
+
+  get lab(): LabTx {
+    return new SqlLabTx(this.q);
   }
 
   get audit(): AuditTx {
@@ -181,7 +190,7 @@ class SqlStoreTx implements StoreTx {
     return { orgs, plans, planVersions, members, grants, limits, windows, spendDays, holds };
   }
 
-  async writeChanges(c: Changes): Promise<void> {
+  async writeChanges(c: Changes & { readonly log?: readonly LogEntry[] }): Promise<void> {
     // Every write is issued at once, in this order (ledger transactions before their entries, for
     // the foreign key): one message to the SQLite writer thread; back to back on PostgreSQL's connection.
     const q = this.q;
@@ -224,10 +233,22 @@ class SqlStoreTx implements StoreTx {
       writes.push(Promise.all([txs, writeEntries()]).then(() => undefined));
     }
     if (c.usage.length) {
-      writes.push(upsert(q, "usage_records", USAGE_RECORDS.cols, ["id"], c.usage.map(USAGE_RECORDS.row), false));
+      // Every token class and the authorize inputs of each record, from the batch's log and holds.
+      const settled = new Map<string, LogEntry>();
+      for (const e of c.log ?? []) if (e.kind === "settle" && e.holdId !== null && e.code === null) settled.set(e.holdId, e);
+      const holds = new Map<string, Hold>();
+      for (const h of [...c.newHolds, ...c.holds]) holds.set(h.id, h);
+      const rows = c.usage.map((u) => [...USAGE_RECORDS.row(u), ...usageClasses(settled.get(u.holdId), holds.get(u.holdId))]);
+      writes.push(upsert(q, "usage_records", [...USAGE_RECORDS.cols, ...USAGE_CLASS_COLS], ["id"], rows, false));
       writes.push(writeUsageDaily(q, c.usage)); // the rollups, in the same transaction
     }
+    if (c.log?.length) writes.push(this.appendOperationLog(c.log));
     await Promise.all(writes);
+  }
+
+  async appendOperationLog(entries: readonly LogEntry[]): Promise<void> {
+    // One multi-row insert per chunk, in order: seq numbers follow the order the books decided in.
+    await upsert(this.q, "operation_log", LOG_COLS, ["seq"], entries.map(logRow), false);
   }
 
   async finalWrites(issue: () => Promise<unknown>): Promise<void> {

@@ -9,7 +9,7 @@
 // payment pending; `resolvePending` (run by the sweep timer) retries the charge with the same key,
 // or retrieves a known reference.
 
-import { Books } from "../../core/books.js";
+import { LoggedBooks } from "../../core/operation-log.js";
 import type { Result } from "../../core/errors.js";
 import type { Grant } from "../../core/grants.js";
 import { newId } from "../../core/ids.js";
@@ -211,7 +211,7 @@ export class Payments {
   /** The purchased credits of a succeeded payment, as a grant through the books (debt is repaid first). Returns the balance after. */
   private async grant(tx: StoreTx, org: Awaited<ReturnType<StoreTx["lockOrgs"]>>[number], p: Payment, grantId: string, now: number): Promise<Micros> {
     const snap = await tx.loadSnapshot({ orgIds: [org.id], memberIds: [], holdIds: [], now }, [org]);
-    const books = new Books(snap, (kind) => newId(kind, now));
+    const books = new LoggedBooks(snap, (kind) => newId(kind, now));
     const grant: Grant = {
       id: grantId,
       orgId: org.id,

@@ -6,27 +6,9 @@ import { versionInForce, type PlanDef, type PlanVersion, type SeatDef } from "..
 import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
 import { presentPlan, presentPlanVersion } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
+import { planFromSpec as toPlan } from "../../schemas/requests.js";
 import { HttpError } from "../server.js";
 import { typed } from "./define.js";
-
-function toPlan(id: string, spec: z.infer<typeof S.PlanSpec>): PlanDef {
-  const seat = (s: z.infer<typeof S.PlanSpec>["seats"]["standard"]): SeatDef => ({
-    windows: s.windows.map((w) => ({
-      key: w.key,
-      kind: w.kind,
-      durationMs: w.duration_seconds * 1000,
-      quota: Number(w.quota),
-      ...(w.families ? { families: w.families } : {}),
-    })),
-    monthlySdkCredit: Number(s.monthly_sdk_credit),
-  });
-  return {
-    id,
-    name: spec.name,
-    seats: { standard: seat(spec.seats.standard), ...(spec.seats.premium ? { premium: seat(spec.seats.premium) } : {}) },
-    creditOnlySurfaces: spec.credit_only_surfaces,
-  };
-}
 
 export const listPlans = typed({
   method: "GET",

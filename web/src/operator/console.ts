@@ -1,13 +1,14 @@
 // The operator console (/dashboard/#/operator): the platform operator's back office, signed in
 // with the platform key. The key is kept in this tab's sessionStorage only and sent as x-api-key
 // (never as a cookie, so no other site can make the browser use it). The console has its own
-// navigation, OPERATOR_PAGES: another page (e.g. a pricing lab) is added with one entry there.
+// navigation, OPERATOR_PAGES: another page is added with one entry there (as the pricing lab was).
 
 import { api, ApiError } from "../api.js";
 import { field, h, messageBox } from "../dom.js";
 import { setServerTime } from "../format.js";
 import { customersPage, orgPage } from "./customers.js";
 import { planPage, plansPage } from "./plans.js";
+import { labPage } from "./lab.js";
 import { priceBooksPage } from "./price-books.js";
 
 const KEY = "uc.operator.key";
@@ -28,6 +29,7 @@ export const OPERATOR_PAGES: Array<readonly [string, string, OperatorPage, boole
   ["price-books", "Plans and price books", priceBooksPage, true],
   ["plans", "Plans", plansPage, true],
   ["plan", "Plan", planPage, false],
+  ["lab", "Pricing lab", labPage, true],
 ];
 
 const root = (): HTMLElement => document.getElementById("app") ?? document.body;
@@ -106,7 +108,8 @@ export function operatorConsole(): void {
   let timed = false;
   const render = (): void => {
     const parts = location.hash.replace(/^#\/?operator\/?/, "").split("/");
-    const id = parts[0] || "customers";
+    // "#/operator/<page>/<param>?<query>": the query belongs to the page (customers ?q=, lab ?org=).
+    const id = (parts[0] ?? "").split("?")[0] || "customers";
     const entry = OPERATOR_PAGES.find(([p]) => p === id) ?? OPERATOR_PAGES[0];
     if (!entry) return;
     const [pageId, label, page] = entry;

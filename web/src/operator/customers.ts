@@ -156,6 +156,7 @@ export const orgPage: OperatorPage = async (ctx, view) => {
         h("dt", {}, "Usage credits"),
         h("dd", {}, org.usage_credits_enabled ? "On" : "Off"),
       ),
+      h("p", {}, h("a", { href: `#/operator/lab?org=${encodeURIComponent(org.id)}` }, "Replay its usage in the pricing lab")),
       msg,
     ),
     section("Grants", table(["Kind", "Description", "For", "Amount", "Remaining", "Expires", "Status", ""], grantRows, { empty: "No grants.", label: "Grants" }), h("h3", {}, "Grant or adjust credits"), grantForm),
