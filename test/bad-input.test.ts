@@ -304,6 +304,12 @@ const CASES: readonly Case[] = [
   { name: "preview a price book with a negative rate", method: "POST", path: "/v1/price_books/preview", key: "platform", body: (w: World) => ({ ...w.priceBook, web_search_per_1000: "-10" }), status: 400, code: "invalid_request" },
   { name: "preview a price book for a month that is not one", method: "POST", path: "/v1/price_books/preview?month=2026-13", key: "platform", body: (w: World) => w.priceBook, status: 400, code: "invalid_request" },
   { name: "owner previews a price book (platform only)", method: "POST", path: "/v1/price_books/preview", key: "owner", body: (w: World) => w.priceBook, status: 403, code: "forbidden" },
+  { name: "lab replay of a period that is not a month", method: "POST", path: "/v1/lab/replays", key: "platform", body: { period: "November" }, status: 400, code: "invalid_request" },
+  { name: "lab replay of month 13", method: "POST", path: "/v1/lab/replays", key: "platform", body: { period: "2026-13" }, status: 400, code: "invalid_request" },
+  { name: "lab replay with an unknown field", method: "POST", path: "/v1/lab/replays", key: "platform", body: { period: "2026-11", dry: true }, status: 400, code: "invalid_request" },
+  { name: "lab replay with a negative rate in its book", method: "POST", path: "/v1/lab/replays", key: "platform", body: (w: World) => ({ period: "2026-11", price_book: { ...w.priceBook, web_search_per_1000: "-10" } }), status: 400, code: "invalid_request" },
+  { name: "lab replay of an unknown organization", method: "POST", path: "/v1/lab/replays", key: "platform", body: { period: "2026-11", org_ids: ["org_00000000000000000000000000"] }, status: 404, code: "not_found" },
+  { name: "owner runs a lab replay (platform only)", method: "POST", path: "/v1/lab/replays", key: "owner", body: { period: "2026-11" }, status: 403, code: "forbidden" },
   { name: "replay an unknown delivery", method: "POST", path: (w) => `${A(w)}/webhook_endpoints/whe_00000000000000000000000000/deliveries/whd_00000000000000000000000000/replay`, key: "owner", status: 404, code: "not_found" },
   // ------------------------------------------------------------ monthly SDK credits (test/sdk-credits.test.ts has the full story)
   { name: "member claims another member's SDK credit", method: "POST", path: (w) => `${A(w)}/members/${w.a.ownerId}/sdk_credits/claim`, key: "member", status: 403, code: "forbidden" },

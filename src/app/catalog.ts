@@ -9,6 +9,7 @@ import { bookInForce, findModel, parsePriceBook, type ModelPrice, type PriceBook
 import { versionInForce, type PlanDef, type PlanVersion } from "../core/plans.js";
 import type { Clock } from "../ports/clock.js";
 import type { Store } from "../ports/store.js";
+import { UniqueViolation } from "../ports/store-errors.js";
 
 export class Catalog {
   private books: PriceBook[] = [];
@@ -24,6 +25,18 @@ export class Catalog {
 
   /** Seeds default plans and the shipped price book (into an empty store, or over an older shipped version). */
   async seedDefaults(): Promise<void> {
+    try {
+      await this.seedOnce();
+    } catch (err) {
+      // Another instance starting at the same moment seeded the same plan versions first: read
+      // again, and find nothing left to add.
+      if (!(err instanceof UniqueViolation)) throw err;
+      await this.seedOnce();
+    }
+    await this.refresh();
+  }
+
+  private async seedOnce(): Promise<void> {
     const now = this.clock.now();
     await this.store.transaction(async (tx) => {
       const plans = await tx.listPlanVersions();
@@ -39,7 +52,6 @@ export class Catalog {
         await tx.insertPriceBook(DEFAULT_PRICE_BOOK, parsed.book.effectiveFrom, now);
       }
     });
-    await this.refresh();
   }
 
   async refresh(): Promise<void> {

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 
 export const CHROMIUM = process.env["UC_CHROMIUM"] ?? "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"];
@@ -49,7 +49,21 @@ export class Watch {
       this.problems.push(`console error: ${m.text()} (${m.location().url})`);
     });
     page.on("pageerror", (e) => this.problems.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => this.isExpected(r.url(), 0) || this.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ""}`));
+    // A request the browser dropped because its document was left (the test reloaded or opened
+    // another address while it was in flight: net::ERR_ABORTED) is not a failure of the page; one
+    // aborted while its document is still the page's, or any other failure, is.
+    let document = 0;
+    const startedIn = new WeakMap<Request, number>();
+    page.on("request", (r) => startedIn.set(r, document));
+    page.on("framenavigated", (f) => {
+      if (f === page.mainFrame()) document++;
+    });
+    page.on("requestfailed", (r) => {
+      const why = r.failure()?.errorText ?? "";
+      if (this.isExpected(r.url(), 0)) return;
+      if (why === "net::ERR_ABORTED" && (startedIn.get(r) ?? document) < document) return;
+      this.problems.push(`request failed: ${r.method()} ${r.url()} ${why}`);
+    });
     page.on("response", (r) => {
       if (r.status() >= 400 && !this.isExpected(r.url(), r.status())) this.problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
     });
