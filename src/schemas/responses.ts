@@ -230,7 +230,9 @@ const SummaryFields = z.object({
   }),
   fast_mode: z.object({ is_enabled: z.boolean(), fallback_to_standard: z.boolean() }),
 });
-export const Summary = SummaryFields.catchall(Window);
+// Other plans' windows are further keys of the Window shape; the catch-all is unknown because the
+// rename's old names (extra_usage beside usage_credits) are sent as further keys too.
+export const Summary = SummaryFields.catchall(z.unknown());
 
 /** GET …/usage_credits. */
 export const CreditsStatus = z.object({

@@ -1,8 +1,8 @@
 // `usage-credits import extra-usage` and `ledger verify`: bring legacy balances in, check the books.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { LegacyImporter } from "../../app/legacy-import.js";
-import { CliError, str, opt, type Command } from "./shared.js";
+import { CliError, readInput, str, opt, type Command } from "./shared.js";
 
 export const LEDGER_COMMANDS: readonly Command[] = [
   {
@@ -28,12 +28,7 @@ failures or differences; 2 usage error.`,
       const file = str(o, "file");
       const format = opt(o, "format") ?? (/\.csv$/i.test(file) ? "csv" : /\.(jsonl|ndjson|json)$/i.test(file) ? "jsonl" : "");
       if (format !== "jsonl" && format !== "csv") throw new CliError(`--format must be jsonl or csv (cannot tell from ${JSON.stringify(file)})`);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(file);
-      } catch (err) {
-        throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-      }
+      const bytes: Uint8Array = await readInput(file);
       const importer = new LegacyImporter(s.store, s.admin, s.catalog, s.clock);
       const progress = o["quiet"] ? undefined : (phase: string, done: number, total: number) => process.stderr.write(`${phase}: ${done}/${total} accounts\n`);
       const r = await importer.run({ file, bytes, format, dryRun: o["dry-run"] === true, ...(progress ? { progress } : {}) });

@@ -1,12 +1,11 @@
 // `usage-credits price-books …`: list, review (diff) and publish price books.
 
-import { readFile } from "node:fs/promises";
 import { formatUsd } from "../../core/money.js";
 import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
 import { reviewPriceBook, type PriceBookReview } from "../../app/price-books.js";
 import { PriceBookSpec as PriceBookSpecSchema } from "../../schemas/requests.js";
 import type { Services } from "../../app/services.js";
-import { CliError, str, opt, unwrap, table, ORG, type Command } from "./shared.js";
+import { CliError, readInput, str, opt, unwrap, table, ORG, type Command } from "./shared.js";
 
 const PRICE_BOOK_DETAILS = `The file is one price book as JSON (docs/pricing-and-batches.md describes every field; GET
 /v1/price_books shows the books in force). It is compared with the book it would replace — the one in
@@ -65,12 +64,7 @@ export const PRICE_BOOK_COMMANDS: readonly Command[] = [
 async function reviewFile(s: Services, file: string, sinceText?: string): Promise<{ spec: PriceBookSpecType; review: PriceBookReview }> {
   const since = sinceText === undefined ? undefined : parseInstant(sinceText);
   if (since === null) throw new CliError(`--since must be an ISO 8601 date-time with a zone, got ${JSON.stringify(sinceText)}`);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = (await readInput(file)).toString("utf8");
   let json: unknown;
   try {
     json = JSON.parse(text);

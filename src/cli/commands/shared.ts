@@ -1,6 +1,7 @@
 // What every command file of the CLI shares: the Command row, option readers, the user-mistake
 // error, turning a use case's result into a value, the text table, argument parsing and help.
 
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { domainError, type Result } from "../../core/errors.js";
 import { parseUsd } from "../../core/money.js";
@@ -26,6 +27,15 @@ export interface Command {
 }
 
 export class CliError extends Error {}
+
+/** A file's bytes; a file that cannot be read is the user's mistake (CliError naming it). */
+export async function readInput(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
 
 export const str = (o: Record<string, string | boolean | undefined>, k: string): string => {
   const v = o[k];
