@@ -75,6 +75,23 @@ export function decide(p: Principal, orgId: string | null, permission: Permissio
   return ROLE_PERMISSIONS[p.role].includes(permission) ? "allowed" : "forbidden";
 }
 
+/**
+ * What the request's one decision grants beyond "allowed", so a handler never checks a role itself:
+ * whom the caller may act for inside the organization.
+ */
+export interface Access {
+  /** Meter for another member (platform keys; roles with meter_any_member: owner, admin). */
+  readonly anyMember: boolean;
+  /** See and resolve any member's holds and their ids (platform keys; every role but member). */
+  readonly anyHold: boolean;
+}
+
+/** The one decision with what it grants: decide()'s answer and the caller's Access. */
+export function decideAccess(p: Principal, orgId: string | null, permission: Permission): { decision: Decision; access: Access } {
+  const access: Access = p.kind === "platform" ? { anyMember: true, anyHold: true } : { anyMember: ROLE_PERMISSIONS[p.role].includes("meter_any_member"), anyHold: p.role !== "member" };
+  return { decision: decide(p, orgId, permission), access };
+}
+
 /** A member's key never learns whether another organization's id exists: it is simply not found. */
 export function canSeeOrg(p: Principal, orgId: string): boolean {
   return p.kind === "platform" || p.orgId === orgId;

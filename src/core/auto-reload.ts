@@ -81,15 +81,8 @@ function reloadAmount(s: AutoReloadSettings, effective: Micros): Micros {
 
 const roundUpToCent = (m: Micros): Micros => Math.ceil(m / CENT) * CENT;
 
-export interface ReloadSettingsInput {
-  readonly enabled: boolean;
-  readonly threshold: Micros;
-  readonly mode: ReloadMode;
-  readonly amount: Micros | null;
-  readonly targetBalance: Micros | null;
-  readonly paymentMethodId: string | null;
-  readonly monthlyCap: Micros | null;
-}
+/** What an organization sets (PUT …/auto_reload): the settings without their circuit-breaker state. */
+export type ReloadSettingsInput = Pick<AutoReloadSettings, "enabled" | "threshold" | "mode" | "amount" | "targetBalance" | "paymentMethodId" | "monthlyCap">;
 
 /** Refuses settings that make no sense; the server's ceilings are the purchase limits. */
 export function validateReloadSettings(i: ReloadSettingsInput, rules: Pick<ReloadRules, "minAmount" | "maxAmount">): Result<ReloadSettingsInput> {

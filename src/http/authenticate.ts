@@ -4,7 +4,7 @@
 // needs none. Then "authorize": one permission decision (app/auth.ts decide) per request.
 
 import type { IncomingMessage } from "node:http";
-import { decide, type Principal } from "../app/auth.js";
+import { decideAccess, type Access, type Principal } from "../app/auth.js";
 import type { Services } from "../app/services.js";
 import { Sessions } from "../app/sessions.js";
 import { domainError } from "../core/errors.js";
@@ -81,15 +81,20 @@ export class Authenticator {
   }
 }
 
+/** A public route's caller acts for nobody. */
+const NO_ACCESS: Access = { anyMember: false, anyHold: false };
+
 /**
  * The "authorize" stage: one decision for the route's permission inside the organization named by
  * :org_id (or platform-wide). Another organization's ids look exactly like missing ones.
  */
-export function authorize(principal: Principal, route: AnyRoute, orgId: string | undefined): void {
-  if (route.auth === "public" || route.auth === "authenticated") return;
-  const decision = decide(principal, orgId ?? null, route.auth);
+export function authorize(principal: Principal, route: AnyRoute, orgId: string | undefined): Access {
+  if (route.auth === "public") return NO_ACCESS;
+  const { decision, access } = decideAccess(principal, orgId ?? null, route.auth === "authenticated" ? "read" : route.auth);
+  if (route.auth === "authenticated") return access;
   if (decision === "not_found") throw new HttpError(domainError("not_found", `No organization ${orgId}.`));
   if (decision === "forbidden") {
     throw new HttpError(domainError("forbidden", `Your role may not do this (needs the "${route.auth}" permission).`, { needs: route.auth }));
   }
+  return access;
 }

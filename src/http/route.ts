@@ -6,7 +6,7 @@
 
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { z } from "zod";
-import type { Principal, Permission } from "../app/auth.js";
+import type { Access, Principal, Permission } from "../app/auth.js";
 import type { Idempotency, Outcome } from "../app/batcher.js";
 import type { Services } from "../app/services.js";
 import type { DomainError, Result } from "../core/errors.js";
@@ -28,6 +28,8 @@ export interface Ctx<B, Q> {
   readonly body: B;
   readonly query: Q;
   readonly principal: Principal;
+  /** What the edge's one permission decision granted (whom the caller may act for). */
+  readonly access: Access;
   readonly requestId: string;
   readonly services: Services;
   /** The request headers as received (lower-case names). */

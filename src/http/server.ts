@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { actingAs } from "../app/audit.js";
-import type { Principal } from "../app/auth.js";
+import type { Access, Principal } from "../app/auth.js";
 import type { Services } from "../app/services.js";
 import { StoreUnavailable, type UnavailableReason } from "../ports/store-errors.js";
 import { errorBody, errorReply, HttpError, type AnyRoute, type Auth, type Ctx, type Reply } from "./route.js";
@@ -215,10 +215,10 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     const principal = await authenticator.authenticate(req, route, client, requestId);
     if (route.auth !== "public") seen.keyId = principal.keyId;
     const orgId = params["org_id"];
-    authorize(principal, route, orgId);
+    const access = authorize(principal, route, orgId);
     const input = await readInput(req, route, url, options.maxBodyBytes);
     const idem = idempotencyOf(req, route, principal, orgId, url, input.body);
-    const ctx = context({ req, route, params, principal, requestId, client, signal, input, idem });
+    const ctx = context({ req, route, params, principal, access, requestId, client, signal, input, idem });
     const reply = await actingAs({ actor: actorOf(principal, route.auth), requestId }, () => route.handler(ctx));
     return envelope(reply, route, params, input.legacy || route.successor !== undefined);
   }
@@ -245,7 +245,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   }
 
   /** The handler's context: the validated input, and the idempotency binding and reply helpers. */
-  function context(c: { req: IncomingMessage; route: AnyRoute; params: Record<string, string>; principal: Principal; requestId: string; client: string; signal: AbortSignal; input: Input; idem: IdempotencyKey | undefined }): Ctx<unknown, unknown> {
+  function context(c: { req: IncomingMessage; route: AnyRoute; params: Record<string, string>; principal: Principal; access: Access; requestId: string; client: string; signal: AbortSignal; input: Input; idem: IdempotencyKey | undefined }): Ctx<unknown, unknown> {
     const { route, requestId, idem } = c;
     const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
       if (result.ok) return { status, body: JSON.stringify(present(result.value)) };
@@ -257,6 +257,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       body: c.input.body,
       query: c.input.query,
       principal: c.principal,
+      access: c.access,
       requestId,
       services,
       headers: c.req.headers,

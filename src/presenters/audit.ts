@@ -11,6 +11,7 @@ import type { WebhookEndpoint } from "../core/webhooks.js";
 import type { ApiKeyRow, Workspace } from "../ports/store.js";
 import { presentGrant, presentKey, presentLimit, presentMember, presentOrg, presentPlanVersion, presentWorkspace } from "./core.js";
 import { iso } from "./format.js";
+import type * as R from "../schemas/responses.js";
 import { presentAutoReload, presentCreditRequest, presentPayment, presentPaymentMethod } from "./money-in.js";
 import { presentWebhookEndpoint } from "./webhooks.js";
 
@@ -32,12 +33,12 @@ const SHAPES: Readonly<Record<AuditTargetType, (v: never) => unknown>> = {
   plan: (v: PlanVersion) => presentPlanVersion(v),
 };
 
-function shape(type: AuditTargetType, snapshot: unknown): unknown {
+function shape(type: AuditTargetType, snapshot: unknown): Record<string, unknown> | null {
   if (snapshot === null) return null;
-  return (SHAPES[type] as (v: unknown) => unknown)(snapshot);
+  return (SHAPES[type] as (v: unknown) => Record<string, unknown>)(snapshot);
 }
 
-export const presentAuditEntry = (e: AuditEntry) => ({
+export const presentAuditEntry = (e: AuditEntry): R.AuditEntry => ({
   id: e.id,
   type: "audit_entry",
   org_id: e.orgId === PLATFORM_AUDIT_SCOPE ? null : e.orgId, // the platform's own entries belong to no organization

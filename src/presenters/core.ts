@@ -86,7 +86,7 @@ export const presentLimit = (l: SpendLimit): R.Limit => ({
   ...MONEY_FORMAT,
 });
 
-export const presentHold = (h: Hold) => ({
+export const presentHold = (h: Hold): R.Hold => ({
   id: h.id,
   type: "hold",
   status: h.status,
@@ -122,7 +122,7 @@ export const presentSettled = (r: SettleResult) => ({
 
 // Utilization counts what is in flight (held) as well as what is settled, as the gateway's
 // rate-limit headers do (gateway/rate-limit-headers.ts), so the two always agree.
-const presentWindow = (w: WindowStatus) => ({
+const presentWindow = (w: WindowStatus): R.Window => ({
   utilization: w.idle ? 0 : utilization(w.used + w.held, w.quota),
   resets_at: w.idle ? null : iso(w.resetsAt),
   used: money(w.used),
@@ -132,7 +132,7 @@ const presentWindow = (w: WindowStatus) => ({
 });
 
 /** The vendor's usage summary: one key per window, plus the usage-credits block. */
-export function presentSummary(s: UsageSummary) {
+export function presentSummary(s: UsageSummary): R.Summary {
   const windows = Object.fromEntries(s.windows.map((w) => [w.key, presentWindow(w)]));
   // Only hard limits stop usage; alert-only budgets are listed beside them (stop_usage false).
   const hard = s.limits.filter((l) => l.limit.stopUsage);
@@ -165,7 +165,7 @@ export function presentSummary(s: UsageSummary) {
 }
 
 /** GET /usage_credits: the organization's switch, balance and monthly limit (old path: /extra_usage). */
-export const presentCreditsStatus = (c: CreditsStatus) => ({
+export const presentCreditsStatus = (c: CreditsStatus): R.CreditsStatus => ({
   type: "usage_credits",
   org_id: c.org.id,
   is_enabled: c.org.usageCreditsEnabled,
@@ -195,7 +195,7 @@ export function paidBy(u: Pick<UsageRecord, "payer" | "cost" | "creditCost">) {
   return { plan_window: money(plan), sdk_credits: money(u.cost - plan - u.creditCost), usage_credits: money(u.creditCost) };
 }
 
-export const presentUsage = (u: UsageRecord) => ({
+export const presentUsage = (u: UsageRecord): R.UsageRecord => ({
   id: u.id,
   hold_id: u.holdId,
   member_id: u.memberId,

@@ -50,7 +50,7 @@ export const presentCreditRequest = (r: CreditRequest): R.CreditRequest => ({
   ...MONEY_FORMAT,
 });
 
-export const presentAutoReload = (s: AutoReloadSettings) => ({
+export const presentAutoReload = (s: AutoReloadSettings): R.AutoReload => ({
   type: "auto_reload",
   enabled: s.enabled,
   threshold: String(s.threshold),
@@ -67,7 +67,7 @@ export const presentAutoReload = (s: AutoReloadSettings) => ({
   ...MONEY_FORMAT,
 });
 
-export const AUTO_RELOAD_OFF = {
+export const AUTO_RELOAD_OFF: R.AutoReload = {
   type: "auto_reload",
   enabled: false,
   threshold: null,
@@ -84,7 +84,7 @@ export const AUTO_RELOAD_OFF = {
   ...MONEY_FORMAT,
 };
 
-export const presentAttempt = (a: ReloadAttempt) => ({
+export const presentAttempt = (a: ReloadAttempt): R.Attempt => ({
   id: a.id,
   type: "auto_reload_attempt",
   outcome: a.outcome,
@@ -100,4 +100,4 @@ export const presentAttempt = (a: ReloadAttempt) => ({
 
 export const presentEvent = (e: OutboxEvent) => ({ id: e.id, type: e.type, org_id: e.orgId, data: e.data, created_at: iso(e.createdAt) });
 
-export const presentBundle = (b: Bundle) => ({ id: b.id, credit_amount: String(b.credit), price: String(b.price), discount_percent: b.discountPercent, ...MONEY_FORMAT });
+export const presentBundle = (b: Bundle): R.Bundle => ({ id: b.id, credit_amount: String(b.credit), price: String(b.price), discount_percent: b.discountPercent, ...MONEY_FORMAT });

@@ -2,8 +2,9 @@
 
 import type { Receipt } from "../core/receipts.js";
 import { MONEY_FORMAT } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
-export const presentReceipt = (r: Receipt) => ({
+export const presentReceipt = (r: Receipt): R.Receipt => ({
   type: "receipt",
   number: r.number,
   sequence: r.sequence,

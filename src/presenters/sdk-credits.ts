@@ -4,10 +4,11 @@ import type { ClaimResult, MemberSdkCredit, OrgSdkCredits } from "../app/sdk-cre
 import type { Cycle } from "../core/sdk-credits.js";
 import { presentGrant } from "./core.js";
 import { iso, MONEY_FORMAT } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
 const presentCycle = (c: Cycle) => ({ month: c.label, starts_at: iso(c.start), ends_at: iso(c.end) });
 
-export const presentMemberSdkCredit = (s: MemberSdkCredit) => ({
+export const presentMemberSdkCredit = (s: MemberSdkCredit): R.SdkCredit => ({
   type: "sdk_credit",
   org_id: s.orgId,
   member_id: s.memberId,
@@ -29,9 +30,9 @@ export const presentMemberSdkCredit = (s: MemberSdkCredit) => ({
   ...MONEY_FORMAT,
 });
 
-export const presentClaim = (r: ClaimResult) => ({ already_claimed: r.alreadyClaimed, ...presentMemberSdkCredit(r.status) });
+export const presentClaim = (r: ClaimResult): R.SdkCreditClaim => ({ already_claimed: r.alreadyClaimed, ...presentMemberSdkCredit(r.status) });
 
-export const presentOrgSdkCredits = (s: OrgSdkCredits) => {
+export const presentOrgSdkCredits = (s: OrgSdkCredits): R.SdkCreditSettings => {
   const pool = s.grants.filter((g) => g.memberId === null);
   return {
     type: "sdk_credit_settings",

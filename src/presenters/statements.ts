@@ -2,8 +2,9 @@
 
 import type { Statement } from "../core/statements.js";
 import { isoAt, money, MONEY_FORMAT } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
-export const presentStatement = (s: Statement) => ({
+export const presentStatement = (s: Statement): R.Statement => ({
   type: "statement",
   org_id: s.orgId,
   month: s.month,

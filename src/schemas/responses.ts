@@ -3,6 +3,7 @@
 // (src/http/openapi.ts), and the dashboard imports their types (web/src/wire.ts), so a shape is
 // written once. This file imports only zod: web/tsconfig.json includes it for the types.
 // Money is a string of integer micro-dollars; times are ISO 8601 strings (null: not set).
+// Over 400 lines: declarations only (one zod object per response shape, no logic), kept in one file that web/tsconfig.json includes.
 
 import { z } from "zod";
 
@@ -169,9 +170,305 @@ export const Delivery = z.object({
   created_at: Time.nullable(),
 });
 
+export const Hold = z.object({
+  id: z.string(),
+  type: z.literal("hold"),
+  status: z.string(),
+  payer: z.string(),
+  amount: Money,
+  settled_amount: Money,
+  member_id: z.string(),
+  workspace_id: z.string().nullable(),
+  surface: z.string(),
+  model: z.string(),
+  speed: z.string(),
+  windows: z.array(z.object({ window: z.string(), period_start: Time.nullable() })),
+  draws: z.array(z.object({ grant_id: z.string(), amount: Money })),
+  created_at: Time.nullable(),
+  expires_at: Time.nullable(),
+  resolved_at: Time.nullable(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  ...MoneyFormat,
+});
+
+/** POST …/authorize and …/release: the hold and the balance after it. */
+export const Authorized = z.object({ hold: Hold, balance: Money, ...MoneyFormat });
+
+/** POST …/settle: what was charged, released, left as debt or (beyond the hold) not billed. */
+export const Settled = z.object({ hold: Hold, charged: Money, released: Money, debt: Money, unbilled: Money, balance: Money, ...MoneyFormat });
+export const UsageEventSettled = Settled.extend({ event_id: z.string() });
+
+/** A plan window's state in the usage summary. */
+export const Window = z.object({
+  utilization: z.number(),
+  resets_at: Time.nullable(),
+  used: Money,
+  held: Money,
+  quota: Money,
+  status: z.enum(["idle", "allowed", "exhausted"]),
+});
+
+/** A spending limit with what it has counted, in the usage summary. */
+export const LimitStatus = Limit.extend({ spent: Money, held: Money, headroom: Money, utilization: z.number(), resets_at: Time.nullable() });
+
+/** GET …/usage_summary: one key per plan window (the default plans' are named), plus the usage-credits block. */
+const SummaryFields = z.object({
+  member_id: z.string(),
+  plan_id: z.string(),
+  five_hour: Window.optional(),
+  seven_day: Window.optional(),
+  seven_day_opus: Window.optional(),
+  usage_credits: z.object({
+    is_enabled: z.boolean(),
+    monthly_limit: Money.nullable(),
+    used_credits: Money,
+    balance: Money,
+    ...MoneyFormat,
+    disabled_reason: z.enum(["org_level_disabled", "member_level_disabled", "out_of_credits"]).nullable(),
+    spend_limit_reached: z.boolean(),
+    limits: z.array(LimitStatus),
+  }),
+  fast_mode: z.object({ is_enabled: z.boolean(), fallback_to_standard: z.boolean() }),
+});
+// Other plans' windows are further keys of the Window shape; the catch-all is unknown because the
+// rename's old names (extra_usage beside usage_credits) are sent as further keys too.
+export const Summary = SummaryFields.catchall(z.unknown());
+
+/** GET …/usage_credits. */
+export const CreditsStatus = z.object({
+  type: z.literal("usage_credits"),
+  org_id: z.string(),
+  is_enabled: z.boolean(),
+  balance: Money,
+  monthly_limit: Money.nullable(),
+  used_this_month: Money,
+  ...MoneyFormat,
+});
+
+export const UsageRecord = z.object({
+  id: z.string(),
+  hold_id: z.string().nullable(),
+  member_id: z.string(),
+  workspace_id: z.string().nullable(),
+  surface: z.string(),
+  model: z.string(),
+  speed: z.string(),
+  payer: z.string(),
+  cost: Money,
+  credit_cost: Money,
+  paid_by: z.object({ plan_window: Money, sdk_credits: Money, usage_credits: Money }),
+  created_at: Time.nullable(),
+});
+
+/** GET …/usage: settled usage records and their totals. */
+export const UsageRecords = z.object({ data: z.array(UsageRecord), total_cost: Money, total_credit_cost: Money, ...MoneyFormat });
+
+export const AutoReload = z.object({
+  type: z.literal("auto_reload"),
+  enabled: z.boolean(),
+  threshold: Money.nullable(),
+  mode: z.enum(["amount", "target"]).nullable(),
+  amount: Money.nullable(),
+  target_balance: Money.nullable(),
+  payment_method_id: z.string().nullable(),
+  monthly_cap: Money.nullable(),
+  status: z.enum(["active", "disabled", "suspended"]),
+  suspended_reason: z.literal("suspended_after_failures").nullable(),
+  consecutive_failures: z.number(),
+  last_failure_at: Time.nullable(),
+  updated_at: Time.nullable(),
+  ...MoneyFormat,
+});
+
+export const Attempt = z.object({
+  id: z.string(),
+  type: z.literal("auto_reload_attempt"),
+  outcome: z.string(),
+  reason: z.string().nullable(),
+  amount: Money,
+  balance: Money,
+  payment_id: z.string().nullable(),
+  failure_code: z.string().nullable(),
+  created_at: Time.nullable(),
+  resolved_at: Time.nullable(),
+  ...MoneyFormat,
+});
+
+export const Bundle = z.object({ id: z.string(), credit_amount: Money, price: Money, discount_percent: z.number(), ...MoneyFormat });
+
+/** GET /v1/bundles: the bundles and the purchase rules. */
+export const Bundles = z.object({
+  data: z.array(Bundle),
+  minimum_amount: Money,
+  maximum_amount: Money,
+  confirm_above: Money,
+  daily_purchase_cap: Money,
+  credits_expire_after_days: z.number(),
+  ...MoneyFormat,
+});
+
+export const Receipt = z.object({
+  type: z.literal("receipt"),
+  number: z.string(),
+  sequence: z.number(),
+  payment_id: z.string(),
+  issued_at: Time,
+  purpose: z.string(),
+  description: z.string(),
+  amount: Money,
+  credit_amount: Money,
+  discount: Money,
+  payment_method: z.string(),
+  provider_ref: z.string().nullable(),
+  grant_id: z.string().nullable(),
+  customer: z.object({ org_id: z.string(), name: z.string() }),
+  seller: z.object({ name: z.string(), address: z.array(z.string()), email: z.string(), tax_id: z.string() }),
+  ...MoneyFormat,
+});
+
+const Snapshot = z.record(z.string(), z.unknown()).nullable().describe("The target as it was (before) or became (after), in its own resource's shape.");
+
+export const AuditEntry = z.object({
+  id: z.string(),
+  type: z.literal("audit_entry"),
+  org_id: z.string().nullable(),
+  at: Time.nullable(),
+  actor: z.object({ type: z.enum(["api_key", "platform_key", "session", "cli", "system"]), id: z.string().nullable(), member_id: z.string().nullable() }),
+  action: z.string(),
+  target: z.object({ type: z.string(), id: z.string() }),
+  before: Snapshot,
+  after: Snapshot,
+  request_id: z.string().nullable(),
+});
+
+const Balances = z.object({ grants: Money, held: Money, debt: Money });
+const Tally = { requests: z.number(), amount: Money };
+
+export const Statement = z.object({
+  type: z.literal("statement"),
+  org_id: z.string(),
+  month: z.string(),
+  period_start: Time,
+  period_end: Time,
+  as_of: Time,
+  complete: z.boolean(),
+  opening_balance: Money,
+  opening: Balances,
+  lines: z.array(z.object({ category: z.string(), amount: Money, transactions: z.number() })),
+  grants_by_kind: z.record(z.string(), Money),
+  usage: z.object({
+    total: Money,
+    rows: z.array(z.object({ member_id: z.string(), model: z.string(), surface: z.string(), ...Tally, usage_credits: Money, included_credits: Money })),
+    by_model: z.array(z.object({ model: z.string(), ...Tally })),
+    by_surface: z.array(z.object({ surface: z.string(), ...Tally })),
+    by_member: z.array(z.object({ member_id: z.string(), ...Tally })),
+    plan_value: Money,
+  }),
+  debt_repaid: Money,
+  closing_balance: Money,
+  closing: Balances,
+  ledger_balance: Money,
+  reconciled: z.boolean(),
+  ...MoneyFormat,
+});
+
+const Cycle = z.object({ month: z.string(), starts_at: Time.nullable(), ends_at: Time.nullable() });
+
+/** GET …/members/:member_id/sdk_credits. */
+export const SdkCredit = z.object({
+  type: z.literal("sdk_credit"),
+  org_id: z.string(),
+  member_id: z.string(),
+  claimed: z.boolean(),
+  claimed_at: Time.nullable(),
+  claimed_by: z.string().nullable(),
+  seat_amount: Money,
+  surfaces: z.array(z.string()).readonly(),
+  pooled: z.boolean(),
+  cycle: Cycle,
+  current_cycle: z.object({ pooled: z.boolean(), amount: Money, grant_id: z.string().nullable(), grant: Grant.nullable() }).nullable(),
+  ...MoneyFormat,
+});
+
+export const SdkCreditClaim = SdkCredit.extend({ already_claimed: z.boolean() });
+
+/** GET …/sdk_credits: the organization's settings, its members' claims and the pool. */
+export const SdkCreditSettings = z.object({
+  type: z.literal("sdk_credit_settings"),
+  org_id: z.string(),
+  pooled: z.boolean(),
+  pool_cap: Money,
+  cycle: Cycle,
+  members: z.array(
+    z.object({
+      member_id: z.string(),
+      claimed_at: Time.nullable(),
+      seat_amount: Money,
+      current_cycle: z.object({ pooled: z.boolean(), amount: Money, grant_id: z.string().nullable() }).nullable(),
+    }),
+  ),
+  pool: z.object({ granted: Money, remaining: Money }),
+  grants: z.array(Grant),
+  ...MoneyFormat,
+});
+
+/** A cell of the usage breakdown: one UTC day, model, surface, member and speed. */
+export const UsageCell = z.object({
+  day: z.string().describe("YYYY-MM-DD (UTC)."),
+  model: z.string(),
+  surface: z.string(),
+  member_id: z.string(),
+  speed: z.string(),
+  requests: z.number(),
+  cost: Money,
+  credit_cost: Money,
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+});
+
+/** GET …/usage/breakdown. */
+export const Breakdown = z.object({
+  type: z.literal("usage_breakdown"),
+  from: Time,
+  to: Time,
+  data: z.array(UsageCell),
+  totals: z.object({ requests: z.number(), cost: Money, credit_cost: Money, input_tokens: z.number(), output_tokens: z.number() }),
+  ...MoneyFormat,
+});
+
+/** An organization in the operator console's customer list. */
+export const Customer = Org.extend({ type: z.literal("customer"), balance: Money, month_spend: Money });
+export const Customers = z.object({ data: z.array(Customer), server_time: Time, ...MoneyFormat });
+
+const PreviewLine = z.object({ requests: z.number(), recorded: Money, current: Money, proposed: Money, difference: Money, unrated: z.number() });
+export const PricePreview = z.object({
+  type: z.literal("price_book_preview"),
+  month: z.string(),
+  rows: z.array(PreviewLine.extend({ model: z.string() })),
+  totals: PreviewLine,
+  ...MoneyFormat,
+});
+
+/** POST /v1/operator_keys/:key_id/rotate: the new key (secret shown once) and the one it replaces. */
+export const RotatedApiKey = CreatedApiKey.extend({ replaces: ApiKey });
+
 /** A list answer: `data`, and on paged lists the cursor of the next page (null: the last page). */
 export const list = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item) });
 export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
+
+/** A signed-in dashboard session (GET /v1/dashboard/session when the cookie is live). */
+export const Session = z.object({
+  type: z.literal("dashboard_session"),
+  signed_in: z.literal(true),
+  member: Member,
+  organization: Org,
+  permissions: z.array(z.string()),
+  csrf_token: z.string(),
+  expires_at: Time,
+  server_time: Time,
+});
+/** GET /v1/dashboard/session: the session, or `signed_in: false` and nothing else. */
+export const SessionAnswer = Session.partial().extend({ type: z.literal("dashboard_session"), signed_in: z.boolean() });
 
 export type Org = z.output<typeof Org>;
 export type Member = z.output<typeof Member>;
@@ -188,3 +485,30 @@ export type CreditRequest = z.output<typeof CreditRequest>;
 export type WebhookEndpoint = z.output<typeof WebhookEndpoint>;
 export type CreatedWebhookEndpoint = z.output<typeof CreatedWebhookEndpoint>;
 export type Delivery = z.output<typeof Delivery>;
+export type Hold = z.output<typeof Hold>;
+export type Authorized = z.output<typeof Authorized>;
+export type Settled = z.output<typeof Settled>;
+export type Window = z.output<typeof Window>;
+export type LimitStatus = z.output<typeof LimitStatus>;
+/** A plan's other windows are further keys (the index signature: TypeScript cannot say "every other key"). */
+export type Summary = z.output<typeof SummaryFields> & { readonly [window: string]: unknown };
+export type CreditsStatus = z.output<typeof CreditsStatus>;
+export type UsageRecord = z.output<typeof UsageRecord>;
+export type UsageRecords = z.output<typeof UsageRecords>;
+export type AutoReload = z.output<typeof AutoReload>;
+export type Attempt = z.output<typeof Attempt>;
+export type Bundle = z.output<typeof Bundle>;
+export type Bundles = z.output<typeof Bundles>;
+export type Receipt = z.output<typeof Receipt>;
+export type AuditEntry = z.output<typeof AuditEntry>;
+export type Statement = z.output<typeof Statement>;
+export type SdkCredit = z.output<typeof SdkCredit>;
+export type SdkCreditClaim = z.output<typeof SdkCreditClaim>;
+export type SdkCreditSettings = z.output<typeof SdkCreditSettings>;
+export type UsageCell = z.output<typeof UsageCell>;
+export type Breakdown = z.output<typeof Breakdown>;
+export type Customer = z.output<typeof Customer>;
+export type Customers = z.output<typeof Customers>;
+export type PricePreview = z.output<typeof PricePreview>;
+export type RotatedApiKey = z.output<typeof RotatedApiKey>;
+export type Session = z.output<typeof Session>;

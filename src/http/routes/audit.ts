@@ -9,6 +9,7 @@ import { Id } from "../../schemas/requests.js";
 import type { AnyRoute, Services } from "../server.js";
 import { presentAuditEntry } from "../../presenters/audit.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 
 export const AuditQuery = z.strictObject({
@@ -20,7 +21,7 @@ export const AuditQuery = z.strictObject({
 });
 
 /** One page of an audit log (an organization's, or the platform's), newest first, with the next cursor. */
-export async function auditPage(services: Services, orgId: string, q: z.infer<typeof AuditQuery>): Promise<{ data: unknown[]; next_cursor: string | null }> {
+export async function auditPage(services: Services, orgId: string, q: z.infer<typeof AuditQuery>): Promise<{ data: R.AuditEntry[]; next_cursor: string | null }> {
   const before = parseCursor(q.before);
   const rows = await services.admin.auditEntries({
     orgId,
@@ -43,6 +44,7 @@ export function auditRoutes(): AnyRoute[] {
         "The organization's audit log, newest first: every change to money, limits, reload settings, members and roles, org settings, API keys and webhook endpoints — who (key, member), when, the action, and the object before and after (owner, admin or billing).",
       tag: "Audit",
       auth: "audit",
+      response: R.page(R.AuditEntry),
       query: AuditQuery,
       handler: async (ctx) => {
         return ctx.ok(await auditPage(ctx.services, ctx.params.org_id, ctx.query));

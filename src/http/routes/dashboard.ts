@@ -12,6 +12,7 @@ import { MONEY_FORMAT, presentMember, presentOrg } from "../../presenters/core.j
 import { Email, IsoTime } from "../../schemas/requests.js";
 import { HttpError, type AnyRoute } from "../server.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
@@ -65,25 +66,23 @@ const getDashboardSession = typed({
     "The session cookie's member, their organization and permissions, and the session's CSRF token; `signed_in: false` (still 200, so the sign-in page loads without an error) when there is no live session.",
   tag: "Dashboard",
   auth: "public",
+  response: R.SessionAnswer,
   handler: async (ctx) => {
     const token = readCookie(ctx.headers["cookie"], SESSION_COOKIE);
     const live = token ? await ctx.services.sessions.resolve(token) : undefined;
     const found = live ? await ctx.services.sessions.describe(live.session.id) : undefined;
     if (!live || !found) return ctx.ok({ type: "dashboard_session", signed_in: false });
     const p = live.principal;
-    return {
-      status: 200,
-      body: {
-        type: "dashboard_session",
-        signed_in: true,
-        member: presentMember(found.member),
-        organization: presentOrg(found.org),
-        permissions: PERMISSIONS.filter((perm) => allows(p, p.orgId, perm)),
-        csrf_token: found.session.csrfToken,
-        expires_at: iso(found.session.expiresAt),
-        server_time: iso(ctx.services.clock.now()),
-      },
-    };
+    return ctx.ok({
+      type: "dashboard_session",
+      signed_in: true,
+      member: presentMember(found.member),
+      organization: presentOrg(found.org),
+      permissions: PERMISSIONS.filter((perm) => allows(p, p.orgId, perm)),
+      csrf_token: found.session.csrfToken,
+      expires_at: iso(found.session.expiresAt),
+      server_time: iso(ctx.services.clock.now()),
+    });
   },
 });
 
@@ -122,6 +121,7 @@ const getUsageBreakdown = typed({
     "Settled usage summed per UTC day, model, surface, member and speed over a range (at most 366 days): requests, cost, usage-credit cost and tokens. The dashboard's usage charts, table and CSV are all drawn from this.",
   tag: "Reporting",
   auth: "read",
+  response: R.Breakdown,
   query: BreakdownQuery,
   handler: async (ctx) => {
     const now = ctx.services.clock.now();

@@ -1,7 +1,7 @@
 // Metering: authorize (a hold), settle or release it, or report usage after the fact in one step.
 
 import type { z } from "zod";
-import type { Principal } from "../../app/auth.js";
+import type { Access, Principal } from "../../app/auth.js";
 import type { HoldActor } from "../../core/books.js";
 import { domainError } from "../../core/errors.js";
 import type { Surface } from "../../core/plans.js";
@@ -11,6 +11,7 @@ import { presentAuthorized, presentHold, presentSettled } from "../../presenters
 import * as S from "../../schemas/requests.js";
 import { errorReply, HttpError, idempotencyCaller } from "../server.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 export function toUsage(u: z.infer<typeof S.Usage>): CoreUsage {
   // The gateway's rule exactly (rating.ts cacheWrites): a total beyond the breakdown is never dropped.
@@ -30,13 +31,13 @@ export function toUsage(u: z.infer<typeof S.Usage>): CoreUsage {
  * keys) and the surface it is metered on: the key's, or a narrower one the request declares
  * (core/surface-rule.ts, the gateway's rule too).
  */
-function meteredMember(p: Principal, requested: string | undefined, declared: string | undefined): { memberId: string; surface: Surface } {
+function meteredMember(p: Principal, access: Access, requested: string | undefined, declared: string | undefined): { memberId: string; surface: Surface } {
   let memberId: string;
   if (p.kind === "platform") {
     if (!requested) throw new HttpError(domainError("invalid_request", "A platform key must name the member_id to meter for.", { field: "member_id" }));
     memberId = requested;
   } else {
-    if (requested && requested !== p.memberId && p.role !== "owner" && p.role !== "admin") {
+    if (requested && requested !== p.memberId && !access.anyMember) {
       throw new HttpError(domainError("forbidden", "Only owner or admin keys may meter for another member.", { field: "member_id" }));
     }
     memberId = requested ?? p.memberId;
@@ -47,13 +48,13 @@ function meteredMember(p: Principal, requested: string | undefined, declared: st
 }
 
 /** Who resolves a hold over the API: its member, or owner/admin/billing and platform keys for anyone's. */
-function holdActor(p: Principal): HoldActor {
-  return p.kind === "platform" ? { kind: "caller", memberId: null, privileged: true } : { kind: "caller", memberId: p.memberId, privileged: p.role !== "member" };
+function holdActor(p: Principal, access: Access): HoldActor {
+  return { kind: "caller", memberId: p.kind === "platform" ? null : p.memberId, privileged: access.anyHold };
 }
 
 /** A plain member sees hold ids of their own requests only (another's would let them resolve it). */
-export function ownHoldsOnly(p: Principal): string | undefined {
-  return p.kind === "member" && p.role === "member" ? p.memberId : undefined;
+export function ownHoldsOnly(p: Principal, access: Access): string | undefined {
+  return p.kind === "member" && !access.anyHold ? p.memberId : undefined;
 }
 
 /** The cost part of an authorize, settle or usage event: usage to rate, or an amount. */
@@ -70,11 +71,12 @@ export const authorize = typed({
   summary: "Reserve the worst-case cost of a request: from the plan windows or from usage credits within every spending limit.",
   tag: "Metering",
   auth: "meter",
+  response: R.Authorized,
   body: S.Authorize,
   success: 201,
   handler: async (ctx) => {
     const b = ctx.body;
-    const who = meteredMember(ctx.principal, b.member_id, b.surface);
+    const who = meteredMember(ctx.principal, ctx.access, b.member_id, b.surface);
     const out = await ctx.services.engine.authorize(
       {
         orgId: ctx.params.org_id,
@@ -98,7 +100,8 @@ export const getHold = typed({
   summary: "Get a hold.",
   tag: "Metering",
   auth: "read",
-  handler: async (ctx) => ctx.reply(await ctx.services.admin.getHold(ctx.params.org_id, ctx.params.hold_id, ownHoldsOnly(ctx.principal)), presentHold),
+  response: R.Hold,
+  handler: async (ctx) => ctx.reply(await ctx.services.admin.getHold(ctx.params.org_id, ctx.params.hold_id, ownHoldsOnly(ctx.principal, ctx.access)), presentHold),
 });
 
 export const settle = typed({
@@ -107,9 +110,10 @@ export const settle = typed({
   summary: "Charge the actual usage of a hold and release the rest. A hold resolves once.",
   tag: "Metering",
   auth: "meter",
+  response: R.Settled,
   body: S.Settle,
   handler: async (ctx) => {
-    const out = await ctx.services.engine.settle(ctx.params.org_id, ctx.params.hold_id, costOf(ctx.body), ctx.idempotency(presentSettled), holdActor(ctx.principal));
+    const out = await ctx.services.engine.settle(ctx.params.org_id, ctx.params.hold_id, costOf(ctx.body), ctx.idempotency(presentSettled), holdActor(ctx.principal, ctx.access));
     return ctx.reply(out, presentSettled);
   },
 });
@@ -120,8 +124,9 @@ export const release = typed({
   summary: "Release a hold without charging (the request failed or was not made).",
   tag: "Metering",
   auth: "meter",
+  response: R.Authorized,
   handler: async (ctx) =>
-    ctx.reply(await ctx.services.engine.release(ctx.params.org_id, ctx.params.hold_id, ctx.idempotency(presentAuthorized), holdActor(ctx.principal)), presentAuthorized),
+    ctx.reply(await ctx.services.engine.release(ctx.params.org_id, ctx.params.hold_id, ctx.idempotency(presentAuthorized), holdActor(ctx.principal, ctx.access)), presentAuthorized),
 });
 
 export const usageEvent = typed({
@@ -130,11 +135,12 @@ export const usageEvent = typed({
   summary: "Report usage after the fact: admitted and charged in one step (or refused, charging nothing). Idempotent by event_id.",
   tag: "Metering",
   auth: "meter",
+  response: R.UsageEventSettled,
   body: S.UsageEvent,
   success: 201,
   handler: async (ctx) => {
     const b = ctx.body;
-    const who = meteredMember(ctx.principal, b.member_id, b.surface);
+    const who = meteredMember(ctx.principal, ctx.access, b.member_id, b.surface);
     const orgId = ctx.params.org_id;
     const present = (v: Parameters<typeof presentSettled>[0]) => ({ event_id: b.event_id, ...presentSettled(v) });
     // Who asked is part of the request: another key reusing an event id never gets this answer.

@@ -92,20 +92,18 @@ const getBundles = typed({
   summary: "Credit bundles (face value granted, discounted price charged) and the purchase limits.",
   tag: "Money in",
   auth: "authenticated",
+  response: R.Bundles,
   handler: async (ctx) => {
     const r = ctx.services.moneyIn.options.purchases;
-    return {
-      status: 200,
-      body: {
-        data: r.bundles.map(presentBundle),
-        minimum_amount: String(r.minAmount),
-        maximum_amount: String(r.maxAmount),
-        confirm_above: String(r.confirmAbove),
-        daily_purchase_cap: String(r.dailyCap),
-        credits_expire_after_days: Math.round(r.expiryMs / 86_400_000),
-        ...MONEY_FORMAT,
-      },
-    };
+    return ctx.ok({
+      data: r.bundles.map(presentBundle),
+      minimum_amount: String(r.minAmount),
+      maximum_amount: String(r.maxAmount),
+      confirm_above: String(r.confirmAbove),
+      daily_purchase_cap: String(r.dailyCap),
+      credits_expire_after_days: Math.round(r.expiryMs / 86_400_000),
+      ...MONEY_FORMAT,
+    });
   },
 });
 
@@ -289,6 +287,7 @@ const getAutoReload = typed({
   summary: "Auto-reload settings and circuit-breaker state (active, disabled or suspended).",
   tag: "Money in",
   auth: "read",
+  response: R.AutoReload,
   handler: async (ctx) => {
     const s = await ctx.services.moneyIn.getAutoReload(ctx.params.org_id);
     return ctx.ok(s ? presentAutoReload(s) : AUTO_RELOAD_OFF);
@@ -301,6 +300,7 @@ const putAutoReload = typed({
   summary: "Set auto-reload (billing rights). A different payment_method_id lifts a suspension and resets the failure count.",
   tag: "Money in",
   auth: "billing",
+  response: R.AutoReload,
   body: PutAutoReload,
   handler: async (ctx) => {
     const b = ctx.body;
@@ -323,6 +323,7 @@ const getAutoReloadAttempts = typed({
   summary: "Auto-reload attempts, newest first, each with its outcome and reason (charge_failed, cap_reached, suspended_after_failures, missing_payment_method).",
   tag: "Money in",
   auth: "read",
+  response: R.list(R.Attempt),
   query: ListLimit,
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.moneyIn.listReloadAttempts(ctx.params.org_id, ctx.query.limit)).map(presentAttempt) }),
 });

@@ -8,6 +8,7 @@ import { MONEY_FORMAT, presentOrg } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
 import { HttpError, type AnyRoute } from "../server.js";
 import { typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 export const CustomersQuery = z.strictObject({
   q: z.string().max(200).default("").describe("Part of the organization's name or id (case-insensitive)."),
@@ -20,7 +21,7 @@ export const PreviewQuery = z.strictObject({
 });
 
 const money = (m: number): string => String(m);
-const presentRow = (r: Omit<PreviewRow, "model">) => ({
+const presentRow = (r: Omit<PreviewRow, "model">): R.PricePreview["totals"] => ({
   requests: r.requests,
   recorded: money(r.recorded),
   current: money(r.current),
@@ -37,18 +38,16 @@ export function operatorRoutes(): AnyRoute[] {
       summary: "Customers (platform key): each organization with its plan, usage-credit balance, debt and this month's spend paid with usage credits; `q` searches names and ids.",
       tag: "Operator",
       auth: "platform",
+      response: R.Customers,
       query: CustomersQuery,
       handler: async (ctx) => {
         const list = await ctx.services.operator.customers(ctx.query.q, ctx.query.limit, ctx.query.offset);
-        return {
-          status: 200,
-          body: {
-            data: list.map((c) => ({ ...presentOrg(c.org), type: "customer", balance: money(c.balance), month_spend: money(c.monthSpent) })),
-            // The server's clock decides months (the console's "last month", "next month").
-            server_time: new Date(ctx.services.clock.now()).toISOString(),
-            ...MONEY_FORMAT,
-          },
-        };
+        return ctx.ok({
+          data: list.map((c) => ({ ...presentOrg(c.org), type: "customer", balance: money(c.balance), month_spend: money(c.monthSpent) })),
+          // The server's clock decides months (the console's "last month", "next month").
+          server_time: new Date(ctx.services.clock.now()).toISOString(),
+          ...MONEY_FORMAT,
+        });
       },
     }),
     typed({
@@ -58,6 +57,7 @@ export function operatorRoutes(): AnyRoute[] {
         "Preview a proposed price book (platform key, nothing is published): a month's real usage (default: last month) re-rated with the book in force then and with the proposed one, per model, by the engine's own rating code.",
       tag: "Catalog",
       auth: "platform",
+      response: R.PricePreview,
       body: S.PriceBookSpec,
       query: PreviewQuery,
       handler: async (ctx) => {

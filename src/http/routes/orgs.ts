@@ -86,6 +86,7 @@ export const getUsageCredits = typed({
   summary: "The organization's usage credits: enabled, balance, monthly limit (null: none) and this month's spend.",
   tag: "Usage credits",
   auth: "read",
+  response: R.CreditsStatus,
   handler: async (ctx) => ctx.reply(await ctx.services.admin.creditsStatus(ctx.params.org_id), presentCreditsStatus),
 });
 
@@ -95,6 +96,7 @@ export const putUsageCredits = typed({
   summary: "Enable or disable usage credits for the organization (billing rights).",
   tag: "Usage credits",
   auth: "billing",
+  response: R.CreditsStatus,
   body: S.UsageCreditsToggle,
   handler: async (ctx) => {
     const out = await ctx.services.admin.updateOrg(ctx.params.org_id, { usageCreditsEnabled: ctx.body.is_enabled });

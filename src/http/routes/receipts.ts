@@ -6,6 +6,7 @@ import { receiptPdf } from "../../core/receipts.js";
 import { HttpError, type AnyRoute, type Reply } from "../server.js";
 import { presentReceipt } from "../../presenters/receipts.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 
 export const DocumentQuery = z.strictObject({
@@ -40,6 +41,7 @@ export function receiptRoutes(): AnyRoute[] {
         "The numbered receipt of a succeeded payment (billing rights), with the seller's details from configuration: JSON, or PDF with `?format=pdf`. A pending or failed payment has no receipt (409 conflict).",
       tag: "Money in",
       auth: "billing",
+      response: R.Receipt,
       query: DocumentQuery,
       handler: async (ctx): Promise<Reply> => {
         const r = await ctx.services.receipts.receipt(ctx.params.org_id, ctx.params.payment_id);

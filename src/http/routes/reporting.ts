@@ -17,6 +17,7 @@ export const usageSummary = typed({
   summary: "Windows (five_hour, seven_day, seven_day_<family>) with utilization and resets_at, plus the usage-credits block.",
   tag: "Reporting",
   auth: "read",
+  response: R.Summary,
   query: S.SummaryQuery,
   handler: async (ctx) => {
     const p = ctx.principal;
@@ -32,6 +33,7 @@ export const usageRecords = typed({
   summary: "Settled usage records in a time range (default: the last 30 days).",
   tag: "Reporting",
   auth: "read",
+  response: R.UsageRecords,
   query: S.UsageQuery,
   handler: async (ctx) => {
     const now = ctx.services.clock.now();
@@ -40,7 +42,7 @@ export const usageRecords = typed({
     const rows = await ctx.services.admin.usageRecords(ctx.params.org_id, from, to, ctx.query.member_id);
     const total = rows.reduce((t, r) => t + r.cost, 0);
     const credits = rows.reduce((t, r) => t + r.creditCost, 0);
-    const own = ownHoldsOnly(ctx.principal);
+    const own = ownHoldsOnly(ctx.principal, ctx.access);
     const shown = rows.map((r) => ({ ...presentUsage(r), ...(own !== undefined && r.memberId !== own ? { hold_id: null } : {}) }));
     return ctx.ok({ data: shown, total_cost: String(total), total_credit_cost: String(credits), ...MONEY_FORMAT });
   },
@@ -55,7 +57,7 @@ export const transactions = typed({
   response: R.page(R.Transaction),
   query: S.TransactionsQuery,
   handler: async (ctx) => {
-    const txs = await ctx.services.admin.transactions(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind, ownHoldsOnly(ctx.principal));
+    const txs = await ctx.services.admin.transactions(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before), ctx.query.kind, ownHoldsOnly(ctx.principal, ctx.access));
     const last = txs[txs.length - 1];
     return ctx.ok({ data: txs.map(presentTransaction), next_cursor: txs.length === ctx.query.limit && last ? cursor(last.at, last.id) : null });
   },

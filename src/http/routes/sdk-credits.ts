@@ -10,6 +10,7 @@ import { Micros } from "../../schemas/requests.js";
 import type { AnyRoute } from "../server.js";
 import { presentClaim, presentMemberSdkCredit, presentOrgSdkCredits } from "../../presenters/sdk-credits.js";
 import { ORG, typed, type CallCtx } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 
 export const PutSdkCredits = z.strictObject({
@@ -31,6 +32,7 @@ export function sdkCreditRoutes(): AnyRoute[] {
       summary: "Claim (opt in to) the member's monthly SDK credit: granted at once for this billing cycle and every cycle after. The member themselves, an owner or an admin.",
       tag: "SDK credits",
       auth: "read",
+      response: R.SdkCreditClaim,
       handler: async (ctx) => {
         const orgId = ctx.params.org_id;
         const out = await sdkCreditsOf(ctx.services).claim(orgId, ctx.params.member_id, actorOf(ctx, orgId), ctx.idempotency(presentClaim));
@@ -43,6 +45,7 @@ export function sdkCreditRoutes(): AnyRoute[] {
       summary: "A member's monthly SDK credit: claimed or not, the seat's amount, this cycle's credit and what is left of it.",
       tag: "SDK credits",
       auth: "read",
+      response: R.SdkCredit,
       handler: async (ctx) => ctx.reply(await sdkCreditsOf(ctx.services).memberSdkCredit(ctx.params.org_id, ctx.params.member_id), presentMemberSdkCredit),
     }),
     typed({
@@ -51,6 +54,7 @@ export function sdkCreditRoutes(): AnyRoute[] {
       summary: "The organization's monthly SDK credits: pooled or per member, the pool's cap, opted-in members and this cycle's grants.",
       tag: "SDK credits",
       auth: "read",
+      response: R.SdkCreditSettings,
       handler: async (ctx) => ctx.reply(await sdkCreditsOf(ctx.services).orgSdkCredits(ctx.params.org_id), presentOrgSdkCredits),
     }),
     typed({
@@ -59,6 +63,7 @@ export function sdkCreditRoutes(): AnyRoute[] {
       summary: "Pool the members' monthly SDK credits (capped) or keep them per member. Applies from the next grant: this cycle's grants stay.",
       tag: "SDK credits",
       auth: "manage",
+      response: R.SdkCreditSettings,
       body: PutSdkCredits,
       handler: async (ctx) => {
         const b = ctx.body;

@@ -9,6 +9,7 @@ import { pdfReply, wantsPdf } from "./receipts.js";
 import { HttpError, type AnyRoute, type Reply } from "../server.js";
 import { presentStatement } from "../../presenters/statements.js";
 import { ORG, typed } from "./define.js";
+import * as R from "../../schemas/responses.js";
 
 
 export const StatementQuery = z.strictObject({
@@ -24,6 +25,7 @@ export function statementRoutes(): AnyRoute[] {
         "The organization's statement for a calendar month (UTC, YYYY-MM): opening balance, purchases, reloads, grants, usage (by model, surface and member), expiries, voids, closing balance — which equals the ledger (`reconciled`). JSON, CSV (`.csv`) or PDF (`.pdf`, with the seller's details).",
       tag: "Reporting",
       auth: "read",
+      response: R.Statement,
       query: StatementQuery,
       handler: async (ctx): Promise<Reply> => {
         let month = ctx.params.month;
