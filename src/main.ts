@@ -8,7 +8,7 @@ import { migrate, SchemaTooNew } from "./adapters/store/migrations.js";
 import { CLI_RENAMES } from "./core/legacy-names.js";
 import { CliError, COMMANDS as BASE_COMMANDS, commandHelp, parseCommandArgs } from "./cli/commands.js";
 import { OPERATOR_KEY_COMMANDS } from "./cli/operator-key-commands.js";
-import { LAB_COMMANDS } from "./cli/lab-commands.js";
+import { LAB_COMMANDS } from "./cli/commands/lab.js";
 import { ENV_HELP, loadConfig, type Config } from "./config/config.js";
 import type { Services } from "./app/services.js";
 import { jsonLogger } from "./ports/logger.js";

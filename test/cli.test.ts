@@ -14,7 +14,7 @@ import { LATEST_VERSION } from "../src/adapters/store/migrations.js";
 import { COMMANDS as BASE_COMMANDS } from "../src/cli/commands.js";
 import { ENV_HELP } from "../src/config/config.js";
 import { OPERATOR_KEY_COMMANDS } from "../src/cli/operator-key-commands.js";
-import { LAB_COMMANDS } from "../src/cli/lab-commands.js";
+import { LAB_COMMANDS } from "../src/cli/commands/lab.js";
 import { backends } from "./support/backends.js";
 import { generateLegacyExport } from "../bench/legacy-export.js";
 

@@ -1,5 +1,6 @@
 // The Message Batches API through the gateway (/v1/messages/batches: create, retrieve, list,
 // cancel, results), so the 50% batch price is reachable and every request of a batch is metered.
+// Over 400 lines: one class, the batch's whole life (create, reconcile, the search for a lost create, settle), sharing its in-flight maps.
 //
 // Create: every request is priced at its worst case at the batch price (the book's batch modifier,
 // US-only inference where it asks for it) and held like any request (plan windows, credits,

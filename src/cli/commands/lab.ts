@@ -3,13 +3,13 @@
 
 import { readFile } from "node:fs/promises";
 import type { z } from "zod";
-import { Lab, type LabReport } from "../app/lab.js";
-import type { Spend } from "../core/lab.js";
-import { formatUsd } from "../core/money.js";
-import type { PriceBookSpec as PriceBookSpecType } from "../core/price-book.js";
-import { presentLabReport } from "../presenters/lab.js";
-import { LabReplay, planFromSpec, PlanSpec, PriceBookSpec } from "../schemas/requests.js";
-import { CliError, type Command } from "./commands.js";
+import { Lab, type LabReport } from "../../app/lab.js";
+import type { Spend } from "../../core/lab.js";
+import { formatUsd } from "../../core/money.js";
+import type { PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
+import { presentLabReport } from "../../presenters/lab.js";
+import { LabReplay, planFromSpec, PlanSpec, PriceBookSpec } from "../../schemas/requests.js";
+import { CliError, type Command } from "./shared.js";
 
 async function readJson(file: string, what: string): Promise<unknown> {
   let text: string;
