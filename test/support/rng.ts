@@ -1,13 +1,5 @@
 // A small, fast, seedable PRNG (mulberry32): the same seed replays the same choices. Shared by the
-// fault suites, the soak and the legacy-export generator (same seed, same file).
+// fault suites, the soak and the legacy-export generator (same seed, same file); it is the one the
+// charge router's property tests use (src/core/router.fixture.ts).
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { prng as rng } from "../../src/core/router.fixture.js";
