@@ -8,7 +8,7 @@
 // itself could not be asked (Stripe redelivers), 200 for everything else, including events about
 // payments that are not ours (ignored, logged).
 
-import type { MoneyIn } from "./money-in.js";
+import type { MoneyIn } from "./money-in/index.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import { ProviderTimeout, type PaymentEventSource } from "../ports/payments.js";

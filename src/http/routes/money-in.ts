@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { allows } from "../../app/auth.js";
-import type { MoneyIn } from "../../app/money-in.js";
+import type { MoneyIn } from "../../app/money-in/index.js";
 import type { Idempotency } from "../../app/batcher.js";
 import { domainError, type Result } from "../../core/errors.js";
 import type { Payment, ReloadMode } from "../../core/money-in-model.js";
