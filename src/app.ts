@@ -109,7 +109,7 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   const store = overrides.store ?? (await openStore(config));
   const catalog = new Catalog(store, clock);
   await catalog.seedDefaults();
-  const engine = new Engine(store, catalog, clock, { holdTtlMs: config.holdTtlMs, maxBatch: config.maxBatch });
+  const engine = new Engine(store, catalog, clock, { holdTtlMs: config.holdTtlMs, maxBatch: config.maxBatch, cachedOrgs: config.cachedOrgs });
   // Commits that write outbox events (money in, admin writes) wake the webhook dispatcher at once;
   // the metering batches keep the bare store (they write no events).
   const outbox = kickingStore(store, () => webhooks.kick());
@@ -125,6 +125,10 @@ export async function createApp(config: Config, overrides: { clock?: Clock; log?
   const lifecycle = { draining: false };
   engine.batcher.onBatch((size) => metrics.batchSize.observe(size));
   metrics.batchQueue.collect(() => [{ labels: {}, value: engine.batcher.depth }]);
+  metrics.batchPaths.collect(() => {
+    const s = engine.batcher.stats;
+    return [{ labels: { path: "cached" }, value: s.cached }, { labels: { path: "read" }, value: s.batches - s.cached }, { labels: { path: "stale" }, value: s.stale }];
+  });
   metrics.draining.collect(() => [{ labels: {}, value: lifecycle.draining ? 1 : 0 }]);
   moneyIn.onReload((outcome) => metrics.reloads.inc({ outcome }));
   webhooks.onAttempt((outcome) => metrics.webhookDeliveries.inc({ outcome }));

@@ -107,7 +107,8 @@ describe("the SQLite writer thread's pipelined COMMIT", () => {
 
   test("a money operation crosses to the writer thread twice: BEGIN with the batch's reads, then the writes with the COMMIT", async () => {
     const db = `sqlite:${join(dir, "engine.db")}`;
-    const app = await createApp(loadConfig({ USAGE_CREDITS_SWEEP_SECONDS: "86400" }, { database: db }), { log: silentLogger, store: await openTestStore(db) });
+    // The path every batch takes that is not decided on cached state (test/hot-orgs.test.ts: once).
+    const app = await createApp(loadConfig({ USAGE_CREDITS_SWEEP_SECONDS: "86400", USAGE_CREDITS_ORG_CACHE: "0" }, { database: db }), { log: silentLogger, store: await openTestStore(db) });
     const post = Worker.prototype.postMessage;
     let messages = 0;
     try {

@@ -16,8 +16,10 @@ import { domainError, type Result } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Clock } from "../ports/clock.js";
 import type { AuditEntry } from "../core/audit.js";
-import type { IdempotencyRecord, Store } from "../ports/store.js";
-import { StoreUnavailable, UniqueViolation } from "../ports/store-errors.js";
+import type { Snapshot } from "../core/model.js";
+import type { IdempotencyRecord, SnapshotScope, Store, StoreTx } from "../ports/store.js";
+import { StaleSnapshot, StoreUnavailable, UniqueViolation } from "../ports/store-errors.js";
+import { HotOrgs, type CachedSnapshot, type HotBase } from "./hot-orgs.js";
 import { auditEntries, AuditRecorder, currentActor, type ActorContext } from "./audit.js";
 
 /** What an idempotent operation stores and replays: the rendered response. */
@@ -61,12 +63,21 @@ export interface BatcherOptions {
   readonly maxBatch: number;
   /** Batches in flight at once (1 for a single-writer store). */
   readonly concurrency: number;
+  /**
+   * Organizations whose money state is kept between batches (hot-orgs.ts), where the store has
+   * versioned organizations; 0 or absent: every batch reads its snapshot in its transaction.
+   */
+  readonly cachedOrgs?: number;
 }
 
 export interface BatchStats {
   batches: number;
   operations: number;
   largest: number;
+  /** Committed batches decided on cached state (one crossing to the SQLite writer thread). */
+  cached: number;
+  /** Batches decided on cached state that found a change (or a stored key) and were decided again. */
+  stale: number;
 }
 
 export class Batcher {
@@ -75,13 +86,18 @@ export class Batcher {
   private inFlight = 0;
   private readonly busy = new Set<string>();
   private readonly batchListeners: Array<(size: number) => void> = [];
-  readonly stats: BatchStats = { batches: 0, operations: 0, largest: 0 };
+  readonly stats: BatchStats = { batches: 0, operations: 0, largest: 0, cached: 0, stale: 0 };
+  /** Each organization's money state as of this instance's last commit for it (absent: not kept). */
+  private readonly hot: HotOrgs | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly options: BatcherOptions,
-  ) {}
+  ) {
+    const capacity = options.cachedOrgs ?? 0;
+    this.hot = store.capabilities.versionedOrgs === true && capacity > 0 ? new HotOrgs(capacity) : undefined;
+  }
 
   submit<T>(op: MoneyOp<T>): Promise<Outcome<T>> {
     return new Promise<Outcome<T>>((resolve, reject) => {
@@ -168,70 +184,160 @@ export class Batcher {
     batch.forEach((q, i) => q.resolve(outcomes[i] as Outcome<unknown>));
   }
 
-  private commit(queued: readonly Queued[]): Promise<Outcome<unknown>[]> {
+  private async commit(queued: readonly Queued[]): Promise<Outcome<unknown>[]> {
     const now = this.clock.now();
-    const ops = queued.map((q) => q.op);
-    return this.store.transaction(async (tx) => {
-      const orgIds = [...new Set(ops.map((o) => o.orgId))];
-      // Idempotency records already stored (the org lock serializes same-key requests across
-      // instances), read together with the snapshot: one round of reads, not two.
-      const byScope = new Map<string, string[]>();
-      for (const o of ops) {
-        if (!o.idempotency) continue;
-        const list = byScope.get(o.idempotency.scope) ?? [];
-        list.push(o.idempotency.key);
-        byScope.set(o.idempotency.scope, list);
+    const plan = planOf(queued.map((q) => q.op), now);
+    const cached = this.hot?.snapshotFor(plan.scope);
+    if (this.hot && cached) {
+      try {
+        const outcomes = await this.commitCached(queued, plan, cached, this.hot);
+        this.stats.cached++;
+        return outcomes;
+      } catch (err) {
+        this.hot.drop(plan.orgIds);
+        if (!(err instanceof StaleSnapshot)) throw err;
+        // Another writer changed an organization since it was cached, or a key is a replay: nothing
+        // was written; decide again on state read in the transaction (which refills the cache).
+        this.stats.stale++;
       }
-      const scope = {
-        orgIds,
-        memberIds: [...new Set(ops.flatMap((o) => o.memberIds))],
-        holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
-        grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
-        allActiveGrants: ops.some((o) => o.allActiveGrants === true),
-        ...dueHoldsOf(ops),
-        now,
-      };
-      const idempotency = [...byScope].map(([s, keys]) => ({ scope: s, keys }));
+    }
+    try {
+      return await this.commitRead(queued, plan);
+    } catch (err) {
+      this.hot?.drop(plan.orgIds); // the next batch decides on committed state only
+      throw err;
+    }
+  }
+
+  /**
+   * Decided here on cached state before anything is sent; then ONE message to the SQLite writer
+   * thread: BEGIN, the check that no organization changed and no key is stored, the writes, the
+   * versions after them, COMMIT. Answered only after that COMMIT returned.
+   */
+  private async commitCached(queued: readonly Queued[], plan: BatchPlan, cached: CachedSnapshot, hot: HotOrgs): Promise<Outcome<unknown>[]> {
+    const decided = this.decide(queued, cached.snapshot, [], plan.now);
+    let after: Promise<ReadonlyMap<string, number>> | undefined;
+    await this.store.transaction(async (tx) => {
+      if (!tx.checkFresh) throw new Error("the store cannot check a batch decided on cached state");
+      tx.checkFresh({ versions: cached.versions, idempotency: plan.idempotency });
+      await tx.finalWrites(() => {
+        const writes = this.writeDecided(tx, decided);
+        after = tx.orgVersions(plan.orgIds); // issued after the writes: the versions they raised
+        return Promise.all([writes, after]);
+      });
+    });
+    hot.commit(plan.orgIds, undefined, decided.changes, after ? await after : new Map());
+    return decided.outcomes;
+  }
+
+  /** Today's path: the lock, the snapshot and the idempotency records read in the transaction, then decided. */
+  private async commitRead(queued: readonly Queued[], plan: BatchPlan): Promise<Outcome<unknown>[]> {
+    const { scope, idempotency, orgIds } = plan;
+    let base: HotBase | undefined;
+    let decided: Decided | undefined;
+    let after: Promise<ReadonlyMap<string, number>> | undefined;
+    const outcomes = await this.store.transaction(async (tx) => {
       // The lock, the snapshot and the idempotency records in one call where the store has it (on
       // SQLite: one message to the writer thread instead of one per round of reads).
-      const { snapshot, records } = tx.readForBatch
-        ? await tx.readForBatch(scope, idempotency)
+      const { snapshot, records, hot } = tx.readForBatch
+        ? await tx.readForBatch(scope, idempotency, this.hot !== undefined)
         : await (async () => {
             const locked = await tx.lockOrgs(orgIds);
             const [snap, ...stored] = await Promise.all([tx.loadSnapshot(scope, locked), ...idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
-            return { snapshot: snap, records: stored.flat() };
+            return { snapshot: snap, records: stored.flat(), hot: undefined };
           })();
-      const books = new LoggedBooks(snapshot, (kind) => newId(kind, now));
-      const known = new Map<string, { requestHash: string; rendered: Rendered }>();
-      for (const r of records) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
-
-      const fresh: IdempotencyRecord[] = [];
-      const audited: AuditEntry[] = [];
-      const outcomes = ops.map((o, i): Outcome<unknown> => {
-        const idem = o.idempotency;
-        if (idem) {
-          const prior = known.get(`${idem.scope}\n${idem.key}`);
-          if (prior) {
-            if (prior.requestHash === idem.requestHash) return { kind: "replay", rendered: prior.rendered };
-            return { kind: "fresh", result: { ok: false, error: idempotencyConflict(idem.key) } };
-          }
-        }
-        const audit = new AuditRecorder();
-        const result = o.run(books, now, audit);
-        if (result.ok) audited.push(...auditEntries(audit.drafts, now, queued[i]?.by));
-        if (idem) {
-          const rendered = idem.render(result);
-          known.set(`${idem.scope}\n${idem.key}`, { requestHash: idem.requestHash, rendered });
-          fresh.push({ scope: idem.scope, key: idem.key, requestHash: idem.requestHash, status: rendered.status, response: rendered.body, createdAt: now });
-        }
-        return { kind: "fresh", result };
-      });
+      // Copied before the books change the snapshot's objects: the cache takes the batch's changes once it committed.
+      base = this.hot && hot ? HotOrgs.baseOf(snapshot, hot, plan.now) : undefined;
+      const d = this.decide(queued, snapshot, records, plan.now);
+      decided = d;
       // Every write of the batch at once: one message to the SQLite writer thread, with the COMMIT
       // right behind it (no round trip in between; a failed write rolls the batch back).
-      await tx.finalWrites(() => Promise.all([tx.writeChanges(books.changes()), tx.putIdempotency(fresh), audited.length > 0 ? tx.audit.insert(audited) : undefined]));
-      return outcomes;
+      await tx.finalWrites(() => {
+        const writes = this.writeDecided(tx, d);
+        after = base ? tx.orgVersions(orgIds) : undefined;
+        return Promise.all([writes, after]);
+      });
+      return d.outcomes;
     });
+    if (this.hot) {
+      if (base && decided && after) this.hot.commit(orgIds, base, decided.changes, await after);
+      else this.hot.drop(orgIds);
+    }
+    return outcomes;
   }
+
+  /** The pure part: each operation in arrival order on the books, idempotency records and audit entries. */
+  private decide(queued: readonly Queued[], snapshot: Snapshot, records: readonly IdempotencyRecord[], now: number): Decided {
+    const books = new LoggedBooks(snapshot, (kind) => newId(kind, now));
+    const known = new Map<string, { requestHash: string; rendered: Rendered }>();
+    for (const r of records) known.set(`${r.scope}\n${r.key}`, { requestHash: r.requestHash, rendered: { status: r.status, body: r.response } });
+
+    const fresh: IdempotencyRecord[] = [];
+    const audited: AuditEntry[] = [];
+    const outcomes = queued.map((q): Outcome<unknown> => {
+      const o = q.op;
+      const idem = o.idempotency;
+      if (idem) {
+        const prior = known.get(`${idem.scope}\n${idem.key}`);
+        if (prior) {
+          if (prior.requestHash === idem.requestHash) return { kind: "replay", rendered: prior.rendered };
+          return { kind: "fresh", result: { ok: false, error: idempotencyConflict(idem.key) } };
+        }
+      }
+      const audit = new AuditRecorder();
+      const result = o.run(books, now, audit);
+      if (result.ok) audited.push(...auditEntries(audit.drafts, now, q.by));
+      if (idem) {
+        const rendered = idem.render(result);
+        known.set(`${idem.scope}\n${idem.key}`, { requestHash: idem.requestHash, rendered });
+        fresh.push({ scope: idem.scope, key: idem.key, requestHash: idem.requestHash, status: rendered.status, response: rendered.body, createdAt: now });
+      }
+      return { kind: "fresh", result };
+    });
+    return { outcomes, changes: books.changes(), fresh, audited };
+  }
+
+  private writeDecided(tx: StoreTx, d: Decided): Promise<unknown> {
+    return Promise.all([tx.writeChanges(d.changes), tx.putIdempotency(d.fresh), d.audited.length > 0 ? tx.audit.insert(d.audited) : undefined]);
+  }
+}
+
+interface Decided {
+  readonly outcomes: Outcome<unknown>[];
+  readonly changes: ReturnType<LoggedBooks["changes"]>;
+  readonly fresh: IdempotencyRecord[];
+  readonly audited: AuditEntry[];
+}
+
+/** What a batch reads: its scope, and the idempotency keys per scope. */
+interface BatchPlan {
+  readonly now: number;
+  readonly orgIds: readonly string[];
+  readonly scope: SnapshotScope;
+  readonly idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>;
+}
+
+function planOf(ops: readonly MoneyOp<unknown>[], now: number): BatchPlan {
+  const orgIds = [...new Set(ops.map((o) => o.orgId))];
+  // Idempotency records already stored (the org lock serializes same-key requests across
+  // instances), read together with the snapshot: one round of reads, not two.
+  const byScope = new Map<string, string[]>();
+  for (const o of ops) {
+    if (!o.idempotency) continue;
+    const list = byScope.get(o.idempotency.scope) ?? [];
+    list.push(o.idempotency.key);
+    byScope.set(o.idempotency.scope, list);
+  }
+  const scope: SnapshotScope = {
+    orgIds,
+    memberIds: [...new Set(ops.flatMap((o) => o.memberIds))],
+    holdIds: [...new Set(ops.flatMap((o) => o.holdIds))],
+    grantIds: [...new Set(ops.flatMap((o) => o.grantIds ?? []))],
+    allActiveGrants: ops.some((o) => o.allActiveGrants === true),
+    ...dueHoldsOf(ops),
+    now,
+  };
+  return { now, orgIds, scope, idempotency: [...byScope].map(([s, keys]) => ({ scope: s, keys })) };
 }
 
 export function idempotencyConflict(key: string) {

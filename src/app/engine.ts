@@ -102,6 +102,8 @@ export interface GrantInput {
 export interface EngineOptions {
   readonly holdTtlMs: number;
   readonly maxBatch: number;
+  /** Organizations whose money state is kept between batches (Batcher cachedOrgs; default 10,000). */
+  readonly cachedOrgs?: number;
 }
 
 export class Engine {
@@ -117,7 +119,7 @@ export class Engine {
     private readonly options: EngineOptions,
   ) {
     // Several batches in flight only where row locks make them safe (PostgreSQL).
-    this.batcher = new Batcher(store, clock, { maxBatch: options.maxBatch, concurrency: store.capabilities.batchesInFlight });
+    this.batcher = new Batcher(store, clock, { maxBatch: options.maxBatch, concurrency: store.capabilities.batchesInFlight, cachedOrgs: options.cachedOrgs ?? 10_000 });
   }
 
   /** Prices a cost at `at` (synchronously, from the catalog cache); unknown models are a caller error. */

@@ -102,6 +102,7 @@ export class Metrics {
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
   readonly batchSize = new Histogram("usage_credits_batch_size", "Money operations committed per group-commit transaction.", [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
+  readonly batchPaths = new Gauge("usage_credits_batches", "Committed money batches by how they were decided: cached (on this instance's state, one crossing to the SQLite writer thread) or read (snapshot read in the transaction); stale: cached decisions that found a change and were decided again.");
   readonly batchQueue = new Gauge("usage_credits_batch_queue_depth", "Money operations waiting for the next batch.");
   readonly holdsPending = new Gauge("usage_credits_holds_pending", "Holds not yet settled, released or expired (all organizations; read from the database at scrape).");
   readonly reloads = new Counter("usage_credits_auto_reload_total", "Auto-reload outcomes on this instance: started, succeeded, failed, skipped.");
@@ -149,7 +150,7 @@ export class Metrics {
 
   render(): string {
     const all: Metric[] = [
-      this.httpRequests, this.httpDuration, this.batchSize, this.batchQueue, this.holdsPending, this.reloads,
+      this.httpRequests, this.httpDuration, this.batchSize, this.batchQueue, this.batchPaths, this.holdsPending, this.reloads,
       this.webhookDeliveries, this.authFailures, this.memory, this.uptime, this.draining, this.eventLoopDelay,
     ];
     return `${all.flatMap((m) => m.render()).join("\n")}\n`;

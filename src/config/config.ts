@@ -20,6 +20,8 @@ export interface Config {
   readonly port: number;
   readonly holdTtlMs: number;
   readonly maxBatch: number;
+  /** Organizations whose money state each instance keeps between batches (0: none; app/hot-orgs.ts). */
+  readonly cachedOrgs: number;
   readonly pgPoolSize: number;
   readonly sweepIntervalMs: number;
   readonly maxBodyBytes: number;
@@ -55,6 +57,7 @@ export const SERVER_ENV = {
   port: envVar("USAGE_CREDITS_PORT", "8787", "port to listen on (0 = any free port)", int(0, 65535)),
   holdTtlSeconds: envVar("USAGE_CREDITS_HOLD_TTL_SECONDS", "600", "default time a hold lives before it is released", int(1, 86_400)),
   maxBatch: envVar("USAGE_CREDITS_MAX_BATCH", "256", "most money operations committed in one transaction", int(1, 10_000)),
+  orgCache: envVar("USAGE_CREDITS_ORG_CACHE", "10000", "organizations whose money state is kept in memory between batches (0: every batch reads it in its transaction)", int(0, 1_000_000)),
   pgPool: envVar("USAGE_CREDITS_PG_POOL", "8", "PostgreSQL connections per instance", int(1, 200)),
   sweepSeconds: envVar("USAGE_CREDITS_SWEEP_SECONDS", "30", "how often expired holds and grants are swept", int(1, 86_400)),
   maxBodyBytes: envVar("USAGE_CREDITS_MAX_BODY_BYTES", "1048576", "largest request body accepted (larger: 413 payload_too_large)", int(1024, 64 * 1_048_576)),
@@ -83,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Record<s
     port: v.port,
     holdTtlMs: v.holdTtlSeconds * 1000,
     maxBatch: v.maxBatch,
+    cachedOrgs: v.orgCache,
     pgPoolSize: v.pgPool,
     sweepIntervalMs: v.sweepSeconds * 1000,
     maxBodyBytes: v.maxBodyBytes,

@@ -29,3 +29,17 @@ export class UniqueViolation extends Error {
     this.name = "UniqueViolation";
   }
 }
+
+/**
+ * A batch decided on this instance's cached state found, inside its transaction, that an
+ * organization changed since it was cached (another writer), or that one of its idempotency keys is
+ * already stored. Nothing was written; the batcher reruns it on state it reads in its transaction.
+ */
+export class StaleSnapshot extends Error {
+  /** Crosses from the SQLite writer thread by this code. */
+  static readonly code = "UC_STALE_SNAPSHOT";
+  constructor(message: string) {
+    super(message);
+    this.name = "StaleSnapshot";
+  }
+}

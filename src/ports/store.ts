@@ -46,6 +46,29 @@ export interface StoreCapabilities {
    * there the last writes (StoreTx.finalWrites) go as one statement that is awaited before COMMIT.
    */
   readonly pipelinedCommit?: boolean;
+  /**
+   * Organizations carry a version the database raises on every change to their money state
+   * (migration 15's triggers), and a transaction can check versions and write in the same crossing
+   * (StoreTx.checkFresh): the batcher may then decide a batch on its cached state before sending
+   * anything. SQLite's writer thread: yes. PostgreSQL: not yet (every batch reads its snapshot).
+   */
+  readonly versionedOrgs?: boolean;
+}
+
+/** What a batch decided on cached state assumed; checked in its transaction before its writes. */
+export interface FreshnessCheck {
+  /** Each organization's version as cached: any other version and the batch is stale. */
+  readonly versions: ReadonlyArray<readonly [orgId: string, version: number]>;
+  /** Idempotency keys the decision took as not stored (a stored one must be replayed instead). */
+  readonly idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>;
+}
+
+/** With a batch's reads, for the per-organization cache: what a snapshot alone does not say. */
+export interface HotRead {
+  /** Each organization's version in this transaction (before the batch's writes). */
+  readonly versions: ReadonlyMap<string, number>;
+  /** Every pending hold of the organizations (due or not). */
+  readonly pendingHolds: readonly Hold[];
 }
 
 export interface SnapshotScope {
@@ -135,7 +158,19 @@ export interface StoreTx {
    * loadSnapshot and the idempotency records asked for. On SQLite all of it runs on the writer
    * thread in one message (one crossing instead of four); elsewhere it is those calls in turn.
    */
-  readForBatch?(scope: SnapshotScope, idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>): Promise<{ snapshot: Snapshot; records: IdempotencyRecord[] }>;
+  readForBatch?(
+    scope: SnapshotScope,
+    idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>,
+    hot?: boolean,
+  ): Promise<{ snapshot: Snapshot; records: IdempotencyRecord[]; hot?: HotRead }>;
+  /**
+   * Where the store has versionedOrgs: checks `check` first thing in this transaction, in the same
+   * crossing as what follows. Not awaited: if it fails, nothing after it runs and the transaction
+   * fails with StaleSnapshot (rolled back).
+   */
+  checkFresh?(check: FreshnessCheck): void;
+  /** The organizations' versions as they stand in this transaction (after its writes, if issued after them). */
+  orgVersions(orgIds: readonly string[]): Promise<ReadonlyMap<string, number>>;
 
   // ---- organizations, members, workspaces, keys
   insertOrg(org: Organization): Promise<void>;

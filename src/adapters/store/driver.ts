@@ -3,7 +3,7 @@
 // between engines is described as capabilities, never tested by name in business code.
 
 import type { Snapshot } from "../../core/model.js";
-import type { IdempotencyRecord, SnapshotScope, StoreCapabilities } from "../../ports/store.js";
+import type { FreshnessCheck, HotRead, IdempotencyRecord, SnapshotScope, StoreCapabilities } from "../../ports/store.js";
 
 export type SqlValue = string | number | null;
 export type Row = Record<string, unknown>;
@@ -23,17 +23,26 @@ export interface Queryable {
    * message (sql-store.ts readForBatchOn, called by the thread itself). Absent: run them here.
    */
   readForBatch?(args: ReadForBatchArgs): Promise<ReadForBatchResult>;
+  /**
+   * Where the driver can (SQLite's writer thread): sends the check (sql-store.ts staleReasonOn, run
+   * by the thread) without waiting; if it fails, the thread refuses every later statement of the
+   * transaction and its COMMIT rolls back and fails with StaleSnapshot's code.
+   */
+  checkFresh?(check: FreshnessCheck): Promise<void>;
 }
 
 export interface ReadForBatchArgs {
   readonly scope: SnapshotScope;
   readonly idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>;
   readonly rowLocks: boolean;
+  /** Also read what the per-organization cache needs (versions, every pending hold). */
+  readonly hot?: boolean;
 }
 
 export interface ReadForBatchResult {
   readonly snapshot: Snapshot;
   readonly records: IdempotencyRecord[];
+  readonly hot?: HotRead;
 }
 
 export interface SqlDriver {

@@ -5,6 +5,7 @@
 
 import type { Queryable, SqlDriver } from "./driver.js";
 import { USAGE_DAILY_DDL, usageDailyBackfill } from "./usage-rollup-sql.js";
+import { ORG_VERSION_MIGRATION } from "./org-versions-sql.js";
 
 export interface Migration {
   readonly version: number;
@@ -336,6 +337,8 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT id, 1, definition, 0, updated_at, 'migration' FROM plans`,
     ],
   },
+  // Raised by triggers on every change to what a batch's snapshot reads (the per-organization cache checks it).
+  { version: 15, name: "organization versions", ...ORG_VERSION_MIGRATION },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -13,6 +13,8 @@ import type { PriceBookSpec } from "../../core/price-book.js";
 import type { LogEntry } from "../../core/operation-log.js";
 import type {
   ApiKeyRow,
+  FreshnessCheck,
+  HotRead,
   IdempotencyRecord,
   LedgerAggregates,
   LedgerQuery,
@@ -47,6 +49,7 @@ import { SqlDashboardTx } from "./dashboard-sql.js";
 import type { DashboardTx } from "../../ports/dashboard-store.js";
 import { API_KEYS, GRANTS, PLAN_VERSIONS, IDEMPOTENCY_KEYS, SPEND_DAYS, WINDOW_USAGE, WORKSPACES, HOLDS, LIMIT_COLS, limitRow, MEMBERS, ORGANIZATIONS, SPEND_LIMITS, USAGE_RECORDS } from "./tables.js";
 
+import { readOrgVersions } from "./org-versions-sql.js";
 import { LOG_COLS, logRow, USAGE_CLASS_COLS, usageClasses } from "./operation-log-sql.js";
 
 /**
@@ -56,8 +59,41 @@ import { LOG_COLS, logRow, USAGE_CLASS_COLS, usageClasses } from "./operation-lo
 export async function readForBatchOn(q: Queryable, args: ReadForBatchArgs, engine = "sqlite"): Promise<ReadForBatchResult> {
   const tx = new SqlStoreTx(q, args.rowLocks, engine);
   const locked = await tx.lockOrgs(args.scope.orgIds);
-  const [snapshot, ...stored] = await Promise.all([tx.loadSnapshot(args.scope, locked), ...args.idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
-  return { snapshot, records: stored.flat() };
+  const orgIds = locked.map((o) => o.id);
+  const [snapshot, hot, ...stored] = await Promise.all([
+    tx.loadSnapshot(args.scope, locked),
+    args.hot === true ? hotReadOn(q, orgIds) : Promise.resolve(undefined),
+    ...args.idempotency.map((i) => tx.getIdempotency(i.scope, i.keys)),
+  ]);
+  return { snapshot, records: stored.flat(), ...(hot ? { hot } : {}) };
+}
+
+/** What the per-organization cache needs beside a snapshot: the versions, and every pending hold. */
+async function hotReadOn(q: Queryable, orgIds: readonly string[]): Promise<HotRead> {
+  const [versions, holds] = await Promise.all([
+    readOrgVersions(q, orgIds),
+    // holds_pending (status, expires_at) or holds_org_due (org_id, status, expires_at) answer this.
+    inList(q, (l) => `SELECT * FROM holds WHERE org_id IN (${l}) AND status = 'pending'`, orgIds),
+  ]);
+  return { versions, pendingHolds: holds.map(HOLDS.from) };
+}
+
+/**
+ * Why a batch decided on cached state may not write (null: it may): an organization's version is
+ * not the cached one, or an idempotency key it took as new is stored. Run first in the batch's
+ * transaction (on SQLite by the writer thread, under the write lock).
+ */
+export async function staleReasonOn(q: Queryable, check: FreshnessCheck): Promise<string | null> {
+  const versions = await readOrgVersions(q, check.versions.map(([id]) => id));
+  for (const [id, cached] of check.versions) {
+    const now = versions.get(id);
+    if (now !== cached) return `organization ${id} changed since it was cached (version ${cached}, now ${now ?? "gone"})`;
+  }
+  for (const i of check.idempotency) {
+    const stored = await inList(q, (l) => `SELECT key FROM idempotency_keys WHERE key IN (${l}) AND scope = ?`, i.keys, [i.scope]);
+    if (stored.length > 0) return `idempotency key ${JSON.stringify(s(stored[0]?.["key"]))} is already stored (a replay)`;
+  }
+  return null;
 }
 
 class SqlStoreTx implements StoreTx {
@@ -256,9 +292,19 @@ class SqlStoreTx implements StoreTx {
     await issue();
   }
 
-  async readForBatch(scope: SnapshotScope, idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>): Promise<{ snapshot: Snapshot; records: IdempotencyRecord[] }> {
-    const args = { scope, idempotency, rowLocks: this.rowLocks };
+  async readForBatch(scope: SnapshotScope, idempotency: ReadonlyArray<{ readonly scope: string; readonly keys: readonly string[] }>, hot = false): Promise<ReadForBatchResult> {
+    const args = { scope, idempotency, rowLocks: this.rowLocks, ...(hot ? { hot } : {}) };
     return this.q.readForBatch ? this.q.readForBatch(args) : readForBatchOn(this.q, args, this.engine);
+  }
+
+  checkFresh(check: FreshnessCheck): void {
+    // Only where the driver checks in the same crossing (capabilities.versionedOrgs); a bug otherwise.
+    if (!this.q.checkFresh) throw new Error("this store cannot check a cached batch in its transaction (capabilities.versionedOrgs is off)");
+    this.q.checkFresh(check).catch(() => undefined); // its failure fails the COMMIT
+  }
+
+  orgVersions(orgIds: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    return readOrgVersions(this.q, orgIds);
   }
 
   async getIdempotency(scope: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {

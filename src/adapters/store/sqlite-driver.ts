@@ -16,6 +16,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Queryable, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
+import { StaleSnapshot } from "../../ports/store-errors.js";
 import { SqliteThread, type Request } from "./sqlite-thread.js";
 
 /** Read-only connections (threads): two, so a long report and the short reads never queue behind each other. */
@@ -79,7 +80,7 @@ export function openSqlite(file: string): SqlDriver {
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;
   return {
-    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2, pipelinedCommit: true },
+    capabilities: { name: "sqlite", rowLocks: false, multiProcess: false, batchesInFlight: 2, pipelinedCommit: true, versionedOrgs: true },
     migrationLock: null, // BEGIN IMMEDIATE already excludes other writers
     transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       let committing!: () => void;
@@ -112,6 +113,8 @@ export function openSqlite(file: string): SqlDriver {
           run: async (sql, params = []) => (await send({ op: "run", sql, params: params as SqlValue[] })) as number,
           // The batch's lock, snapshot and idempotency reads: one message, run by the thread.
           readForBatch: async (args) => (await send({ op: "readForBatch", args })) as ReadForBatchResult,
+          // A batch decided on cached state: checked first, in the same message as its writes and COMMIT.
+          checkFresh: async (check) => void (await send({ op: "checkFresh", check })),
           // The transaction's last writes: not waited for here; the COMMIT's guard covers them (all
           // their statements are sent before `issue` first yields: sql-bulk.ts).
           lastly: (issue) => {
@@ -123,13 +126,16 @@ export function openSqlite(file: string): SqlDriver {
         let last: Promise<unknown> | undefined;
         try {
           const result = await fn(tq);
-          await begin;
+          // Not waiting for BEGIN's answer: a transaction that only wrote (a batch decided on cached
+          // state) crosses as one message, BEGIN to COMMIT. If BEGIN failed, the thread refuses the
+          // COMMIT with BEGIN's error (and rolls nothing back: there is no transaction).
           const commit = writer.call({ op: "commit", guard: [...unanswered] });
           commitSent = true;
           // The next transaction may queue its BEGIN behind this COMMIT now: the thread runs it only
           // once this one is durable (or rolled back by the thread itself, if the COMMIT fails).
           committing();
           await commit;
+          await begin;
           // Surfaces a write refused for coming after the COMMIT (a bug, loud rather than silent).
           if (last) await last;
           return result;
@@ -141,6 +147,7 @@ export function openSqlite(file: string): SqlDriver {
             await rollback.catch(() => undefined);
           }
           const code = (err as { code?: string }).code;
+          if (code === StaleSnapshot.code) throw new StaleSnapshot((err as Error).message);
           if (code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE") throw new UniqueViolation((err as Error).message, err);
           throw translateSqliteError(err, file);
         }

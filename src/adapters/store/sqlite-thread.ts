@@ -10,6 +10,8 @@
 
 import Database from "better-sqlite3";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import type { FreshnessCheck } from "../../ports/store.js";
+import { StaleSnapshot } from "../../ports/store-errors.js";
 import type { Queryable, ReadForBatchArgs, Row, SqlValue } from "./driver.js";
 
 export type Request =
@@ -27,6 +29,12 @@ export type Request =
   | { readonly op: "rollback" }
   /** A group-commit batch's reads, run here on this connection in one message (sql-store.ts readForBatchOn). */
   | { readonly op: "readForBatch"; readonly args: ReadForBatchArgs }
+  /**
+   * A batch decided on the main thread's cached state: are its organizations' versions still the
+   * cached ones, and its idempotency keys unstored (sql-store.ts staleReasonOn)? If not, every later
+   * statement of the transaction is refused unrun, and its COMMIT rolls back and fails with StaleSnapshot's code.
+   */
+  | { readonly op: "checkFresh"; readonly check: FreshnessCheck }
   | { readonly op: "close" };
 
 interface Envelope {
@@ -190,6 +198,8 @@ function serve(options: ThreadOptions): void {
   // sent behind a BEGIN that did not happen runs outside a transaction (autocommit).
   const failed = new Map<number, ErrorShape>();
   let beginFailed: ErrorShape | undefined;
+  // A failed checkFresh: the transaction is open, and nothing more of it may run.
+  let refused: ErrorShape | undefined;
   const shape = (err: unknown): ErrorShape => {
     const e = err as { name?: unknown; message?: unknown; code?: unknown };
     return { name: typeof e.name === "string" ? e.name : "Error", message: typeof e.message === "string" ? e.message : String(err), ...(typeof e.code === "string" ? { code: e.code } : {}) };
@@ -210,6 +220,15 @@ function serve(options: ThreadOptions): void {
     if (beginFailed && r.op !== "rollback" && r.op !== "close") {
       const e = beginFailed;
       if (r.op === "commit") beginFailed = undefined;
+      return rethrow(e);
+    }
+    if (refused && r.op !== "rollback" && r.op !== "close") {
+      const e = refused;
+      if (r.op === "commit") {
+        refused = undefined;
+        failed.clear();
+        rollback(conn);
+      }
       return rethrow(e);
     }
     switch (r.op) {
@@ -259,10 +278,13 @@ function serve(options: ThreadOptions): void {
       case "rollback":
         failed.clear();
         beginFailed = undefined;
+        refused = undefined;
         rollback(conn);
         return null;
       case "readForBatch":
         return readForBatch(conn, r.args);
+      case "checkFresh":
+        return checkFresh(conn, r.check);
       case "close":
         if (conn.open) conn.close();
         return null;
@@ -279,6 +301,14 @@ function serve(options: ThreadOptions): void {
       run: async (sql, params = []) => handle(conn, { op: "run", sql, params: params as SqlValue[] }) as number,
     };
     return (await store).readForBatchOn(q, args);
+  };
+  const checkFresh = async (conn: Database.Database, check: FreshnessCheck): Promise<null> => {
+    store ??= import("./sql-store.js");
+    const q: Queryable = { all: async (sql, params = []) => handle(conn, { op: "all", sql, params: params as SqlValue[] }) as Row[], run: async () => 0 };
+    const reason = await (await store).staleReasonOn(q, check);
+    if (reason === null) return null;
+    refused = { name: "StaleSnapshot", message: reason, code: StaleSnapshot.code };
+    return rethrow(refused);
   };
   // Statement texts by the number the main thread gave them (the Wire type).
   const byNumber = new Map<number, string>();
