@@ -43,12 +43,13 @@ interface Run {
   readonly outcomes: string[];
   readonly balances: number[];
   readonly holds: string[];
-  readonly batches: { batches: number; operations: number; largest: number };
+  readonly batches: { batches: number; operations: number; largest: number; cached: number };
 }
 
-async function execute(databaseUrl: string, maxBatch: number, waves: Op[][]): Promise<Run> {
+/** `cachedOrgs`: USAGE_CREDITS_ORG_CACHE ("0": every batch reads its snapshot); `stepMs`: the clock's advance per wave. */
+async function execute(databaseUrl: string, maxBatch: number, waves: Op[][], cachedOrgs = "10000", stepMs = 1000): Promise<Run> {
   const clock = new ManualClock(T0);
-  const app: App = await createApp(loadConfig({ USAGE_CREDITS_MAX_BATCH: String(maxBatch), USAGE_CREDITS_SWEEP_SECONDS: "86400" }, { database: databaseUrl }), {
+  const app: App = await createApp(loadConfig({ USAGE_CREDITS_MAX_BATCH: String(maxBatch), USAGE_CREDITS_SWEEP_SECONDS: "86400", USAGE_CREDITS_ORG_CACHE: cachedOrgs }, { database: databaseUrl }), {
     clock,
     log: silentLogger,
     store: await openTestStore(databaseUrl),
@@ -70,7 +71,7 @@ async function execute(databaseUrl: string, maxBatch: number, waves: Op[][]): Pr
     const outcomes: string[] = [];
     const before = { ...engine.batcher.stats };
     for (const wave of waves) {
-      clock.advance(1000);
+      clock.advance(stepMs);
       const known = holds.length;
       const results = await Promise.all(
         wave.map(async (op) => {
@@ -115,7 +116,7 @@ async function execute(databaseUrl: string, maxBatch: number, waves: Op[][]): Pr
     })));
     assert.deepEqual((await admin.verify()).violations, []);
     const st = engine.batcher.stats;
-    return { outcomes, balances, holds: holdStates, batches: { batches: st.batches - before.batches, operations: st.operations - before.operations, largest: st.largest } };
+    return { outcomes, balances, holds: holdStates, batches: { batches: st.batches - before.batches, operations: st.operations - before.operations, largest: st.largest, cached: st.cached - before.cached } };
   } finally {
     await app.close();
   }
@@ -135,6 +136,28 @@ for (const backend of backends()) {
         assert.deepEqual(batched.outcomes, single.outcomes);
         assert.deepEqual(batched.holds, single.holds);
         assert.deepEqual(batched.balances, single.balances);
+      });
+    }
+  });
+}
+
+// Decided on this instance's cached state (app/hot-orgs.ts) ≡ decided on a snapshot read in the
+// transaction: the same workload with the cache on and off, with 20 minutes between waves so the
+// promotional grant expires and holds come due (their unwinding is decided on the cache too).
+for (const backend of backends().filter((b) => b.name === "sqlite")) {
+  describe(`cached state ≡ read in the transaction, on ${backend.name}`, () => {
+    after(() => backend.cleanup());
+    for (const seed of [4, 5]) {
+      test(`seed ${seed}: same refusals, holds, charges and balances`, async () => {
+        const waves = workload(seed);
+        const cached = await execute(await backend.createDatabase(), 256, waves, "10000", 20 * 60_000);
+        const read = await execute(await backend.createDatabase(), 256, waves, "0", 20 * 60_000);
+        assert.ok(cached.batches.cached >= cached.batches.batches / 2, `most batches were decided on cached state (${JSON.stringify(cached.batches)})`);
+        assert.equal(read.batches.cached, 0);
+        assert.ok(cached.outcomes.some((o) => o.includes("insufficient_credits") || o.includes("spend_limit_reached")), "the workload reaches refusals");
+        assert.deepEqual(cached.outcomes, read.outcomes);
+        assert.deepEqual(cached.holds, read.holds);
+        assert.deepEqual(cached.balances, read.balances);
       });
     }
   });

@@ -243,6 +243,7 @@ function serve(options: ThreadOptions): void {
       case "exec":
         if (r.sql.startsWith("BEGIN")) {
           failed.clear();
+          refused = undefined;
           try {
             conn.exec(r.sql);
           } catch (err) {
