@@ -29,8 +29,8 @@ interface HotOrg {
   /** Every active grant with a balance, plus other grants seen (filtered at assembly). */
   readonly grants: Map<string, Grant>;
   limits: readonly SpendLimit[];
-  /** memberId|key, of the cached members. */
-  readonly windows: Map<string, WindowUsage>;
+  /** The cached members' window rows: memberId → window key → row. */
+  readonly windows: Map<string, Map<string, WindowUsage>>;
   /** scopeKey|day, of limited scopes among the org and the cached members (and their workspaces), from `spendFrom` on. */
   readonly spendDays: Map<string, SpendDay>;
   spendFrom: number;
@@ -46,7 +46,6 @@ export interface CachedSnapshot {
 /** Entries as a read batch saw them (before deciding): committed with its changes, or dropped. */
 export type HotBase = ReadonlyMap<string, HotOrg>;
 
-const windowKey = (memberId: string, key: string) => `${memberId}|${key}`;
 const dayKey = (scopeKey: string, day: number) => `${scopeKey}|${day}`;
 const copy = <T extends object>(v: T): T => ({ ...v });
 /** The first day of spend a batch at `now` reads (sql-store.ts loadSnapshot: a day before the earliest period start). */
@@ -115,9 +114,7 @@ export class HotOrgs {
     }
     const limits = entries.flatMap((e) => e.limits);
     const windows: WindowUsage[] = [];
-    for (const m of members.values()) {
-      for (const w of byOrg.get(m.orgId)?.windows.values() ?? []) if (w.memberId === m.id) windows.push(copy(w));
-    }
+    for (const m of members.values()) for (const w of byOrg.get(m.orgId)?.windows.get(m.id)?.values() ?? []) windows.push(copy(w));
     const limited = limitedScopes(limits);
     const scopeKeys = new Set(["org", ...members.keys(), ...[...members.values()].map((m) => m.workspaceId).filter((w): w is string => w !== null)].filter((k) => limited.has(k)));
     const spendDays: SpendDay[] = [];
@@ -153,7 +150,7 @@ export class HotOrgs {
         members,
         grants: new Map([...snapshot.grants.values()].filter((g) => g.orgId === org.id).map((g) => [g.id, copy(g)])),
         limits,
-        windows: new Map(snapshot.windows.filter((w) => members.has(w.memberId)).map((w) => [windowKey(w.memberId, w.key), copy(w)])),
+        windows: windowsOf(snapshot.windows.filter((w) => members.has(w.memberId))),
         // Only limited scopes (a report's snapshot reads every scope; only limited ones are kept current).
         spendDays: new Map(snapshot.spendDays.filter((d) => d.orgId === org.id && limited.has(d.scopeKey)).map((d) => [dayKey(d.scopeKey, d.day), copy(d)])),
         spendFrom: spendFromDay(now),
@@ -201,6 +198,18 @@ export class HotOrgs {
   }
 }
 
+function setWindow(windows: Map<string, Map<string, WindowUsage>>, w: WindowUsage): void {
+  let byKey = windows.get(w.memberId);
+  if (!byKey) windows.set(w.memberId, (byKey = new Map()));
+  byKey.set(w.key, copy(w));
+}
+
+function windowsOf(rows: readonly WindowUsage[]): Map<string, Map<string, WindowUsage>> {
+  const out = new Map<string, Map<string, WindowUsage>>();
+  for (const w of rows) setWindow(out, w);
+  return out;
+}
+
 /** `fresh` (read now) over `old` (cached at the same version, from an earlier or the same day): what only `old` knew is still true. */
 function merged(old: HotOrg, fresh: HotOrg): HotOrg {
   for (const [k, v] of old.members) if (!fresh.members.has(k)) fresh.members.set(k, v);
@@ -220,7 +229,7 @@ function apply(e: HotOrg, c: Changes): void {
     if (h.status === "pending") e.pendingHolds.set(h.id, copy(h));
     else e.pendingHolds.delete(h.id);
   }
-  for (const w of c.windows) if (e.members.has(w.memberId)) e.windows.set(windowKey(w.memberId, w.key), copy(w));
+  for (const w of c.windows) if (e.members.has(w.memberId)) setWindow(e.windows, w);
   // Deltas only where the entry holds the counter (limited scopes, days it loaded): elsewhere it
   // never loaded the stored value, and a delta alone would not be it.
   const limited = limitedScopes(e.limits);

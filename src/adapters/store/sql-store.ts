@@ -59,10 +59,9 @@ import { LOG_COLS, logRow, USAGE_CLASS_COLS, usageClasses } from "./operation-lo
 export async function readForBatchOn(q: Queryable, args: ReadForBatchArgs, engine = "sqlite"): Promise<ReadForBatchResult> {
   const tx = new SqlStoreTx(q, args.rowLocks, engine);
   const locked = await tx.lockOrgs(args.scope.orgIds);
-  const orgIds = locked.map((o) => o.id);
   const [snapshot, hot, ...stored] = await Promise.all([
     tx.loadSnapshot(args.scope, locked),
-    args.hot === true ? hotReadOn(q, orgIds) : Promise.resolve(undefined),
+    args.hot === true ? hotReadOn(q, args.scope.orgIds) : Promise.resolve(undefined),
     ...args.idempotency.map((i) => tx.getIdempotency(i.scope, i.keys)),
   ]);
   return { snapshot, records: stored.flat(), ...(hot ? { hot } : {}) };
