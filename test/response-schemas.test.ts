@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { z } from "zod";
 import { apiRoutes } from "../src/http/routes.js";
+import type { AnyRoute } from "../src/http/server.js";
 import { backends } from "./support/backends.js";
 import { addMember, createOrg, grant, startHarness, USD, type Harness } from "./support/harness.js";
 
@@ -30,8 +31,14 @@ const routeOf = (method: string, path: string) => {
   assert.ok(r?.response, `${method} ${path}: a route with a response schema`);
   return r;
 };
-const documentedSchema = (doc: Doc, r: { path: string; method: string; success?: number }) =>
-  doc.paths[r.path.replace(/:([a-z_]+)/g, "{$1}")]?.[r.method.toLowerCase()]?.responses[String(r.success ?? 200)]?.content["application/json"]?.schema as Schema;
+/** `body`, a real answer of route `r`, matches the route's response schema and declares nothing the document does not. */
+function answersItsShape(doc: Doc, r: AnyRoute, body: unknown, label: string): void {
+  const parsed = (r.response as z.ZodType).safeParse(body);
+  assert.ok(parsed.success, `${label}: ${parsed.success ? "" : JSON.stringify(parsed.error.issues)}`);
+  // Against the document's schema: it also lists the rename's old names, sent beside the new ones.
+  const documented = doc.paths[r.path.replace(/:([a-z_]+)/g, "{$1}")]?.[r.method.toLowerCase()]?.responses[String(r.success ?? 200)]?.content["application/json"]?.schema as Schema;
+  assert.deepEqual(undeclared(body, documented), [], `${label}: fields the document does not declare`);
+}
 
 for (const backend of backends()) {
   describe(`response schemas match the real answers (${backend.name})`, () => {
@@ -81,10 +88,7 @@ for (const backend of backends()) {
         const path = r.path.replace(/:([a-z_]+)/g, (_, n: string) => params[n] as string);
         const res = await h.request("GET", path, { key: r.auth === "platform" ? undefined : ownerKey });
         assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
-        const parsed = (r.response as z.ZodType).safeParse(res.body);
-        assert.ok(parsed.success, `${path}: ${parsed.success ? "" : JSON.stringify(parsed.error.issues)}`);
-        // Against the document's schema: it also lists the rename's old names, sent beside the new ones.
-        assert.deepEqual(undeclared(res.body, documentedSchema(doc, r)), [], `${path}: fields the document does not declare`);
+        answersItsShape(doc, r, res.body, path);
         if (JSON.stringify(res.body).includes('"data":[]')) continue;
         checked.push(r.path);
       }
@@ -120,9 +124,7 @@ for (const backend of backends()) {
         const r = routeOf(method, pattern);
         const res = await h.request(method, path, options);
         assert.equal(res.status, r.success ?? 200, `${method} ${path}: ${JSON.stringify(res.body)}`);
-        const parsed = (r.response as z.ZodType).safeParse(res.body);
-        assert.ok(parsed.success, `${method} ${path}: ${parsed.success ? "" : JSON.stringify(parsed.error.issues)}`);
-        assert.deepEqual(undeclared(res.body, documentedSchema(doc, r)), [], `${method} ${path}: fields the document does not declare`);
+        answersItsShape(doc, r, res.body, `${method} ${path}`);
         if (pattern === "/v1/lab/replays") {
           // Not an empty replay: the organization, its member and their spend are in the answer checked.
           const orgs = res.body["organizations"] as Json[];
