@@ -57,6 +57,11 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
 const RELAY_SAFETY_MS = 30_000;
 /** Settle/release attempts when the database is briefly unavailable (200 ms, 400 ms, … apart). */
 const SETTLE_ATTEMPTS = 5;
+/**
+ * Why the upstream exchange is cut once the request is done with it: the AbortError `abort()`
+ * would make, made once (a DOMException captures a stack: ~15 µs on every request's `finally`).
+ */
+const DONE_WITH_UPSTREAM = new DOMException("This operation was aborted", "AbortError");
 
 export class Gateway {
   constructor(
@@ -125,7 +130,7 @@ export class Gateway {
       return { status: 200, body: null, headers, write: (res) => this.relay(res, events, ticket, upstreamAbort, speed) };
     } finally {
       if (!handedOff) {
-        upstreamAbort.abort();
+        upstreamAbort.abort(DONE_WITH_UPSTREAM);
         await ticket.release(); // a no-op when already settled or released
       }
     }
