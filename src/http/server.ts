@@ -17,7 +17,7 @@ import { actingAs } from "../app/audit.js";
 import type { Access, Principal } from "../app/auth.js";
 import type { Services } from "../app/services.js";
 import { StoreUnavailable, type UnavailableReason } from "../ports/store-errors.js";
-import { errorBody, errorReply, HttpError, type AnyRoute, type Auth, type Ctx, type Reply } from "./route.js";
+import { errorBody, errorReply, HttpError, RAW_MARK, serializedJson, type AnyRoute, type Auth, type Ctx, type Reply } from "./route.js";
 import type { AuditActor } from "../core/audit.js";
 import type { SecurityConfig } from "../config/security.js";
 import { Authenticator, authorize } from "./authenticate.js";
@@ -285,7 +285,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       reply<T>(outcome: Outcome<T> | Result<T>, present: (value: T) => unknown, status = route.success ?? 200): Reply {
         if ("kind" in outcome) {
           if (outcome.kind === "replay") {
-            return { status: outcome.rendered.status, body: RAW(outcome.rendered.body), headers: { "idempotent-replayed": "true" } };
+            return { status: outcome.rendered.status, body: serializedJson(outcome.rendered.body), headers: { "idempotent-replayed": "true" } };
           }
           return this.reply(outcome.result, present, status);
         }
@@ -323,16 +323,11 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   return server;
 }
 
-/** A body that is already serialized JSON (idempotent replays). */
-const RAW_MARK = Symbol("raw");
-function RAW(json: string): { [RAW_MARK]: string } {
-  return { [RAW_MARK]: json };
-}
 
 /** Applies a field-name translation to a reply body, including a stored replay's serialized JSON. */
 function mapBody(body: unknown, f: (v: unknown) => unknown): unknown {
   const raw = body as Record<symbol, unknown> | undefined;
-  if (raw && typeof raw === "object" && RAW_MARK in raw) return RAW(JSON.stringify(f(JSON.parse(String(raw[RAW_MARK])))));
+  if (raw && typeof raw === "object" && RAW_MARK in raw) return serializedJson(JSON.stringify(f(JSON.parse(String(raw[RAW_MARK])))));
   return f(body);
 }
 
