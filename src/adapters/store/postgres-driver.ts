@@ -1,9 +1,10 @@
-// PostgreSQL through `pg`: a pool, `?` placeholders rewritten to $n, BIGINT parsed to numbers
-// (every amount is bounded far inside 2^53, see core/money.ts), and transactions retried on
-// serialization failures and deadlocks. Connection failures become StoreUnavailable (HTTP 503).
+// PostgreSQL through `pg`: a pool of pipelining clients, `?` placeholders rewritten to $n, BIGINT
+// parsed to numbers (every amount is bounded far inside 2^53, see core/money.ts), set-based writes
+// as prepared `unnest` statements, and transactions retried on serialization failures and
+// deadlocks. Connection failures become StoreUnavailable (HTTP 503).
 
 import pg from "pg";
-import type { Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
+import type { BulkWrite, DriverStats, Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
 
 const RETRYABLE = new Set(["40001", "40P01"]);
@@ -44,25 +45,178 @@ const COMBINABLE = /^\s*SELECT\b/i;
 /** Reads that lock (rows or an advisory lock) go alone, in order. */
 const LOCKING = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bpg_advisory/i;
 
-/** The table a write names (INSERT INTO t, UPDATE t, DELETE FROM t); the statement's text otherwise. */
-function targetOf(sql: string): string {
-  return /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)/i.exec(sql)?.[1]?.toLowerCase() ?? sql;
-}
-
-/** Bound parameters per statement (PostgreSQL allows 65,535). */
-const MAX_PARAMS = 60_000;
+/** One statement to send: SQL text with `?` marks, or a set-based write (sql-bulk.ts). */
+type Statement = { readonly sql: string; readonly params: readonly SqlValue[] } | { readonly bulk: BulkWrite };
 
 /**
- * A transaction's last writes in one round trip: the statements `lastly` issues are collected
- * (each answers at once: nothing may read their results) and sent as ONE statement of
- * data-modifying CTEs, `WITH w0 AS (INSERT …), w1 AS (UPDATE …) … SELECT 1`, before COMMIT. Every
- * sub-statement sees the same snapshot and foreign keys are checked at the statement's end, so a
- * ledger transaction and its entries may be written together; a batch touches each row once.
+ * Column types per table, read from the catalog the first time a table is written set-based (the
+ * `unnest` arrays are cast to them: `$1::bigint[]`). Reloaded if a column is missing (a migration
+ * added it since).
  */
-function lastWrites(base: Queryable): { q: Queryable; flush: () => Promise<void> } {
-  let collecting: Array<{ sql: string; params: readonly SqlValue[] }> | undefined;
+class ColumnTypes {
+  private readonly tables = new Map<string, Map<string, string>>();
+
+  known(table: string, cols: readonly string[]): Map<string, string> | undefined {
+    const t = this.tables.get(table);
+    return t && cols.every((c) => t.has(c)) ? t : undefined;
+  }
+
+  async load(client: pg.PoolClient, table: string): Promise<void> {
+    const res = await client.query<{ c: string; t: string }>(
+      "SELECT attname AS c, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+      [table],
+    );
+    this.tables.set(table, new Map(res.rows.map((r) => [r.c, r.t])));
+  }
+}
+
+/** Names of the prepared statements, one per distinct text (a few dozen: tables × column lists × modes). */
+const statementNames = new Map<string, string>();
+const nameOf = (text: string): string => {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `uc_${statementNames.size + 1}`));
+  return name;
+};
+
+/**
+ * A set-based write as one statement whose text depends on the table and columns only, never on
+ * the row count: `INSERT INTO t (a, b) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT …`
+ * (unnest yields the rows in array order, so a generated key such as operation_log.seq follows the
+ * order the rows were given in), or `UPDATE t SET a = $1 … WHERE id = ANY($n::text[])`.
+ */
+function bulkStatement(w: BulkWrite, types: Map<string, string>): { text: string; values: unknown[] } {
+  const typeOf = (c: string): string => types.get(c) ?? "text";
+  if (w.kind === "update") {
+    const set = w.set.map((c, i) => `${c} = $${i + 1}::${typeOf(c)}`).join(", ");
+    return { text: `UPDATE ${w.table} SET ${set} WHERE ${w.key} = ANY($${w.set.length + 1}::${typeOf(w.key)}[])`, values: [...w.values, w.ids] };
+  }
+  const arrays = w.cols.map((c, i) => `$${i + 1}::${typeOf(c)}[]`).join(", ");
+  const set = w.cols
+    .filter((c) => !w.key.includes(c))
+    .map((c) => (w.update === "add" ? `${c} = ${w.table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
+    .join(", ");
+  const conflict = w.update ? ` ON CONFLICT (${w.key.join(", ")}) DO UPDATE SET ${set}` : "";
+  const columns: unknown[] = w.cols.map((_, i) => w.rows.map((r) => r[i] ?? null));
+  return { text: `INSERT INTO ${w.table} (${w.cols.join(", ")}) SELECT * FROM unnest(${arrays})${conflict}`, values: columns };
+}
+
+/**
+ * One checked-out connection. The pool's clients run in pipeline mode: a statement is written as
+ * soon as it is issued, without waiting for the answers to those before it (they are answered in
+ * order, each with its own Sync, so an error fails its own statement and the transaction, and every
+ * later statement of the transaction fails with "current transaction is aborted"). So BEGIN travels
+ * with the transaction's first statement and COMMIT with its last writes.
+ */
+function session(client: pg.PoolClient, types: ColumnTypes, stats: DriverStats) {
+  let outstanding = 0;
+  /** Set while a catalog lookup runs: statements issued meanwhile queue behind it, in order. */
+  let gate: Promise<unknown> | undefined;
+  const sendNow = (text: string, values: unknown[], name?: string): Promise<pg.QueryResult> => {
+    stats.statements++;
+    if (outstanding === 0) stats.roundTrips++;
+    outstanding++;
+    const done = client.query(name === undefined ? { text, values } : { name, text, values });
+    return done.finally(() => outstanding--);
+  };
+  const send = (text: string, values: unknown[], name?: string): Promise<pg.QueryResult> => {
+    if (!gate) return sendNow(text, values, name);
+    const next = gate.then(() => sendNow(text, values, name));
+    const g = next.catch(() => undefined);
+    gate = g;
+    void g.then(() => {
+      if (gate === g) gate = undefined;
+    });
+    return next;
+  };
+  const sql = (text: string, params: readonly SqlValue[]) => send(toDollar(text), params as SqlValue[]);
+  const bulk = (w: BulkWrite): Promise<number> => {
+    const cols = w.kind === "update" ? [...w.set, w.key] : w.cols;
+    const known = types.known(w.table, cols);
+    if (known) {
+      const st = bulkStatement(w, known);
+      return send(st.text, st.values, nameOf(st.text)).then((r) => r.rowCount ?? 0);
+    }
+    // The lookup goes on the wire now (ahead of anything issued later); the write is sent when its
+    // answer arrives, and statements issued meanwhile wait behind the write (the gate).
+    let sent: Promise<pg.QueryResult> | undefined;
+    const ready = (gate ?? Promise.resolve())
+      .then(() => types.load(client, w.table))
+      .then(() => {
+        const st = bulkStatement(w, types.known(w.table, cols) ?? new Map<string, string>());
+        sent = sendNow(st.text, st.values, nameOf(st.text));
+      });
+    const g = ready.catch(() => undefined);
+    gate = g;
+    void g.then(() => {
+      if (gate === g) gate = undefined;
+    });
+    return ready.then(async () => ((await sent)?.rowCount ?? 0));
+  };
+  return { send, sql, bulk };
+}
+
+/**
+ * The Queryable over a session. Reads issued in the same turn (a snapshot's parallel reads, the
+ * idempotency lookups beside them) cross as ONE statement: each read becomes a scalar subquery
+ * returning its rows as JSON text, `SELECT (SELECT COALESCE(json_agg(x), '[]') FROM (<read>) x)::text
+ * AS r0, …` — one statement instead of one per read, and one snapshot for all of them. Locking reads
+ * go alone, so a read issued after a lock sees what the lock's holder committed.
+ */
+function queryable(s: ReturnType<typeof session>): Queryable {
+  let pending: Array<{ sql: string; params: readonly SqlValue[]; resolve: (rows: Row[]) => void; reject: (e: unknown) => void }> = [];
+  const flush = () => {
+    const reads = pending;
+    pending = [];
+    if (reads.length === 0) return;
+    if (reads.length === 1) {
+      const [r] = reads;
+      if (r) s.sql(r.sql, r.params).then((res) => r.resolve(res.rows as Row[]), r.reject);
+      return;
+    }
+    const sql = `SELECT ${reads.map((r, i) => `(SELECT COALESCE(json_agg(x), '[]'::json) FROM (${r.sql}) x)::text AS r${i}`).join(", ")}`;
+    s.sql(sql, reads.flatMap((r) => [...r.params])).then(
+      (res) => {
+        const row = (res.rows as Row[])[0] ?? {};
+        reads.forEach((r, i) => r.resolve(JSON.parse(String(row[`r${i}`] ?? "[]")) as Row[]));
+      },
+      (err: unknown) => {
+        for (const r of reads) r.reject(err);
+      },
+    );
+  };
+  return {
+    all: (sql, params = []) => {
+      if (!COMBINABLE.test(sql) || LOCKING.test(sql)) {
+        flush(); // statements keep the order they were issued in
+        return s.sql(sql, params).then((res) => res.rows as Row[]);
+      }
+      return new Promise<Row[]>((resolve, reject) => {
+        pending.push({ sql, params, resolve, reject });
+        if (pending.length === 1) queueMicrotask(flush);
+      });
+    },
+    run: async (sql, params = []) => {
+      flush(); // statements keep the order they were issued in
+      return (await s.sql(sql, params)).rowCount ?? 0;
+    },
+    bulk: (w) => {
+      flush();
+      return s.bulk(w);
+    },
+  };
+}
+
+/**
+ * A transaction's last writes travel with its COMMIT: the statements `lastly` issues are collected
+ * (each answers at once: nothing may read their results), then sent back to back, COMMIT right
+ * behind them, without waiting in between: one round trip. Each is its own statement, in the order
+ * issued (ledger transactions before their entries; operation_log chunks in seq order), and each
+ * set-based write is a prepared statement the server planned once for this connection.
+ */
+function lastWrites(base: Queryable): { q: Queryable; send: () => Promise<Array<Promise<unknown>>> } {
+  let collecting: Statement[] | undefined;
   let issued: Promise<unknown> | undefined;
-  const statements: Array<{ sql: string; params: readonly SqlValue[] }> = [];
+  const statements: Statement[] = [];
   const q: Queryable = {
     all: (sql, params = []) => {
       if (!collecting) return base.all(sql, params);
@@ -74,6 +228,11 @@ function lastWrites(base: Queryable): { q: Queryable; flush: () => Promise<void>
       collecting.push({ sql, params });
       return Promise.resolve(0);
     },
+    bulk: (w) => {
+      if (!collecting) return base.bulk ? base.bulk(w) : Promise.reject(new Error("no set-based writes"));
+      collecting.push({ bulk: w });
+      return Promise.resolve(0);
+    },
     lastly: (issue) => {
       collecting = statements;
       issued = issue().finally(() => (collecting = undefined));
@@ -81,96 +240,28 @@ function lastWrites(base: Queryable): { q: Queryable; flush: () => Promise<void>
       return true;
     },
   };
-  const flush = async () => {
-    if (!issued) return;
+  const send = async () => {
+    if (!issued) return [];
     await issued;
-    for (let i = 0; i < statements.length; ) {
-      const part: Array<{ sql: string; params: readonly SqlValue[] }> = [];
-      let params = 0;
-      const tables = new Set<string>();
-      while (i < statements.length) {
-        const st = statements[i];
-        if (!st) break;
-        const table = targetOf(st.sql);
-        // A part never writes one table twice: the sub-statements of one WITH run in no promised
-        // order and see the same snapshot, so chunks of one table (operation_log's seq order, a row
-        // updated by two chunks) go in separate statements, in the order they were issued.
-        if (part.length > 0 && (params + st.params.length > MAX_PARAMS || tables.has(table))) break;
-        part.push(st);
-        tables.add(table);
-        params += st.params.length;
-        i++;
-      }
-      const sql = part.length === 1 ? (part[0]?.sql ?? "") : `WITH ${part.map((st, k) => `w${k} AS (${st.sql})`).join(", ")} SELECT 1`;
-      await base.run(sql, part.flatMap((st) => [...st.params]));
-    }
+    return statements.map((st) => ("bulk" in st ? (base.bulk ? base.bulk(st.bulk) : Promise.reject(new Error("no set-based writes"))) : base.run(st.sql, st.params)));
   };
-  return { q, flush };
+  return { q, send };
 }
 
 export function openPostgres(url: string, poolSize = 8): SqlDriver {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000, pipeline: true } as pg.PoolConfig);
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead
   // A session that dies while checked out (the database crashed or shut down) emits "error" on its
   // client, which the pool only listens to while the client is idle: without this listener that
   // event would be an uncaught exception and take the whole server down. The failure reaches the
   // query in flight (→ StoreUnavailable → 503); release(broken) then discards the client.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  // Statements issued at once (a batch's parallel reads and writes) are queued here and sent one
-  // after another on the connection, each as soon as the previous answer arrives: pg deprecates
-  // overlapping client.query() calls.
-  const queryable = (client: pg.PoolClient): Queryable => {
-    let tail: Promise<unknown> = Promise.resolve();
-    const query = (sql: string, params: readonly SqlValue[]) => {
-      const next = tail.then(() => client.query(toDollar(sql), params as SqlValue[]));
-      tail = next.catch(() => undefined);
-      return next;
-    };
-    // Reads issued in the same turn (a snapshot's parallel reads, the idempotency lookups beside
-    // them) cross as ONE statement: each read becomes a scalar subquery returning its rows as JSON
-    // text, `SELECT (SELECT COALESCE(json_agg(x), '[]') FROM (<read>) x)::text AS r0, …` — one round
-    // trip instead of one per read, and one snapshot for all of them. Locking reads go alone.
-    let pending: Array<{ sql: string; params: readonly SqlValue[]; resolve: (rows: Row[]) => void; reject: (e: unknown) => void }> = [];
-    const flush = () => {
-      const reads = pending;
-      pending = [];
-      if (reads.length === 0) return;
-      if (reads.length === 1) {
-        const [r] = reads;
-        if (r) query(r.sql, r.params).then((res) => r.resolve(res.rows as Row[]), r.reject);
-        return;
-      }
-      const sql = `SELECT ${reads.map((r, i) => `(SELECT COALESCE(json_agg(x), '[]'::json) FROM (${r.sql}) x)::text AS r${i}`).join(", ")}`;
-      query(sql, reads.flatMap((r) => [...r.params])).then(
-        (res) => {
-          const row = (res.rows as Row[])[0] ?? {};
-          reads.forEach((r, i) => r.resolve(JSON.parse(String(row[`r${i}`] ?? "[]")) as Row[]));
-        },
-        (err: unknown) => {
-          for (const r of reads) r.reject(err);
-        },
-      );
-    };
-    return {
-      all: (sql, params = []) => {
-        if (!COMBINABLE.test(sql) || LOCKING.test(sql)) {
-          flush(); // statements keep the order they were issued in
-          return query(sql, params).then((res) => res.rows as Row[]);
-        }
-        return new Promise<Row[]>((resolve, reject) => {
-          pending.push({ sql, params, resolve, reject });
-          if (pending.length === 1) queueMicrotask(flush);
-        });
-      },
-      run: async (sql, params = []) => {
-        flush(); // statements keep the order they were issued in
-        return (await query(sql, params)).rowCount ?? 0;
-      },
-    };
-  };
+  const columnTypes = new ColumnTypes();
+  const stats: DriverStats = { transactions: 0, statements: 0, roundTrips: 0 };
   return {
     capabilities: { name: "postgres", rowLocks: true, multiProcess: true, batchesInFlight: 4 },
     migrationLock: "SELECT pg_advisory_xact_lock(724231)",
+    stats,
     async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         let client: pg.PoolClient;
@@ -179,18 +270,28 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
         } catch (err) {
           throw translate(err);
         }
+        stats.transactions++;
         let broken = false;
+        const s = session(client, columnTypes, stats);
+        // Not awaited: BEGIN is written now and the transaction's first statement right behind it.
+        const begin = s.send("BEGIN", []);
+        begin.catch(() => undefined);
         try {
-          await client.query("BEGIN");
-          const base = queryable(client);
-          const last = lastWrites(base);
+          const last = lastWrites(queryable(s));
           const result = await fn(last.q);
-          await last.flush();
-          await client.query("COMMIT");
+          // Anything written before BEGIN's answer ran inside it only if BEGIN succeeded: check
+          // before committing (its answer arrived long ago, with the first statement's).
+          await begin;
+          const writes = await last.send();
+          const commit = s.send("COMMIT", []);
+          // The first failure in wire order wins (a write's error before the aborted COMMIT's).
+          await Promise.all([...writes, commit]);
+          // COMMIT of a transaction that failed answers ROLLBACK without an error: never report it as committed.
+          if ((await commit).command !== "COMMIT") throw new Error("PostgreSQL rolled the transaction back at COMMIT");
           return result;
         } catch (err) {
           try {
-            await client.query("ROLLBACK");
+            await s.send("ROLLBACK", []);
           } catch {
             broken = true;
           }
@@ -210,7 +311,7 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
         throw translate(err);
       }
       try {
-        return await fn(queryable(client));
+        return await fn(queryable(session(client, columnTypes, stats)));
       } catch (err) {
         throw translate(err);
       } finally {

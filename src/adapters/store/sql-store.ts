@@ -25,7 +25,7 @@ import type {
 import type { Queryable, ReadForBatchArgs, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
-import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
+import { BULK_CHUNK, inList, updateIn, upsert } from "./sql-bulk.js";
 import { writeUsageDaily } from "./usage-rollup-sql.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
 import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
@@ -214,8 +214,7 @@ class SqlStoreTx implements StoreTx {
         rowWise.push(...group);
         continue;
       }
-      const params = [first.status, first.settledAmount, first.resolvedAt];
-      writes.push(inList(q, (l) => `UPDATE holds SET status = ?, settled_amount = ?, resolved_at = ? WHERE id IN (${l})`, group.map((h) => h.id), params, true).then(() => undefined));
+      writes.push(updateIn(q, "holds", ["status", "settled_amount", "resolved_at"], [first.status, first.settledAmount, first.resolvedAt], "id", group.map((h) => h.id)));
     }
     if (rowWise.length) writes.push(upsert(q, "holds", HOLDS.cols, ["id"], rowWise.map(HOLDS.row)));
     if (c.windows.length) {
