@@ -52,7 +52,7 @@ export type BulkWrite =
       readonly ids: readonly string[];
     };
 
-/** What a driver has sent since it opened (tests and measurements count round trips with it). */
+/** What a driver's transactions have sent since it opened (tests and measurements count round trips with it). */
 export interface DriverStats {
   transactions: number;
   /** Statements sent, BEGIN and COMMIT included. */

@@ -61,12 +61,12 @@ class ColumnTypes {
     return t && cols.every((c) => t.has(c)) ? t : undefined;
   }
 
-  async load(client: pg.PoolClient, table: string): Promise<void> {
-    const res = await client.query<{ c: string; t: string }>(
+  async load(query: (text: string, values: unknown[]) => Promise<pg.QueryResult>, table: string): Promise<void> {
+    const res = await query(
       "SELECT attname AS c, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
       [table],
     );
-    this.tables.set(table, new Map(res.rows.map((r) => [r.c, r.t])));
+    this.tables.set(table, new Map(res.rows.map((r) => [String(r["c"]), String(r["t"])])));
   }
 }
 
@@ -107,15 +107,28 @@ function bulkStatement(w: BulkWrite, types: Map<string, string>): { text: string
  * later statement of the transaction fails with "current transaction is aborted"). So BEGIN travels
  * with the transaction's first statement and COMMIT with its last writes.
  */
-function session(client: pg.PoolClient, types: ColumnTypes, stats: DriverStats) {
+function session(client: pg.PoolClient, types: ColumnTypes, stats?: DriverStats) {
   let outstanding = 0;
   /** Set while a catalog lookup runs: statements issued meanwhile queue behind it, in order. */
   let gate: Promise<unknown> | undefined;
+  /**
+   * The first statement to fail, in wire order: every statement behind it in the transaction fails
+   * too ("current transaction is aborted"), and their rejections may reach a caller's Promise.all
+   * first. The transaction reports this one (a UniqueViolation stays one, for the batcher's retry).
+   */
+  let firstError: unknown;
+  const noteError = (err: unknown) => {
+    firstError ??= err;
+  };
   const sendNow = (text: string, values: unknown[], name?: string): Promise<pg.QueryResult> => {
-    stats.statements++;
-    if (outstanding === 0) stats.roundTrips++;
+    if (stats) {
+      stats.statements++;
+      if (outstanding === 0) stats.roundTrips++;
+    }
     outstanding++;
+    if (process.env["UC_PG_TRACE"]) process.stderr.write(`[pg ${outstanding === 1 ? "RT" : "  "}] ${text.slice(0, 140)}\n`);
     const done = client.query(name === undefined ? { text, values } : { name, text, values });
+    done.catch(noteError); // registered first: runs in the order the answers arrive
     return done.finally(() => outstanding--);
   };
   const send = (text: string, values: unknown[], name?: string): Promise<pg.QueryResult> => {
@@ -140,7 +153,7 @@ function session(client: pg.PoolClient, types: ColumnTypes, stats: DriverStats) 
     // answer arrives, and statements issued meanwhile wait behind the write (the gate).
     let sent: Promise<pg.QueryResult> | undefined;
     const ready = (gate ?? Promise.resolve())
-      .then(() => types.load(client, w.table))
+      .then(() => types.load(sendNow, w.table))
       .then(() => {
         const st = bulkStatement(w, types.known(w.table, cols) ?? new Map<string, string>());
         sent = sendNow(st.text, st.values, nameOf(st.text));
@@ -152,7 +165,7 @@ function session(client: pg.PoolClient, types: ColumnTypes, stats: DriverStats) 
     });
     return ready.then(async () => ((await sent)?.rowCount ?? 0));
   };
-  return { send, sql, bulk };
+  return { send, sql, bulk, firstError: () => firstError };
 }
 
 /**
@@ -295,9 +308,10 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
           } catch {
             broken = true;
           }
-          const code = (err as { code?: string }).code;
+          const cause = s.firstError() ?? err;
+          const code = (cause as { code?: string }).code;
           if (code && RETRYABLE.has(code) && attempt < 5) continue;
-          throw translate(err);
+          throw translate(cause);
         } finally {
           client.release(broken);
         }
@@ -311,7 +325,7 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
         throw translate(err);
       }
       try {
-        return await fn(queryable(session(client, columnTypes, stats)));
+        return await fn(queryable(session(client, columnTypes)));
       } catch (err) {
         throw translate(err);
       } finally {
