@@ -84,13 +84,14 @@ const nameOf = (text: string): string => {
  * (unnest yields the rows in array order, so a generated key such as operation_log.seq follows the
  * order the rows were given in), or `UPDATE t SET a = $1 … WHERE id = ANY($n::text[])`.
  */
-function bulkStatement(w: BulkWrite, types: Map<string, string>): { text: string; values: unknown[] } {
+function bulkStatement(w: BulkWrite, types: Map<string, string>, offset = 0): { text: string; values: unknown[] } {
   const typeOf = (c: string): string => types.get(c) ?? "text";
+  const $ = (i: number) => `$${offset + i + 1}`;
   if (w.kind === "update") {
-    const set = w.set.map((c, i) => `${c} = $${i + 1}::${typeOf(c)}`).join(", ");
-    return { text: `UPDATE ${w.table} SET ${set} WHERE ${w.key} = ANY($${w.set.length + 1}::${typeOf(w.key)}[])`, values: [...w.values, w.ids] };
+    const set = w.set.map((c, i) => `${c} = ${$(i)}::${typeOf(c)}`).join(", ");
+    return { text: `UPDATE ${w.table} SET ${set} WHERE ${w.key} = ANY(${$(w.set.length)}::${typeOf(w.key)}[])`, values: [...w.values, w.ids] };
   }
-  const arrays = w.cols.map((c, i) => `$${i + 1}::${typeOf(c)}[]`).join(", ");
+  const arrays = w.cols.map((c, i) => `${$(i)}::${typeOf(c)}[]`).join(", ");
   const set = w.cols
     .filter((c) => !w.key.includes(c))
     .map((c) => (w.update === "add" ? `${c} = ${w.table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
@@ -100,6 +101,18 @@ function bulkStatement(w: BulkWrite, types: Map<string, string>): { text: string
   return { text: `INSERT INTO ${w.table} (${w.cols.join(", ")}) SELECT * FROM unnest(${arrays})${conflict}`, values: columns };
 }
 
+const columnsOf = (w: BulkWrite): readonly string[] => (w.kind === "update" ? [...w.set, w.key] : w.cols);
+
+/** The table a statement writes (INSERT INTO t, UPDATE t, DELETE FROM t); its text otherwise. */
+function targetOf(st: Statement): string {
+  if ("bulk" in st) return st.bulk.table;
+  return /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)/i.exec(st.sql)?.[1]?.toLowerCase() ?? st.sql;
+}
+
+/** Bound parameters per statement (PostgreSQL allows 65,535). */
+const MAX_PARAMS = 60_000;
+const paramsOf = (st: Statement): number => ("bulk" in st ? columnsOf(st.bulk).length : st.params.length);
+
 /**
  * One checked-out connection. The pool's clients run in pipeline mode: a statement is written as
  * soon as it is issued, without waiting for the answers to those before it (they are answered in
@@ -107,6 +120,8 @@ function bulkStatement(w: BulkWrite, types: Map<string, string>): { text: string
  * later statement of the transaction fails with "current transaction is aborted"). So BEGIN travels
  * with the transaction's first statement and COMMIT with its last writes.
  */
+type Session = ReturnType<typeof session>;
+
 function session(client: pg.PoolClient, types: ColumnTypes, stats?: DriverStats) {
   let outstanding = 0;
   /** Set while a catalog lookup runs: statements issued meanwhile queue behind it, in order. */
@@ -131,41 +146,68 @@ function session(client: pg.PoolClient, types: ColumnTypes, stats?: DriverStats)
     done.catch(noteError); // registered first: runs in the order the answers arrive
     return done.finally(() => outstanding--);
   };
-  const send = (text: string, values: unknown[], name?: string): Promise<pg.QueryResult> => {
-    if (!gate) return sendNow(text, values, name);
-    const next = gate.then(() => sendNow(text, values, name));
-    const g = next.catch(() => undefined);
+  /** Runs `go` now, or behind a catalog lookup still on its way (statements keep their order). */
+  const enqueue = (go: () => Promise<pg.QueryResult>): Promise<pg.QueryResult> => {
+    if (!gate) return go();
+    const next = gate.then(go);
+    const g = next.then(
+      () => undefined,
+      () => undefined,
+    );
     gate = g;
     void g.then(() => {
       if (gate === g) gate = undefined;
     });
     return next;
   };
+  const send = (text: string, values: unknown[], name?: string) => enqueue(() => sendNow(text, values, name));
   const sql = (text: string, params: readonly SqlValue[]) => send(toDollar(text), params as SqlValue[]);
-  const bulk = (w: BulkWrite): Promise<number> => {
-    const cols = w.kind === "update" ? [...w.set, w.key] : w.cols;
-    const known = types.known(w.table, cols);
-    if (known) {
-      const st = bulkStatement(w, known);
-      return send(st.text, st.values, nameOf(st.text)).then((r) => r.rowCount ?? 0);
-    }
-    // The lookup goes on the wire now (ahead of anything issued later); the write is sent when its
-    // answer arrives, and statements issued meanwhile wait behind the write (the gate).
+  /**
+   * Statements sent as ONE: alone, or as data-modifying CTEs `WITH w0 AS (…), w1 AS (…) SELECT 1`
+   * (the caller never puts one table twice in it: the sub-statements run in no promised order and
+   * see one snapshot; foreign keys are checked at its end). Set-based parts only: a named prepared
+   * statement (its text depends on the tables and columns, not on the rows).
+   */
+  const write = (parts: readonly Statement[]): Promise<pg.QueryResult> => {
+    const compose = () => {
+      const texts: string[] = [];
+      const values: unknown[] = [];
+      for (const st of parts) {
+        if ("bulk" in st) {
+          const b = bulkStatement(st.bulk, types.known(st.bulk.table, columnsOf(st.bulk)) ?? new Map<string, string>(), values.length);
+          texts.push(b.text);
+          values.push(...b.values);
+        } else {
+          let n = values.length;
+          texts.push(st.sql.replace(/\?/g, () => `$${++n}`));
+          values.push(...st.params);
+        }
+      }
+      const text = texts.length === 1 ? (texts[0] ?? "") : `WITH ${texts.map((t, k) => `w${k} AS (${t})`).join(", ")} SELECT 1`;
+      return sendNow(text, values, parts.every((st) => "bulk" in st) ? nameOf(text) : undefined);
+    };
+    const missing = [...new Set(parts.flatMap((st) => ("bulk" in st && !types.known(st.bulk.table, columnsOf(st.bulk)) ? [st.bulk.table] : [])))];
+    if (missing.length === 0) return enqueue(compose);
+    // The lookups go on the wire now (ahead of anything issued later); the write is sent when their
+    // answers arrive, and statements issued meanwhile wait behind it (the gate).
     let sent: Promise<pg.QueryResult> | undefined;
     const ready = (gate ?? Promise.resolve())
-      .then(() => types.load(sendNow, w.table))
+      .then(() => Promise.all(missing.map((t) => types.load(sendNow, t))))
       .then(() => {
-        const st = bulkStatement(w, types.known(w.table, cols) ?? new Map<string, string>());
-        sent = sendNow(st.text, st.values, nameOf(st.text));
+        sent = compose();
       });
     const g = ready.catch(() => undefined);
     gate = g;
     void g.then(() => {
       if (gate === g) gate = undefined;
     });
-    return ready.then(async () => ((await sent)?.rowCount ?? 0));
+    return ready.then(async () => {
+      if (!sent) throw new Error("unreachable: the write was composed");
+      return sent;
+    });
   };
-  return { send, sql, bulk, firstError: () => firstError };
+  const bulk = (w: BulkWrite): Promise<number> => write([{ bulk: w }]).then((r) => r.rowCount ?? 0);
+  return { send, sql, write, bulk, firstError: () => firstError };
 }
 
 /**
@@ -175,7 +217,7 @@ function session(client: pg.PoolClient, types: ColumnTypes, stats?: DriverStats)
  * AS r0, …` — one statement instead of one per read, and one snapshot for all of them. Locking reads
  * go alone, so a read issued after a lock sees what the lock's holder committed.
  */
-function queryable(s: ReturnType<typeof session>): Queryable {
+function queryable(s: Session): Queryable & { flushReads(): void } {
   let pending: Array<{ sql: string; params: readonly SqlValue[]; resolve: (rows: Row[]) => void; reject: (e: unknown) => void }> = [];
   const flush = () => {
     const reads = pending;
@@ -216,17 +258,21 @@ function queryable(s: ReturnType<typeof session>): Queryable {
       flush();
       return s.bulk(w);
     },
+    flushReads: flush,
   };
 }
 
 /**
  * A transaction's last writes travel with its COMMIT: the statements `lastly` issues are collected
- * (each answers at once: nothing may read their results), then sent back to back, COMMIT right
- * behind them, without waiting in between: one round trip. Each is its own statement, in the order
- * issued (ledger transactions before their entries; operation_log chunks in seq order), and each
- * set-based write is a prepared statement the server planned once for this connection.
+ * (each answers at once: nothing may read their results), then sent as few statements as can be,
+ * COMMIT right behind them, without waiting in between: one round trip. Consecutive statements go
+ * as ONE statement of data-modifying CTEs (Session.write) until a table would be written twice in it
+ * (its sub-statements run in no promised order and see one snapshot: chunks of one table, an
+ * operation_log written twice, go in separate statements, in the order issued) or the bound
+ * parameters would pass 60,000. A batch's writes are set-based, so that statement is prepared once
+ * per connection for each combination of tables written (a handful).
  */
-function lastWrites(base: Queryable): { q: Queryable; send: () => Promise<Array<Promise<unknown>>> } {
+function lastWrites(base: Queryable & { flushReads(): void }, s: Session): { q: Queryable; send: () => Promise<Array<Promise<unknown>>> } {
   let collecting: Statement[] | undefined;
   let issued: Promise<unknown> | undefined;
   const statements: Statement[] = [];
@@ -242,7 +288,7 @@ function lastWrites(base: Queryable): { q: Queryable; send: () => Promise<Array<
       return Promise.resolve(0);
     },
     bulk: (w) => {
-      if (!collecting) return base.bulk ? base.bulk(w) : Promise.reject(new Error("no set-based writes"));
+      if (!collecting) return s.bulk(w);
       collecting.push({ bulk: w });
       return Promise.resolve(0);
     },
@@ -256,7 +302,26 @@ function lastWrites(base: Queryable): { q: Queryable; send: () => Promise<Array<
   const send = async () => {
     if (!issued) return [];
     await issued;
-    return statements.map((st) => ("bulk" in st ? (base.bulk ? base.bulk(st.bulk) : Promise.reject(new Error("no set-based writes"))) : base.run(st.sql, st.params)));
+    base.flushReads();
+    const sent: Array<Promise<unknown>> = [];
+    const separate = process.env["UC_PG_WRITES"] === "separate";
+    for (let i = 0; i < statements.length; ) {
+      const part: Statement[] = [];
+      let params = 0;
+      const tables = new Set<string>();
+      while (i < statements.length) {
+        const st = statements[i];
+        if (!st) break;
+        const table = targetOf(st);
+        if (part.length > 0 && (separate || params + paramsOf(st) > MAX_PARAMS || tables.has(table))) break;
+        part.push(st);
+        tables.add(table);
+        params += paramsOf(st);
+        i++;
+      }
+      sent.push(s.write(part));
+    }
+    return sent;
   };
   return { q, send };
 }
@@ -290,7 +355,7 @@ export function openPostgres(url: string, poolSize = 8): SqlDriver {
         const begin = s.send("BEGIN", []);
         begin.catch(() => undefined);
         try {
-          const last = lastWrites(queryable(s));
+          const last = lastWrites(queryable(s), s);
           const result = await fn(last.q);
           // Anything written before BEGIN's answer ran inside it only if BEGIN succeeded: check
           // before committing (its answer arrived long ago, with the first statement's).
