@@ -6,6 +6,7 @@
 import pg from "pg";
 import type { BulkWrite, DriverStats, Queryable, Row, SqlDriver, SqlValue } from "./driver.js";
 import { StoreUnavailable, UniqueViolation } from "./driver.js";
+import { bulkStatement, ColumnTypes, columnsOf, nameOf } from "./postgres-bulk.js";
 
 const RETRYABLE = new Set(["40001", "40P01"]);
 const UNAVAILABLE_CLASSES = ["08", "53", "57"]; // connection exception, insufficient resources, operator intervention
@@ -48,61 +49,6 @@ const LOCKING = /\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bpg_adv
 /** One statement to send: SQL text with `?` marks, or a set-based write (sql-bulk.ts). */
 type Statement = { readonly sql: string; readonly params: readonly SqlValue[] } | { readonly bulk: BulkWrite };
 
-/**
- * Column types per table, read from the catalog the first time a table is written set-based (the
- * `unnest` arrays are cast to them: `$1::bigint[]`). Reloaded if a column is missing (a migration
- * added it since).
- */
-class ColumnTypes {
-  private readonly tables = new Map<string, Map<string, string>>();
-
-  known(table: string, cols: readonly string[]): Map<string, string> | undefined {
-    const t = this.tables.get(table);
-    return t && cols.every((c) => t.has(c)) ? t : undefined;
-  }
-
-  async load(query: (text: string, values: unknown[]) => Promise<pg.QueryResult>, table: string): Promise<void> {
-    const res = await query(
-      "SELECT attname AS c, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
-      [table],
-    );
-    this.tables.set(table, new Map(res.rows.map((r) => [String(r["c"]), String(r["t"])])));
-  }
-}
-
-/** Names of the prepared statements, one per distinct text (a few dozen: tables × column lists × modes). */
-const statementNames = new Map<string, string>();
-const nameOf = (text: string): string => {
-  let name = statementNames.get(text);
-  if (name === undefined) statementNames.set(text, (name = `uc_${statementNames.size + 1}`));
-  return name;
-};
-
-/**
- * A set-based write as one statement whose text depends on the table and columns only, never on
- * the row count: `INSERT INTO t (a, b) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT …`
- * (unnest yields the rows in array order, so a generated key such as operation_log.seq follows the
- * order the rows were given in), or `UPDATE t SET a = $1 … WHERE id = ANY($n::text[])`.
- */
-function bulkStatement(w: BulkWrite, types: Map<string, string>, offset = 0): { text: string; values: unknown[] } {
-  const typeOf = (c: string): string => types.get(c) ?? "text";
-  const $ = (i: number) => `$${offset + i + 1}`;
-  if (w.kind === "update") {
-    const set = w.set.map((c, i) => `${c} = ${$(i)}::${typeOf(c)}`).join(", ");
-    return { text: `UPDATE ${w.table} SET ${set} WHERE ${w.key} = ANY(${$(w.set.length)}::${typeOf(w.key)}[])`, values: [...w.values, w.ids] };
-  }
-  const arrays = w.cols.map((c, i) => `${$(i)}::${typeOf(c)}[]`).join(", ");
-  const set = w.cols
-    .filter((c) => !w.key.includes(c))
-    .map((c) => (w.update === "add" ? `${c} = ${w.table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
-    .join(", ");
-  const conflict = w.update ? ` ON CONFLICT (${w.key.join(", ")}) DO UPDATE SET ${set}` : "";
-  const columns: unknown[] = w.cols.map((_, i) => w.rows.map((r) => r[i] ?? null));
-  return { text: `INSERT INTO ${w.table} (${w.cols.join(", ")}) SELECT * FROM unnest(${arrays})${conflict}`, values: columns };
-}
-
-const columnsOf = (w: BulkWrite): readonly string[] => (w.kind === "update" ? [...w.set, w.key] : w.cols);
-
 /** The table a statement writes (INSERT INTO t, UPDATE t, DELETE FROM t); its text otherwise. */
 function targetOf(st: Statement): string {
   if ("bulk" in st) return st.bulk.table;
@@ -113,6 +59,8 @@ function targetOf(st: Statement): string {
 const MAX_PARAMS = 60_000;
 const paramsOf = (st: Statement): number => ("bulk" in st ? columnsOf(st.bulk).length : st.params.length);
 
+type Session = ReturnType<typeof session>;
+
 /**
  * One checked-out connection. The pool's clients run in pipeline mode: a statement is written as
  * soon as it is issued, without waiting for the answers to those before it (they are answered in
@@ -120,8 +68,6 @@ const paramsOf = (st: Statement): number => ("bulk" in st ? columnsOf(st.bulk).l
  * later statement of the transaction fails with "current transaction is aborted"). So BEGIN travels
  * with the transaction's first statement and COMMIT with its last writes.
  */
-type Session = ReturnType<typeof session>;
-
 function session(client: pg.PoolClient, types: ColumnTypes, stats?: DriverStats) {
   let outstanding = 0;
   /** Set while a catalog lookup runs: statements issued meanwhile queue behind it, in order. */
@@ -304,7 +250,6 @@ function lastWrites(base: Queryable & { flushReads(): void }, s: Session): { q: 
     await issued;
     base.flushReads();
     const sent: Array<Promise<unknown>> = [];
-    const separate = process.env["UC_PG_WRITES"] === "separate";
     for (let i = 0; i < statements.length; ) {
       const part: Statement[] = [];
       let params = 0;
@@ -313,7 +258,7 @@ function lastWrites(base: Queryable & { flushReads(): void }, s: Session): { q: 
         const st = statements[i];
         if (!st) break;
         const table = targetOf(st);
-        if (part.length > 0 && (separate || params + paramsOf(st) > MAX_PARAMS || tables.has(table))) break;
+        if (part.length > 0 && (params + paramsOf(st) > MAX_PARAMS || tables.has(table))) break;
         part.push(st);
         tables.add(table);
         params += paramsOf(st);

@@ -126,22 +126,22 @@ class SqlStoreTx implements StoreTx {
     // their plans by subquery instead of the locked rows, so it crosses with the lock.
     const q = this.q;
     const behindLock = lockedOrgs instanceof Promise;
-    const named1 = behindLock ? [...new Set(scope.orgIds)] : lockedOrgs.map((o) => o.id);
+    const readOrgIds = behindLock ? [...new Set(scope.orgIds)] : lockedOrgs.map((o) => o.id);
     const planRead = behindLock
-      ? inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (SELECT plan_id FROM organizations WHERE id IN (${l})) ORDER BY plan_id, version`, named1)
+      ? inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (SELECT plan_id FROM organizations WHERE id IN (${l})) ORDER BY plan_id, version`, readOrgIds)
       : inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (${l}) ORDER BY plan_id, version`, [...new Set(lockedOrgs.map((o) => o.planId))]);
     const grantFilter = scope.allActiveGrants ? "status = 'active'" : "status = 'active' AND remaining > 0";
     // The orgs' pending holds past their TTL (holds_org_due), so the books unwind them first.
     const dueLimit = scope.dueHolds === "all" || scope.dueHolds === undefined ? "" : ` LIMIT ${Math.max(1, Math.floor(scope.dueHolds))}`;
     const [namedHolds, dueHolds, memberRows, planRows, grantRows, limitRows, lockedRows] = await Promise.all([
       inList(q, (l) => `SELECT * FROM holds WHERE id IN (${l})`, scope.holdIds),
-      scope.dueHolds === undefined || named1.length === 0
+      scope.dueHolds === undefined || readOrgIds.length === 0
         ? Promise.resolve([])
-        : q.all(`SELECT * FROM holds WHERE org_id IN (${marks(named1.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${dueLimit}`, [...named1, scope.now]),
+        : q.all(`SELECT * FROM holds WHERE org_id IN (${marks(readOrgIds.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${dueLimit}`, [...readOrgIds, scope.now]),
       inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, [...new Set(scope.memberIds)]),
       planRead,
-      inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, named1),
-      inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, named1),
+      inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, readOrgIds),
+      inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, readOrgIds),
       lockedOrgs,
     ]);
     const orgs = new Map(lockedRows.map((o) => [o.id, o]));
