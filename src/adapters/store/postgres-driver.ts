@@ -87,7 +87,6 @@ function session(client: pg.PoolClient, types: ColumnTypes, stats?: DriverStats)
       if (outstanding === 0) stats.roundTrips++;
     }
     outstanding++;
-    if (process.env["UC_PG_TRACE"]) process.stderr.write(`[pg ${outstanding === 1 ? "RT" : "  "}] ${text.slice(0, 140)}\n`);
     const done = client.query(name === undefined ? { text, values } : { name, text, values });
     done.catch(noteError); // registered first: runs in the order the answers arrive
     return done.finally(() => outstanding--);
