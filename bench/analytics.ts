@@ -3,7 +3,6 @@
 
 import Database from "better-sqlite3";
 import type { ChildProcess } from "node:child_process";
-import { spawn } from "node:child_process";
 import { usageDailyBackfill } from "../src/adapters/store/usage-rollup-sql.js";
 import { createApp, openStore } from "../src/app.js";
 import { generateApiKey } from "../src/app/auth.js";
@@ -11,7 +10,7 @@ import { loadConfig } from "../src/config/config.js";
 import { newId } from "../src/core/ids.js";
 import { ManualClock } from "../src/ports/clock.js";
 import { silentLogger } from "../src/ports/logger.js";
-import type { LoadResult, LoadSpec } from "./loadgen.js";
+import { runLoad, type LoadResult, type LoadSpec } from "./loadgen.js";
 import { seed } from "./workload.js";
 
 const DAY_MS = 86_400_000;
@@ -63,7 +62,6 @@ export async function breakdownBench(
   file: string,
   records: number,
   start: (args: string[], env: Record<string, string>) => Promise<{ url: string; child: ChildProcess }>,
-  loadgen: string,
 ): Promise<{ breakdownMs: number; healthz: LoadResult; loopP99: number }> {
   const config = loadConfig({ USAGE_CREDITS_PORT: "0" }, { database: `sqlite:${file}` });
   const app = await createApp(config, { log: silentLogger, store: await openStore(config) });
@@ -108,7 +106,7 @@ export async function breakdownBench(
     await fetch(`${server.url}/metrics`).then((r) => r.text()); // resets the event-loop window
     const seconds = 5;
     const spec: LoadSpec = { targets: [{ url: `${server.url}/healthz`, headers: {} }], method: "GET", body: "", connections: 1, seconds, warmupSeconds: 0 };
-    const healthz = runLoad(loadgen, spec);
+    const healthz = runLoad(spec);
     const times: number[] = [];
     const until = performance.now() + (seconds + 0.5) * 1000;
     while (performance.now() < until) {
@@ -126,19 +124,4 @@ export async function breakdownBench(
     server.child.kill("SIGTERM");
     await new Promise((r) => (server.child.exitCode !== null ? r(null) : server.child.once("exit", r)));
   }
-}
-
-function runLoad(loadgen: string, spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [loadgen, "--child", JSON.stringify(spec)], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", () => {
-      try {
-        resolve(JSON.parse(out) as LoadResult);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
 }
