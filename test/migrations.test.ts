@@ -30,19 +30,23 @@ const fixture = (v: number): string[] =>
 /** The versions this code has up to `version` (a number reserved for a branch not merged yet is skipped, not faked). */
 const versionsUpTo = (version: number): number[] => MIGRATIONS.map((m) => m.version).filter((v) => v <= version).sort((a, b) => a - b);
 
-/** usage_daily must equal the raw records grouped (migration 12's backfill, and every batch since). */
-async function rollupMatchesRecords(d: SqlDriver): Promise<void> {
+/**
+ * A usage rollup must equal the raw records grouped by its grain (usage_daily by day: migration 12's
+ * backfill; usage_hourly by hour: migration 16's; and every batch and fixture since).
+ */
+async function rollupMatchesRecords(d: SqlDriver, table: "usage_daily" | "usage_hourly"): Promise<void> {
+  const [col, unit] = table === "usage_daily" ? ["day", 86_400_000] : ["hour", 3_600_000];
   await d.transaction(async (q) => {
     const norm = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.values(r).map(String).join("|")).sort();
-    const rolled = norm(await q.all("SELECT org_id, day, model, surface, member_id, speed, payer, requests, cost, credit_cost, input_tokens, output_tokens FROM usage_daily"));
+    const rolled = norm(await q.all(`SELECT org_id, ${col}, model, surface, member_id, speed, payer, requests, cost, credit_cost, input_tokens, output_tokens FROM ${table}`));
     const raw = norm(
       await q.all(
-        "SELECT org_id, at / 86400000 AS day, model, surface, member_id, speed, payer, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, " +
-          "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records GROUP BY org_id, at / 86400000, model, surface, member_id, speed, payer",
+        `SELECT org_id, at / ${unit} AS ${col}, model, surface, member_id, speed, payer, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, ` +
+          `SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records GROUP BY org_id, at / ${unit}, model, surface, member_id, speed, payer`,
       ),
     );
     assert.ok(raw.length >= 1);
-    assert.deepEqual(rolled, raw, "the usage rollup equals the usage records");
+    assert.deepEqual(rolled, raw, `${table} equals the usage records`);
   });
 }
 
@@ -102,7 +106,10 @@ for (const backend of backends()) {
         assert.deepEqual(await snapshot(d2, version), before, "every row and balance survived");
         // Migration 12 sums the records already there (from version 12 on, the fixtures are written
         // raw after the migration, so only the older databases show the backfill).
-        if (version < 12) await rollupMatchesRecords(d2);
+        if (version < 12) await rollupMatchesRecords(d2, "usage_daily");
+        // Migration 16 sums them by hour: every version's records (the ones written raw by the
+        // fixtures of 1–14 included) are in the hourly rollup after the upgrade.
+        await rollupMatchesRecords(d2, "usage_hourly");
         await d2.close();
       });
     }
