@@ -107,9 +107,9 @@ for (const backend of backends()) {
         // Migration 12 sums the records already there (from version 12 on, the fixtures are written
         // raw after the migration, so only the older databases show the backfill).
         if (version < 12) await rollupMatchesRecords(d2, "usage_daily");
-        // Migration 16 sums them by hour: every version's records (the ones written raw by the
-        // fixtures of 1–14 included) are in the hourly rollup after the upgrade.
-        await rollupMatchesRecords(d2, "usage_hourly");
+        // Migration 16 sums them by hour (the records of every older version's fixtures, 12's and
+        // 14's included, which wrote usage_daily beside their records but had no hourly table).
+        if (version < 16) await rollupMatchesRecords(d2, "usage_hourly");
         await d2.close();
       });
     }
@@ -150,6 +150,33 @@ for (const backend of backends()) {
       const v = await d.transaction((q) => q.all("SELECT MAX(version) AS v FROM schema_migrations"));
       assert.equal(Number(v[0]?.["v"]), versionsUpTo(LATEST_VERSION - 1).at(-1));
       await d.close();
+    });
+
+    test("migration 16 sums the usage records already there by UTC hour, the last and first millisecond of an hour apart", async () => {
+      const url = await backend.createDatabase();
+      const d = driverFor(url);
+      await migrate(d, versionsUpTo(15).at(-1) ?? 0);
+      const hour = 490_000 * 3_600_000;
+      const records: Array<[string, number, number]> = [["use_a", hour - 1, 100], ["use_b", hour, 200], ["use_c", hour + 3_599_999, 300], ["use_d", hour + 3_600_000, 400]];
+      await d.transaction(async (q) => {
+        for (const [id, at, cost] of records) {
+          await q.run(
+            "INSERT INTO usage_records (id, org_id, member_id, workspace_id, hold_id, surface, model, speed, payer, cost, credit_cost, input_tokens, output_tokens, at) VALUES (?, 'org_h', 'mem_h', NULL, 'hold_h', 'sdk', 'claude-haiku-4-5', 'standard', 'credits', ?, ?, 10, 1, ?)",
+            [id, cost, cost, at],
+          );
+        }
+      });
+      await migrate(d);
+      const rows = await d.transaction((q) => q.all("SELECT hour, requests, cost, credit_cost, input_tokens, output_tokens FROM usage_hourly WHERE org_id = 'org_h' ORDER BY hour"));
+      await d.close();
+      assert.deepEqual(
+        rows.map((r) => Object.values(r).map(Number)),
+        [
+          [489_999, 1, 100, 100, 10, 1],
+          [490_000, 2, 500, 500, 20, 2],
+          [490_001, 1, 400, 400, 10, 1],
+        ],
+      );
     });
 
     test("migration 14 makes every existing plan its version 1, in force since the beginning", async () => {
