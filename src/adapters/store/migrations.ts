@@ -2,6 +2,7 @@
 // (both engines have transactional DDL) together with its row in schema_migrations, so a
 // migration is applied whole or not at all. A database newer than this code is refused.
 // Never edit a released migration: add a new one.
+// Over 400 lines: the released migrations, one declaration each, only ever appended to.
 
 import type { Queryable, SqlDriver } from "./driver.js";
 import { USAGE_DAILY_DDL, USAGE_HOURLY_DDL, usageDailyBackfill, usageHourlyBackfill } from "./usage-rollup-sql.js";
