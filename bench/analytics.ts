@@ -19,7 +19,7 @@ import { loadConfig } from "../src/config/config.js";
 import { newId } from "../src/core/ids.js";
 import { ManualClock } from "../src/ports/clock.js";
 import { silentLogger } from "../src/ports/logger.js";
-import type { LoadResult, LoadSpec } from "./loadgen.js";
+import { runLoad, type LoadResult, type LoadSpec } from "./loadgen.js";
 import { seed } from "./workload.js";
 
 const DAY_MS = 86_400_000;
@@ -74,7 +74,6 @@ export async function breakdownBench(
   file: string,
   records: number,
   start: (args: string[], env: Record<string, string>) => Promise<{ url: string; child: ChildProcess }>,
-  loadgen: string,
 ): Promise<{ breakdownMs: number; healthz: LoadResult; loopP99: number; seedSeconds: number }> {
   const t0 = performance.now();
   const seeded = `${file}.seed.json`;
@@ -96,7 +95,7 @@ export async function breakdownBench(
     await fetch(`${server.url}/metrics`).then((r) => r.text()); // resets the event-loop window
     const seconds = 5;
     const spec: LoadSpec = { targets: [{ url: `${server.url}/healthz`, headers: {} }], method: "GET", body: "", connections: 1, seconds, warmupSeconds: 0 };
-    const healthz = runLoad(loadgen, spec);
+    const healthz = runLoad(spec);
     const times: number[] = [];
     const until = performance.now() + (seconds + 0.5) * 1000;
     while (performance.now() < until) {
@@ -160,21 +159,6 @@ async function seedLarge(file: string, records: number): Promise<{ orgId: string
   return { orgId, secret: key.secret };
 }
 
-function runLoad(loadgen: string, spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [loadgen, "--child", JSON.stringify(spec)], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", () => {
-      try {
-        resolve(JSON.parse(out) as LoadResult);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
-
 /** A server process of this build; resolves with its URL once it listens. */
 function startServer(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
@@ -202,7 +186,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = keep ? undefined : mkdtempSync(join(tmpdir(), "uc-analytics-"));
   const file = keep ?? join(dir ?? "", "breakdown.db");
   try {
-    const r = await breakdownBench(file, records, startServer, fileURLToPath(new URL("./loadgen.js", import.meta.url)));
+    const r = await breakdownBench(file, records, startServer);
     const f = (x: number) => x.toFixed(2);
     process.stdout.write(
       `90-day usage breakdown, one organization with ${records.toLocaleString("en-US")} usage records: median ${f(r.breakdownMs)} ms (target ≤ 100 at 10 M)\n` +

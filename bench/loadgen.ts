@@ -1,8 +1,11 @@
 // An HTTP load generator run as its own process: C keep-alive connections, each sending the next
 // request as soon as the previous answer arrives, for a fixed time. The same generator measures the
 // bare node:http ceiling and our server, so their ratio is fair. Loopback only, bounded in time.
+// Benches start it with `runLoad(spec)`, which runs this very file as the child.
 
+import { spawn } from "node:child_process";
 import http from "node:http";
+import { fileURLToPath } from "node:url";
 
 export interface LoadSpec {
   readonly targets: ReadonlyArray<{ url: string; headers: Record<string, string> }>;
@@ -67,7 +70,23 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   return { requests: latencies.length, rps: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), statuses };
 }
 
-// As a child process: the spec arrives as argv[2] (JSON), the result leaves on stdout.
+/** Runs `spec` in a load-generator process of its own (so it does not share our event loop) and resolves with its result. */
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", JSON.stringify(spec)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("exit", (code) => {
+      try {
+        resolve(JSON.parse(out) as LoadResult);
+      } catch {
+        reject(new Error(`the load generator exited with ${String(code)} without a result`));
+      }
+    });
+  });
+}
+
+// As a child process: the spec arrives as argv[3] (JSON), the result leaves on stdout.
 if (process.argv[2] === "--child") {
   const spec = JSON.parse(process.argv[3] ?? "{}") as LoadSpec;
   void run(spec).then((r) => {

@@ -12,14 +12,13 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { benchApp, engineLoad, seed, type Tenant } from "./workload.js";
 import { pgBatchCeiling, pgNaiveCeiling, redisEvalCeiling, sqliteCeiling } from "./ceilings.js";
-import type { LoadResult, LoadSpec } from "./loadgen.js";
+import { runLoad, type LoadResult, type LoadSpec } from "./loadgen.js";
 import { dashboardBench } from "./dashboard.js";
 import { cpuBetween, sampleCpu } from "./cpu.js";
 import { breakdownBench, sweepBench } from "./analytics.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(ROOT, "dist/src/main.js");
-const LOADGEN = join(ROOT, "dist/bench/loadgen.js");
 const ECHO = join(ROOT, "dist/bench/echo-server.js");
 const UPSTREAM = join(ROOT, "dist/bench/upstream-server.js");
 const PROXY = join(ROOT, "dist/bench/proxy-server.js");
@@ -70,21 +69,6 @@ async function stop(children: ChildProcess[]): Promise<void> {
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
 }
 
-function load(spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOADGEN, "--child", JSON.stringify(spec)], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", () => {
-      try {
-        resolve(JSON.parse(out) as LoadResult);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
-
 /** The server's event-loop delay p99 (seconds) since its previous /metrics scrape; NaN if unreadable. */
 async function loopDelayP99(url: string): Promise<number> {
   try {
@@ -110,7 +94,7 @@ interface Measured extends LoadResult {
  */
 async function measuredLoad(servers: ReadonlyArray<{ url: string; child: ChildProcess }>, spec: LoadSpec): Promise<Measured> {
   const pids = servers.map((s) => s.child.pid ?? 0);
-  const running = load(spec);
+  const running = runLoad(spec);
   // The load generator starts (≈0.2 s), warms up, then measures: open our window just after.
   await new Promise((r) => setTimeout(r, spec.warmupSeconds * 1000 + 300));
   await Promise.all(servers.map((s) => loopDelayP99(s.url)));
@@ -177,7 +161,7 @@ async function main(): Promise<void> {
     else process.stdout.write("Redis: no server reachable at 127.0.0.1:6379; EVAL ceiling skipped\n");
     const echo = await startProcess([ECHO]);
     children.push(echo.child);
-    const echoLoad = await load({ targets: [{ url: `${echo.url}/`, headers: { "content-type": "application/json" } }], method: "POST", body: JSON.stringify({ model: "claude-haiku-4-5", amount: "1000" }), connections: 50, seconds: SECONDS, warmupSeconds: 1 });
+    const echoLoad = await runLoad({ targets: [{ url: `${echo.url}/`, headers: { "content-type": "application/json" } }], method: "POST", body: JSON.stringify({ model: "claude-haiku-4-5", amount: "1000" }), connections: 50, seconds: SECONDS, warmupSeconds: 1 });
     await stop([echo.child]);
     record({ name: "bare node:http JSON echo, 50 connections", value: echoLoad.rps, unit: "req/s", p50: echoLoad.p50, p99: echoLoad.p99 });
     const raw100 = byName("raw SQLite UPDATE+INSERT, 100 per transaction (FULL)") ?? 1;
@@ -221,12 +205,12 @@ async function main(): Promise<void> {
     const upstream = await startProcess([UPSTREAM]);
     children.push(upstream.child);
     const upstreamSpec = (url: string, connections: number): LoadSpec => ({ targets: [{ url: `${url}/v1/messages`, headers: { "content-type": "application/json", "x-api-key": "bench", "anthropic-version": "2023-06-01" } }], method: "POST", body: message, connections, seconds: SECONDS, warmupSeconds: 1 });
-    const upstreamLoad = await load(upstreamSpec(upstream.url, 50));
+    const upstreamLoad = await runLoad(upstreamSpec(upstream.url, 50));
     record({ name: `simulated upstream alone, 50 connections (${JSON.stringify(upstreamLoad.statuses)})`, value: upstreamLoad.rps, unit: "req/s", p50: upstreamLoad.p50, p99: upstreamLoad.p99 });
     const proxy = await startProcess([PROXY, upstream.url]);
     children.push(proxy.child);
-    const proxyLoad = await load(upstreamSpec(proxy.url, 50));
-    const proxyOne = await load(upstreamSpec(proxy.url, 1));
+    const proxyLoad = await runLoad(upstreamSpec(proxy.url, 50));
+    const proxyOne = await runLoad(upstreamSpec(proxy.url, 1));
     await stop([proxy.child]);
     record({ name: `bare node:http pass-through proxy, 50 connections (${JSON.stringify(proxyLoad.statuses)})`, value: proxyLoad.rps, unit: "req/s", p50: proxyLoad.p50, p99: proxyLoad.p99, ceiling: "upstream alone", ratio: proxyLoad.rps / upstreamLoad.rps });
     record({ name: "bare pass-through proxy, 1 connection", value: proxyOne.rps, unit: "req/s", p50: proxyOne.p50, p99: proxyOne.p99 });
@@ -241,7 +225,7 @@ async function main(): Promise<void> {
       warmupSeconds: 1,
     });
     const gatewayLoad = await measuredLoad([gateway], gatewaySpec(50));
-    const gatewayOne = await load(gatewaySpec(1));
+    const gatewayOne = await runLoad(gatewaySpec(1));
     await stop([gateway.child, upstream.child]);
     record({ name: `gateway, hold → forward → settle, 50 connections (${JSON.stringify(gatewayLoad.statuses)})`, value: gatewayLoad.rps, unit: "req/s", p50: gatewayLoad.p50, p99: gatewayLoad.p99, ceiling: "bare proxy", ratio: gatewayLoad.rps / proxyLoad.rps, target: "≥ 0.6" });
     record({ name: "  gateway against the simulated upstream alone", value: gatewayLoad.rps, unit: "req/s", ceiling: "upstream alone", ratio: gatewayLoad.rps / upstreamLoad.rps });
@@ -261,7 +245,7 @@ async function main(): Promise<void> {
     // ---- analytics on a large organization: the breakdown's time, and /healthz while it runs
     if (!SKIP.has("analytics")) {
     process.stdout.write("\nAnalytics — 90-day usage breakdown of one large organization, SQLite server\n");
-    const bd = await breakdownBench(join(tmp, "breakdown.db"), BREAKDOWN_RECORDS, (args, env) => startProcess([MAIN, ...args], env), LOADGEN);
+    const bd = await breakdownBench(join(tmp, "breakdown.db"), BREAKDOWN_RECORDS, (args, env) => startProcess([MAIN, ...args], env));
     record({ name: `90-day usage breakdown, one organization with ${BREAKDOWN_RECORDS.toLocaleString("en-US")} usage records`, value: bd.breakdownMs, unit: "ms", target: `≤ 100 (at 10 M)` });
     record({ name: "  /healthz while 90-day breakdowns run back to back (1 connection)", value: bd.healthz.p99, unit: "ms", p50: bd.healthz.p50, p99: bd.healthz.p99, target: "p99 ≤ 5" });
     record({ name: "  server event-loop delay p99 while they run", value: bd.loopP99, unit: "ms", target: "≤ 5" });

@@ -3,9 +3,9 @@
 // between. Neither may ever let a statement run outside its transaction or commit a failed write:
 // a write that fails among the last ones rolls the whole transaction back, and a BEGIN that fails
 // makes every statement behind it fail until the attempt's ROLLBACK. On PostgreSQL, reads issued
-// together cross as one statement (JSON subqueries) and the last writes as one statement of
-// data-modifying CTEs: the rows and their order are the same as read one by one, and a failed last
-// write still rolls everything back.
+// together cross as one statement (JSON subqueries) and the last writes are pipelined with the
+// COMMIT behind them: the rows and their order are the same as read one by one, and a failed last
+// write still rolls everything back (test/postgres-round-trips.test.ts holds the rest).
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -81,7 +81,7 @@ describe("SQLite writer pipelining", () => {
 });
 
 if (!pgSkipped()) {
-  describe("PostgreSQL: reads together in one statement, last writes in one statement", () => {
+  describe("PostgreSQL: reads together in one statement, last writes with the COMMIT", () => {
     const backend = postgresBackend();
     after(() => backend.cleanup());
 
@@ -90,7 +90,7 @@ if (!pgSkipped()) {
       try {
         await d.exec("CREATE TABLE p (id TEXT PRIMARY KEY, big BIGINT NOT NULL, small INTEGER, note TEXT)");
         await d.exec("CREATE TABLE c (id TEXT PRIMARY KEY, p_id TEXT NOT NULL REFERENCES p(id), v BIGINT NOT NULL)");
-        // Parent and child written as the last writes of one transaction: one statement, the foreign key holds.
+        // Parent and child written as the last writes of one transaction, in order: the foreign key holds.
         await d.transaction(async (q) => {
           q.lastly?.(() =>
             Promise.all([

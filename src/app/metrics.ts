@@ -14,7 +14,9 @@ const labelText = (l: Labels): string => {
   const parts = Object.entries(l).map(([k, v]) => `${k}="${escape(v)}"`);
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 };
-const key = (l: Labels): string => JSON.stringify(Object.entries(l).sort(([a], [b]) => a.localeCompare(b)));
+// A series' map key: its labels in name order (code-unit order: names are ASCII identifiers, and
+// localeCompare cost a microsecond per sample).
+const key = (l: Labels): string => JSON.stringify(Object.entries(l).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : v > 0 ? "+Inf" : "-Inf");
 
 interface Metric {

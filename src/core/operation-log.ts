@@ -45,11 +45,12 @@ export function worstCaseVariants(base: Usage, cacheable: boolean): Usage[] {
 export function worstCaseMicros(book: PriceBook, model: string, usages: readonly Usage[], options: RatingOptions): Micros | undefined {
   let worst: Micros | undefined;
   for (const usage of usages) {
-    for (const longContext of [true, false]) {
-      const r = rate(book, model, usage, { ...options, longContext });
-      if (!r) return undefined;
-      if (worst === undefined || r.micros > worst) worst = r.micros;
-    }
+    const usual = rate(book, model, usage, { ...options, longContext: false });
+    if (!usual) return undefined;
+    // A model without long-context rates rates the same either way: no second rating.
+    const long = usual.model.longContext ? rate(book, model, usage, { ...options, longContext: true }) : usual;
+    if (!long) return undefined;
+    for (const r of [long, usual]) if (worst === undefined || r.micros > worst) worst = r.micros;
   }
   return worst;
 }

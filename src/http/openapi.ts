@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { FIELD_RENAMES } from "../core/legacy-names.js";
 import { ERROR_STATUS } from "./error-status.js";
+import type { OpenApiDocument } from "../schemas/responses.js";
 import type { AnyRoute } from "./server.js";
 
 const ERROR_SCHEMA = {
@@ -60,7 +61,7 @@ function legacyNames(schema: unknown, mode: "old" | "both"): unknown {
   return out;
 }
 
-export function buildOpenApi(routes: readonly AnyRoute[]): Record<string, unknown> {
+export function buildOpenApi(routes: readonly AnyRoute[]): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:([a-z_]+)/g, "{$1}");

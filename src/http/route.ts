@@ -23,6 +23,17 @@ export interface Reply {
   readonly write?: (res: ServerResponse) => Promise<void>;
 }
 
+/** Marks a reply body that is already serialized JSON (see serializedJson). */
+export const RAW_MARK = Symbol("raw");
+
+/**
+ * A reply body that is already serialized JSON, sent as it is: an idempotent replay's stored
+ * answer, or an upstream answer the gateway relays unchanged (no parse-and-stringify round trip).
+ */
+export function serializedJson(json: string): { [RAW_MARK]: string } {
+  return { [RAW_MARK]: json };
+}
+
 export interface Ctx<B, Q> {
   readonly params: Record<string, string>;
   readonly body: B;

@@ -4,6 +4,7 @@
 import { aliasRoutes } from "./aliases.js";
 import { buildOpenApi } from "./openapi.js";
 import type { AnyRoute } from "./server.js";
+import type { OpenApiDocument } from "../schemas/responses.js";
 import { auditRoutes } from "./routes/audit.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { creditRoutes } from "./routes/credits.js";
@@ -25,7 +26,8 @@ import { webhookRoutes } from "./routes/webhooks.js";
 
 /** The route table; `extra` registers routes built elsewhere (the gateway's) so /openapi.json lists them too. */
 export function apiRoutes(extra: readonly AnyRoute[] = []): AnyRoute[] {
-  let openapi: Record<string, unknown> = {};
+  // Assigned below, once the whole table is known; the route answers only after that.
+  let openapi: OpenApiDocument;
   const routes: AnyRoute[] = [
     healthz,
     readyz,

@@ -17,7 +17,7 @@ import { actingAs } from "../app/audit.js";
 import type { Access, Principal } from "../app/auth.js";
 import type { Services } from "../app/services.js";
 import { StoreUnavailable, type UnavailableReason } from "../ports/store-errors.js";
-import { errorBody, errorReply, HttpError, type AnyRoute, type Auth, type Ctx, type Reply } from "./route.js";
+import { errorBody, errorReply, HttpError, RAW_MARK, serializedJson, type AnyRoute, type Auth, type Ctx, type Reply } from "./route.js";
 import type { AuditActor } from "../core/audit.js";
 import type { SecurityConfig } from "../config/security.js";
 import { Authenticator, authorize } from "./authenticate.js";
@@ -167,13 +167,25 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     const client = clientAddress(req, options.security.trustProxy);
     // What dispatch learns, for the access log and the metrics.
     const seen: { route: string; keyId: string | null } = { route: "unmatched", keyId: null };
-    const gone = new AbortController();
+    // The client leaving before its answer is finished, as an AbortSignal made only when a handler
+    // asks for it (an AbortController costs ~10 µs, and most requests never look).
+    let left = false;
+    let gone: AbortController | undefined;
     res.on("close", () => {
-      if (!res.writableFinished) gone.abort();
+      if (res.writableFinished) return;
+      left = true;
+      gone?.abort();
     });
+    const signal = (): AbortSignal => {
+      if (!gone) {
+        gone = new AbortController();
+        if (left) gone.abort();
+      }
+      return gone.signal;
+    };
     let reply: Reply;
     try {
-      reply = await dispatch(req, requestId, gone.signal, client, seen);
+      reply = await dispatch(req, requestId, signal, client, seen);
     } catch (err) {
       if (err instanceof HttpError) {
         reply = errorReply(err.error, requestId, services.clock.now());
@@ -205,7 +217,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
     });
   }
 
-  async function dispatch(req: IncomingMessage, requestId: string, signal: AbortSignal, client: string, seen: { route: string; keyId: string | null }): Promise<Reply> {
+  async function dispatch(req: IncomingMessage, requestId: string, signal: () => AbortSignal, client: string, seen: { route: string; keyId: string | null }): Promise<Reply> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const matched = match(req, url);
     if ("status" in matched) return matched;
@@ -245,7 +257,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   }
 
   /** The handler's context: the validated input, and the idempotency binding and reply helpers. */
-  function context(c: { req: IncomingMessage; route: AnyRoute; params: Record<string, string>; principal: Principal; access: Access; requestId: string; client: string; signal: AbortSignal; input: Input; idem: IdempotencyKey | undefined }): Ctx<unknown, unknown> {
+  function context(c: { req: IncomingMessage; route: AnyRoute; params: Record<string, string>; principal: Principal; access: Access; requestId: string; client: string; signal: () => AbortSignal; input: Input; idem: IdempotencyKey | undefined }): Ctx<unknown, unknown> {
     const { route, requestId, idem } = c;
     const render = <T>(result: Result<T>, present: (v: T) => unknown, status: number): Rendered => {
       if (result.ok) return { status, body: JSON.stringify(present(result.value)) };
@@ -263,7 +275,9 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       headers: c.req.headers,
       remoteAddress: c.client,
       rawBody: c.input.raw,
-      signal: c.signal,
+      get signal() {
+        return c.signal();
+      },
       idempotency<T>(present: (value: T) => unknown, status = route.success ?? 200): Idempotency<T> | undefined {
         if (idem === undefined || route.method !== "POST") return undefined;
         return { scope: idem.scope, key: idem.key, requestHash: idem.requestHash(), render: (r: Result<T>) => render(r, present, status) };
@@ -271,7 +285,7 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
       reply<T>(outcome: Outcome<T> | Result<T>, present: (value: T) => unknown, status = route.success ?? 200): Reply {
         if ("kind" in outcome) {
           if (outcome.kind === "replay") {
-            return { status: outcome.rendered.status, body: RAW(outcome.rendered.body), headers: { "idempotent-replayed": "true" } };
+            return { status: outcome.rendered.status, body: serializedJson(outcome.rendered.body), headers: { "idempotent-replayed": "true" } };
           }
           return this.reply(outcome.result, present, status);
         }
@@ -309,16 +323,11 @@ export function buildServer(routes: readonly AnyRoute[], services: Services, opt
   return server;
 }
 
-/** A body that is already serialized JSON (idempotent replays). */
-const RAW_MARK = Symbol("raw");
-function RAW(json: string): { [RAW_MARK]: string } {
-  return { [RAW_MARK]: json };
-}
 
 /** Applies a field-name translation to a reply body, including a stored replay's serialized JSON. */
 function mapBody(body: unknown, f: (v: unknown) => unknown): unknown {
   const raw = body as Record<symbol, unknown> | undefined;
-  if (raw && typeof raw === "object" && RAW_MARK in raw) return RAW(JSON.stringify(f(JSON.parse(String(raw[RAW_MARK])))));
+  if (raw && typeof raw === "object" && RAW_MARK in raw) return serializedJson(JSON.stringify(f(JSON.parse(String(raw[RAW_MARK])))));
   return f(body);
 }
 

@@ -23,8 +23,11 @@ export interface SseEvent {
 }
 
 export type UpstreamResponse =
-  /** A whole JSON answer (a message, or a token count). */
-  | { readonly kind: "json"; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Record<string, unknown> }
+  /**
+   * A whole JSON answer (a message, or a token count). `text`: the answer as it arrived over the
+   * wire (an HTTP upstream), which the gateway relays as it is when it leaves the answer unchanged.
+   */
+  | { readonly kind: "json"; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Record<string, unknown>; readonly text?: string }
   /**
    * A stream of events. Iterating throws if the connection breaks before the stream ends (a cut),
    * or with the abort reason once the request's signal is aborted.

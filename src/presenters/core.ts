@@ -210,8 +210,8 @@ export const presentUsage = (u: UsageRecord): R.UsageRecord => ({
   created_at: iso(u.at),
 });
 
-export const presentPlan = (p: PlanDef) => {
-  const seat = (s: PlanDef["seats"]["standard"]) => ({
+export const presentPlan = (p: PlanDef): R.Plan => {
+  const seat = (s: PlanDef["seats"]["standard"]): R.PlanSeat => ({
     windows: s.windows.map((w) => ({
       key: w.key,
       kind: w.kind,
@@ -231,17 +231,22 @@ export const presentPlan = (p: PlanDef) => {
   };
 };
 
-/**
- * One version of a plan. `status` (given the server's time): "current" is the version in force,
- * "scheduled" takes effect later, "past" was superseded.
- */
-export const presentPlanVersion = (v: PlanVersion, current?: PlanVersion, now?: number) => ({
+/** One version of a plan (as created, and as the audit log's snapshot). */
+export const presentPlanVersion = (v: PlanVersion): R.PlanVersion => ({
   type: "plan_version",
   plan_id: v.planId,
   version: v.version,
   effective_at: new Date(v.effectiveAt).toISOString(),
   created_at: new Date(v.createdAt).toISOString(),
   created_by: v.createdBy,
-  ...(now === undefined ? {} : { status: current?.version === v.version ? "current" : v.effectiveAt > now ? "scheduled" : "past" }),
   definition: presentPlan(v.definition),
 });
+
+/**
+ * A version as listed, with its `status` at the server's time `now`: "current" is the version in
+ * force (`current`), "scheduled" takes effect later, "past" was superseded.
+ */
+export const presentListedPlanVersion = (v: PlanVersion, current: PlanVersion | undefined, now: number): R.ListedPlanVersion => {
+  const { definition, ...rest } = presentPlanVersion(v);
+  return { ...rest, status: current?.version === v.version ? "current" : v.effectiveAt > now ? "scheduled" : "past", definition };
+};

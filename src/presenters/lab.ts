@@ -3,8 +3,9 @@
 import type { LabReport } from "../app/lab.js";
 import type { Spend } from "../core/lab.js";
 import { isoAt, money, MONEY_FORMAT } from "./format.js";
+import type * as R from "../schemas/responses.js";
 
-export const presentSpend = (s: Spend) => ({
+export const presentSpend = (s: Spend): R.LabSpend => ({
   plan_window: money(s.planWindow),
   sdk_credits: money(s.sdkCredits),
   usage_credits: money(s.usageCredits),
@@ -13,7 +14,7 @@ export const presentSpend = (s: Spend) => ({
   breakage: money(s.breakage),
 });
 
-export const presentLabReport = (r: LabReport) => ({
+export const presentLabReport = (r: LabReport): R.LabReplay => ({
   object: "lab_replay",
   period: { from: isoAt(r.from), to: isoAt(r.to) },
   records: r.records,

@@ -98,6 +98,6 @@ export const presentAttempt = (a: ReloadAttempt): R.Attempt => ({
   ...MONEY_FORMAT,
 });
 
-export const presentEvent = (e: OutboxEvent) => ({ id: e.id, type: e.type, org_id: e.orgId, data: e.data, created_at: iso(e.createdAt) });
+export const presentEvent = (e: OutboxEvent): R.Event => ({ id: e.id, type: e.type, org_id: e.orgId, data: e.data, created_at: iso(e.createdAt) });
 
 export const presentBundle = (b: Bundle): R.Bundle => ({ id: b.id, credit_amount: String(b.credit), price: String(b.price), discount_percent: b.discountPercent, ...MONEY_FORMAT });

@@ -470,6 +470,110 @@ export const Session = z.object({
 /** GET /v1/dashboard/session: the session, or `signed_in: false` and nothing else. */
 export const SessionAnswer = Session.partial().extend({ type: z.literal("dashboard_session"), signed_in: z.boolean() });
 
+/** A plan window as the catalog states it (quota per window; `families` absent: every model). */
+export const PlanWindow = z.object({
+  key: z.string(),
+  kind: z.enum(["session", "weekly"]),
+  duration_seconds: z.number(),
+  quota: Money,
+  families: z.array(z.string()).readonly().optional(),
+});
+export const PlanSeat = z.object({ windows: z.array(PlanWindow).readonly(), monthly_sdk_credit: Money });
+
+/** GET /v1/plans, PUT /v1/plans/:plan_id: a plan's definition (the version in force). */
+export const Plan = z.object({
+  id: z.string(),
+  type: z.literal("plan"),
+  name: z.string(),
+  seats: z.object({ standard: PlanSeat, premium: PlanSeat.optional() }),
+  credit_only_surfaces: z.array(z.string()).readonly(),
+  ...MoneyFormat,
+});
+
+/** POST /v1/plans/:plan_id/versions: the version created. */
+export const PlanVersion = z.object({
+  type: z.literal("plan_version"),
+  plan_id: z.string(),
+  version: z.number(),
+  effective_at: Time,
+  created_at: Time,
+  created_by: z.string().describe("The API key that created it, or \"system\"."),
+  definition: Plan,
+});
+/** A version as listed, with its status at the server's time. */
+export const ListedPlanVersion = PlanVersion.extend({ status: z.enum(["current", "scheduled", "past"]) });
+/** GET /v1/plans/:plan_id/versions: oldest first. */
+export const PlanVersions = z.object({ data: z.array(ListedPlanVersion), server_time: Time });
+
+/** An event of the organization's outbox (what webhooks deliver). */
+export const Event = z.object({ id: z.string(), type: z.string(), org_id: z.string(), data: z.record(z.string(), z.unknown()), created_at: Time.nullable() });
+
+/** Spend by payer in the pricing lab; `difference` may be negative. */
+export const LabSpend = z.object({ plan_window: Money, sdk_credits: Money, usage_credits: Money, total: Money, revenue: Money, breakage: Money });
+const Refusals = z.record(z.string(), z.number()).describe("Refused requests by error code.");
+const ActualReplayed = { actual: LabSpend, replayed: LabSpend };
+
+/** An organization in a lab replay, actual beside replayed. */
+export const LabOrg = z.object({
+  org_id: z.string(),
+  name: z.string(),
+  ...ActualReplayed,
+  difference: LabSpend,
+  refusals: z.object({ actual: Refusals, replayed: Refusals }),
+  windows_exhausted: z.array(z.object({ window: z.string(), at: Time })),
+  closing_balance: z.object({ actual: Money, replayed: Money }),
+  admitted_without_usage: z.number().describe("Requests the replay admitted that recorded no usage (held and released at once)."),
+  dropped_settles: z.number().describe("Settles whose hold the replay had refused."),
+  members: z.array(z.object({ member_id: z.string(), ...ActualReplayed })),
+});
+
+/** POST /v1/lab/replays: a period's recorded usage run again under a price book and plans (nothing written). */
+export const LabReplay = z.object({
+  object: z.literal("lab_replay"),
+  period: z.object({ from: Time, to: Time }),
+  records: z.number(),
+  records_without_token_classes: z.number(),
+  entries: z.number().describe("Operation-log entries replayed."),
+  totals: z.object({ ...ActualReplayed, difference: LabSpend }),
+  organizations: z.array(LabOrg).describe("Sorted by the absolute difference in total spend, largest first."),
+  histogram: z.array(z.object({ from: Money, to: Money, organizations: z.number() })),
+  ...MoneyFormat,
+});
+
+/** GET /v1/ledger/verify: every ledger invariant checked. */
+export const LedgerCheck = z.object({
+  ok: z.boolean(),
+  transactions: z.number(),
+  violations: z.array(z.object({ invariant: z.string(), subject: z.string(), detail: z.string() })),
+});
+
+export const Health = z.object({ status: z.literal("ok") });
+/** GET /readyz when ready (503 with `status: "draining"` or the error envelope otherwise). */
+export const Ready = z.object({ status: z.literal("ready"), store: z.string(), schema_version: z.number() });
+/** GET /openapi.json: this document (its parts are described by the OpenAPI 3.1 specification). */
+export const OpenApiDocument = z.object({
+  openapi: z.string(),
+  info: z.object({ title: z.string(), version: z.string(), description: z.string() }),
+  servers: z.array(z.object({ url: z.string() })),
+  security: z.array(z.record(z.string(), z.array(z.string()))),
+  components: z.record(z.string(), z.record(z.string(), z.unknown())),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/** POST /v1/dashboard/session: signed in (the session cookie is set). */
+export const SignedIn = z.object({
+  type: z.literal("dashboard_session"),
+  member_id: z.string(),
+  org_id: z.string(),
+  role: Member.shape.role,
+  csrf_token: z.string(),
+  expires_at: Time,
+});
+/** DELETE /v1/dashboard/session: `signed_out` is false when no session cookie came with the request. */
+export const SignedOut = z.object({ type: z.literal("dashboard_session"), signed_out: z.boolean() });
+/** PUT …/members/:member_id/password. */
+export const MemberPassword = z.object({ type: z.literal("member_password"), member_id: z.string(), is_set: z.literal(true) });
+
 export type Org = z.output<typeof Org>;
 export type Member = z.output<typeof Member>;
 export type Workspace = z.output<typeof Workspace>;
@@ -512,3 +616,17 @@ export type Customers = z.output<typeof Customers>;
 export type PricePreview = z.output<typeof PricePreview>;
 export type RotatedApiKey = z.output<typeof RotatedApiKey>;
 export type Session = z.output<typeof Session>;
+export type PlanWindow = z.output<typeof PlanWindow>;
+export type PlanSeat = z.output<typeof PlanSeat>;
+export type Plan = z.output<typeof Plan>;
+export type PlanVersion = z.output<typeof PlanVersion>;
+export type ListedPlanVersion = z.output<typeof ListedPlanVersion>;
+export type PlanVersions = z.output<typeof PlanVersions>;
+export type Event = z.output<typeof Event>;
+export type LabSpend = z.output<typeof LabSpend>;
+export type LabOrg = z.output<typeof LabOrg>;
+export type LabReplay = z.output<typeof LabReplay>;
+export type LedgerCheck = z.output<typeof LedgerCheck>;
+export type OpenApiDocument = z.output<typeof OpenApiDocument>;
+export type SignedIn = z.output<typeof SignedIn>;
+export type SignedOut = z.output<typeof SignedOut>;

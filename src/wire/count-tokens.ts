@@ -26,7 +26,8 @@ interface Tally {
   prefixChars: number;
   prefixFixed: number;
   ttl: "5m" | "1h" | undefined;
-  prefixParts: string[];
+  /** How many of `parts` the cacheable prefix holds (parts are only ever appended). */
+  prefixCount: number;
   parts: string[];
 }
 
@@ -77,14 +78,14 @@ function markBreakpoint(t: Tally, ttl: "5m" | "1h"): void {
   t.prefixChars = t.chars;
   t.prefixFixed = t.fixed;
   t.ttl = ttl;
-  t.prefixParts = [...t.parts];
+  t.prefixCount = t.parts.length;
 }
 
 const tokens = (chars: number, fixed: number) => Math.ceil(chars / CHARS_PER_TOKEN) + fixed;
 
 /** Counts the input of a request: tools, then system, then messages (the order the vendor caches in). */
 export function countInput(body: CountTokensBody | MessagesBody): InputCount {
-  const t: Tally = { chars: 0, fixed: 0, prefixChars: 0, prefixFixed: 0, ttl: undefined, prefixParts: [], parts: [] };
+  const t: Tally = { chars: 0, fixed: 0, prefixChars: 0, prefixFixed: 0, ttl: undefined, prefixCount: 0, parts: [] };
   for (const tool of body.tools ?? []) {
     addText(t, JSON.stringify(tool));
     const ttl = ttlOf(tool);
@@ -100,6 +101,9 @@ export function countInput(body: CountTokensBody | MessagesBody): InputCount {
     total: tokens(t.chars, t.fixed),
     cacheablePrefix: t.ttl ? tokens(t.prefixChars, t.prefixFixed) : 0,
     cacheTtl: t.ttl,
-    prefixKey: t.prefixParts.join("\u0001"),
+    // Joined when read (the simulator's cache key), not for every estimate: a long prompt's prefix is its whole text.
+    get prefixKey() {
+      return t.parts.slice(0, t.prefixCount).join("\u0001");
+    },
   };
 }

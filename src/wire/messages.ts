@@ -51,31 +51,57 @@ export interface VendorUsage {
 
 // An upstream's counts are capped at MAX_USAGE_COUNT (rating then stays within MAX_MICROS for any
 // accepted price book): an absurd count is billed as the largest one, never a RangeError.
-const Count = z
-  .number()
-  .min(0)
-  .transform((v) => Math.min(Math.ceil(v), MAX_USAGE_COUNT));
-// `null` means "does not apply" on the wire; it is read as absent.
-const count = Count.nullish().transform((v) => v ?? undefined);
-const UsageWire = z.looseObject({
-  input_tokens: count,
-  output_tokens: count,
-  cache_creation_input_tokens: count,
-  cache_read_input_tokens: count,
-  cache_creation: z
-    .looseObject({ ephemeral_5m_input_tokens: count, ephemeral_1h_input_tokens: count })
-    .nullish()
-    .transform((v) => v ?? undefined),
-  server_tool_use: z
-    .looseObject({ web_search_requests: count })
-    .nullish()
-    .transform((v) => v ?? undefined),
-});
+// Read by hand, not by a zod schema: it runs on every answer and every stream's usage events, and
+// a schema with transforms cost several times the rest of the read. The rules are those of the
+// schema it replaced (messages.test.ts checks them against it on generated values): a count is a
+// finite number ≥ 0, rounded up and capped; `null` means "does not apply" and is read as absent;
+// the nested objects likewise; unknown keys are kept; any other value makes the usage malformed.
+
+const MALFORMED = Symbol("malformed");
+
+function readCount(v: unknown): number | undefined | typeof MALFORMED {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return MALFORMED;
+  return Math.min(Math.ceil(v), MAX_USAGE_COUNT);
+}
+
+/** The object with `counts` read; its other keys kept. A key the value lacks stays absent. */
+function readCounts(value: Record<string, unknown>, counts: readonly string[]): Record<string, unknown> | typeof MALFORMED {
+  const out: Record<string, unknown> = { ...value };
+  for (const key of counts) {
+    if (!(key in value)) continue;
+    const n = readCount(value[key]);
+    if (n === MALFORMED) return MALFORMED;
+    out[key] = n;
+  }
+  return out;
+}
+
+function readNested(value: unknown, counts: readonly string[]): Record<string, unknown> | undefined | typeof MALFORMED {
+  if (value === undefined || value === null) return undefined;
+  return isRecord(value) ? readCounts(value, counts) : MALFORMED;
+}
+
+const USAGE_COUNTS = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"];
+const CACHE_COUNTS = ["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"];
+const TOOL_COUNTS = ["web_search_requests"];
 
 /** Reads a usage object; undefined when it is missing or malformed. */
 export function readUsage(value: unknown): VendorUsage | undefined {
-  const r = UsageWire.safeParse(value);
-  return r.success ? r.data : undefined;
+  if (!isRecord(value)) return undefined;
+  const out = readCounts(value, USAGE_COUNTS);
+  if (out === MALFORMED) return undefined;
+  if ("cache_creation" in value) {
+    const nested = readNested(value["cache_creation"], CACHE_COUNTS);
+    if (nested === MALFORMED) return undefined;
+    out["cache_creation"] = nested;
+  }
+  if ("server_tool_use" in value) {
+    const nested = readNested(value["server_tool_use"], TOOL_COUNTS);
+    if (nested === MALFORMED) return undefined;
+    out["server_tool_use"] = nested;
+  }
+  return out as VendorUsage;
 }
 
 /**

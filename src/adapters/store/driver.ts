@@ -23,6 +23,42 @@ export interface Queryable {
    * message (sql-store.ts readForBatchOn, called by the thread itself). Absent: run them here.
    */
   readForBatch?(args: ReadForBatchArgs): Promise<ReadForBatchResult>;
+  /**
+   * Where the driver can (PostgreSQL): a set-based write whose statement text does not depend on
+   * the number of rows (`unnest` of one array per column), prepared once per connection. Issued at
+   * once, like `run`. Absent: sql-bulk.ts sends multi-row VALUES / IN lists in chunks.
+   */
+  bulk?(w: BulkWrite): Promise<number>;
+}
+
+/** A set-based write (sql-bulk.ts): an upsert of rows, or one UPDATE of the rows whose key is in `ids`. */
+export type BulkWrite =
+  | {
+      readonly kind: "upsert";
+      readonly table: string;
+      readonly cols: readonly string[];
+      readonly key: readonly string[];
+      readonly rows: readonly (readonly SqlValue[])[];
+      /** true: overwrite the other columns on conflict; "add": add to them; false: insert only. */
+      readonly update: boolean | "add";
+    }
+  | {
+      readonly kind: "update";
+      readonly table: string;
+      /** Columns set, to `values` (in order). */
+      readonly set: readonly string[];
+      readonly values: readonly SqlValue[];
+      readonly key: string;
+      readonly ids: readonly string[];
+    };
+
+/** What a driver's transactions have sent since it opened (tests and measurements count round trips with it). */
+export interface DriverStats {
+  transactions: number;
+  /** Statements sent, BEGIN and COMMIT included. */
+  statements: number;
+  /** Times a statement was sent on a connection with no answer outstanding: waits for the server. */
+  roundTrips: number;
 }
 
 export interface ReadForBatchArgs {
@@ -40,6 +76,8 @@ export interface SqlDriver {
   readonly capabilities: StoreCapabilities;
   /** A statement that serializes migrations across processes, where the engine needs one. */
   readonly migrationLock: string | null;
+  /** Counters, where the driver keeps them (PostgreSQL). */
+  readonly stats?: DriverStats;
   /** Runs fn as one transaction: BEGIN IMMEDIATE on SQLite, BEGIN … COMMIT on PostgreSQL, with retries. */
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /**

@@ -1,5 +1,7 @@
-// Multi-row statements both engines speak: batched upserts and IN-list reads, in chunks that stay
-// under either engine's limit on bound parameters.
+// Multi-row statements both engines speak: batched upserts, set-based updates and IN-list reads.
+// Where the driver has set-based writes (PostgreSQL: `unnest` arrays, one prepared statement whose
+// text does not depend on the row count) a write is one statement; otherwise multi-row VALUES and
+// IN lists in chunks that stay under either engine's limit on bound parameters.
 
 import type { Queryable, Row, SqlValue } from "./driver.js";
 import { marks } from "./sql-values.js";
@@ -16,6 +18,11 @@ const CHUNK = BULK_CHUNK;
  * (StoreCapabilities.pipelinedCommit), and they cross to the SQLite thread in one message.
  */
 export async function upsert(q: Queryable, table: string, cols: readonly string[], key: readonly string[], rows: readonly SqlValue[][], update: boolean | "add" = true): Promise<void> {
+  if (rows.length === 0) return;
+  if (q.bulk) {
+    await q.bulk({ kind: "upsert", table, cols, key, rows, update });
+    return;
+  }
   const set = cols
     .filter((c) => !key.includes(c))
     .map((c) => (update === "add" ? `${c} = ${table}.${c} + excluded.${c}` : `${c} = excluded.${c}`))
@@ -28,6 +35,20 @@ export async function upsert(q: Queryable, table: string, cols: readonly string[
     sent.push(q.run(`INSERT INTO ${table} (${cols.join(", ")}) VALUES ${values} ${conflict}`, part.flat()));
   }
   await Promise.all(sent);
+}
+
+/**
+ * `UPDATE table SET set… = values… WHERE key IN (ids)`: one set-based statement where the driver
+ * has them, else one per chunk of ids (all sent at once, as upsert's).
+ */
+export async function updateIn(q: Queryable, table: string, set: readonly string[], values: readonly SqlValue[], key: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  if (q.bulk) {
+    await q.bulk({ kind: "update", table, set, values, key, ids });
+    return;
+  }
+  const assign = set.map((c) => `${c} = ?`).join(", ");
+  await inList(q, (l) => `UPDATE ${table} SET ${assign} WHERE ${key} IN (${l})`, ids, values, true);
 }
 
 /**

@@ -25,7 +25,7 @@ import type {
 import type { Queryable, ReadForBatchArgs, ReadForBatchResult, Row, SqlDriver, SqlValue } from "./driver.js";
 import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
-import { BULK_CHUNK, inList, upsert } from "./sql-bulk.js";
+import { BULK_CHUNK, inList, updateIn, upsert } from "./sql-bulk.js";
 import { writeUsageRollups } from "./usage-rollup-sql.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
 import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
@@ -55,7 +55,10 @@ import { LOG_COLS, logRow, USAGE_CLASS_COLS, usageClasses } from "./operation-lo
  */
 export async function readForBatchOn(q: Queryable, args: ReadForBatchArgs, engine = "sqlite"): Promise<ReadForBatchResult> {
   const tx = new SqlStoreTx(q, args.rowLocks, engine);
-  const locked = await tx.lockOrgs(args.scope.orgIds);
+  // Not awaited: the snapshot's first reads are issued right behind the lock (PostgreSQL pipelines
+  // them: one round trip). They are a statement of their own after it, so under READ COMMITTED they
+  // see everything the lock's previous holder committed.
+  const locked = tx.lockOrgs(args.scope.orgIds);
   const [snapshot, ...stored] = await Promise.all([tx.loadSnapshot(args.scope, locked), ...args.idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
   return { snapshot, records: stored.flat() };
 }
@@ -115,27 +118,34 @@ class SqlStoreTx implements StoreTx {
     return rows.map(ORGANIZATIONS.from);
   }
 
-  async loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[]): Promise<Snapshot> {
+  async loadSnapshot(scope: SnapshotScope, lockedOrgs: readonly Organization[] | Promise<Organization[]>): Promise<Snapshot> {
     // Three rounds of independent reads, each sent at once (Promise.all): the SQLite writer thread
     // gets each round as one message, and PostgreSQL gets them back to back on one connection.
     // Round 2 is empty in the common case (the holds' members and drawn grants are already loaded).
+    // With the lock still on its way (readForBatchOn), round 1 names the scope's organizations and
+    // their plans by subquery instead of the locked rows, so it crosses with the lock.
     const q = this.q;
-    const orgs = new Map(lockedOrgs.map((o) => [o.id, o]));
-    const orgIds = [...orgs.keys()];
-    const planIds = [...new Set(lockedOrgs.map((o) => o.planId))];
+    const behindLock = lockedOrgs instanceof Promise;
+    const readOrgIds = behindLock ? [...new Set(scope.orgIds)] : lockedOrgs.map((o) => o.id);
+    const planRead = behindLock
+      ? inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (SELECT plan_id FROM organizations WHERE id IN (${l})) ORDER BY plan_id, version`, readOrgIds)
+      : inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (${l}) ORDER BY plan_id, version`, [...new Set(lockedOrgs.map((o) => o.planId))]);
     const grantFilter = scope.allActiveGrants ? "status = 'active'" : "status = 'active' AND remaining > 0";
     // The orgs' pending holds past their TTL (holds_org_due), so the books unwind them first.
     const dueLimit = scope.dueHolds === "all" || scope.dueHolds === undefined ? "" : ` LIMIT ${Math.max(1, Math.floor(scope.dueHolds))}`;
-    const [namedHolds, dueHolds, memberRows, planRows, grantRows, limitRows] = await Promise.all([
+    const [namedHolds, dueHolds, memberRows, planRows, grantRows, limitRows, lockedRows] = await Promise.all([
       inList(q, (l) => `SELECT * FROM holds WHERE id IN (${l})`, scope.holdIds),
-      scope.dueHolds === undefined || orgIds.length === 0
+      scope.dueHolds === undefined || readOrgIds.length === 0
         ? Promise.resolve([])
-        : q.all(`SELECT * FROM holds WHERE org_id IN (${marks(orgIds.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${dueLimit}`, [...orgIds, scope.now]),
+        : q.all(`SELECT * FROM holds WHERE org_id IN (${marks(readOrgIds.length)}) AND status = 'pending' AND expires_at <= ? ORDER BY expires_at${dueLimit}`, [...readOrgIds, scope.now]),
       inList(q, (l) => `SELECT * FROM members WHERE id IN (${l})`, [...new Set(scope.memberIds)]),
-      inList(q, (l) => `SELECT * FROM plan_versions WHERE plan_id IN (${l}) ORDER BY plan_id, version`, planIds),
-      inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, orgIds),
-      inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, orgIds),
+      planRead,
+      inList(q, (l) => `SELECT * FROM grants WHERE org_id IN (${l}) AND ${grantFilter}`, readOrgIds),
+      inList(q, (l) => `SELECT * FROM spend_limits WHERE org_id IN (${l})`, readOrgIds),
+      lockedOrgs,
     ]);
+    const orgs = new Map(lockedRows.map((o) => [o.id, o]));
+    const orgIds = [...orgs.keys()];
     const named = new Set(scope.holdIds);
     const holdRows = [...namedHolds, ...dueHolds.filter((r) => !named.has(s(r["id"])))];
     const holds = new Map(holdRows.map(HOLDS.from).filter((h) => orgs.has(h.orgId)).map((h) => [h.id, h]));
@@ -214,8 +224,7 @@ class SqlStoreTx implements StoreTx {
         rowWise.push(...group);
         continue;
       }
-      const params = [first.status, first.settledAmount, first.resolvedAt];
-      writes.push(inList(q, (l) => `UPDATE holds SET status = ?, settled_amount = ?, resolved_at = ? WHERE id IN (${l})`, group.map((h) => h.id), params, true).then(() => undefined));
+      writes.push(updateIn(q, "holds", ["status", "settled_amount", "resolved_at"], [first.status, first.settledAmount, first.resolvedAt], "id", group.map((h) => h.id)));
     }
     if (rowWise.length) writes.push(upsert(q, "holds", HOLDS.cols, ["id"], rowWise.map(HOLDS.row)));
     if (c.windows.length) {

@@ -4,6 +4,7 @@
 
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { parseSse } from "../../wire/sse.js";
 import { UpstreamUnavailable, type BatchingUpstream, type UpstreamRequest, type UpstreamResponse } from "../../ports/upstream.js";
 import { HttpBatches } from "./http-batches.js";
@@ -84,7 +85,7 @@ export class HttpUpstream implements BatchingUpstream {
     } catch {
       parsed = undefined;
     }
-    if (ok && isRecord(parsed)) return { kind: "json", status, headers: out, body: parsed };
+    if (ok && isRecord(parsed)) return { kind: "json", status, headers: out, body: parsed, text };
     if (ok) throw new UpstreamUnavailable(`The upstream at ${this.base} answered ${status} with a body that is not a JSON object.`);
     return {
       kind: "error",
@@ -94,6 +95,18 @@ export class HttpUpstream implements BatchingUpstream {
     };
   }
 
+  /** Where a path's requests go, parsed once per path (not a URL parse per request). */
+  private readonly targets = new Map<string, { readonly secure: boolean; readonly target: http.RequestOptions }>();
+  private target(path: string): { readonly secure: boolean; readonly target: http.RequestOptions } {
+    let t = this.targets.get(path);
+    if (!t) {
+      const url = new URL(`${this.base}${path}`);
+      t = { secure: url.protocol === "https:", target: urlToHttpOptions(url) };
+      this.targets.set(path, t);
+    }
+    return t;
+  }
+
   /**
    * One POST over a keep-alive connection (node:http/https with an Agent: cheaper per request than
    * fetch, which the profile showed at several times the cost of a bare node:http proxy). The whole
@@ -101,9 +114,8 @@ export class HttpUpstream implements BatchingUpstream {
    * destroyed, so reading fails with the abort reason (or the timeout's UpstreamUnavailable).
    */
   private open(path: string, headers: Record<string, string>, body: Uint8Array, signal: AbortSignal) {
-    const url = new URL(`${this.base}${path}`);
-    const secure = url.protocol === "https:";
-    const req = (secure ? https : http).request(url, { method: "POST", headers, agent: secure ? this.httpsAgent : this.httpAgent });
+    const { secure, target } = this.target(path);
+    const req = (secure ? https : http).request({ ...target, method: "POST", headers, agent: secure ? this.httpsAgent : this.httpAgent });
     // Why the exchange was cut (the abort reason or the timeout): what reading then throws, rather
     // than node's generic "aborted".
     let cut: unknown;

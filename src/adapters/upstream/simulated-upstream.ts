@@ -124,7 +124,8 @@ function chunks(text: string): string[] {
 
 interface Simulation {
   readonly message: Record<string, unknown>;
-  readonly events: SseEvent[];
+  /** The same answer as the vendor's event sequence, built only when asked (a stream): a single answer never pays for it. */
+  readonly events: () => SseEvent[];
 }
 
 const ev = (event: string, data: unknown): SseEvent => ({ event, data: JSON.stringify(data) });
@@ -148,7 +149,7 @@ export class SimulatedUpstream implements BatchingUpstream {
     if (!parsed.success) return invalid(`${parsed.error.issues[0]?.path.join(".") ?? "body"}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
     const sim = this.simulate(parsed.data, d.value);
     if (parsed.data.stream === true) {
-      return { kind: "stream", status: 200, headers: { ...SIMULATED_HEADERS, "content-type": "text/event-stream" }, events: this.play(sim.events, d.value, signal) };
+      return { kind: "stream", status: 200, headers: { ...SIMULATED_HEADERS, "content-type": "text/event-stream" }, events: this.play(sim.events(), d.value, signal) };
     }
     if (d.value.cutAfter !== undefined) throw new UpstreamUnavailable("Simulated upstream: the connection dropped before the answer (x-simulate cut_after).");
     if (d.value.errorAfter !== undefined) return { kind: "error", status: 529, headers: SIMULATED_HEADERS, body: vendorError("overloaded_error", "Overloaded (simulated upstream: x-simulate error_after).") };
@@ -226,44 +227,47 @@ export class SimulatedUpstream implements BatchingUpstream {
 
     // The vendor's event sequence; message_start reports the input and a first output token,
     // message_delta the cumulative totals.
-    const events: SseEvent[] = [
-      ev("message_start", { type: "message_start", message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: Math.min(1, usage.output_tokens) } } }),
-      ev("ping", { type: "ping" }),
-    ];
-    content.forEach((block, index) => {
-      if (block["type"] === "thinking") {
-        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } }));
-        for (const part of chunks(thinking ?? "")) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: part } }));
-        events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature } }));
-      } else if (block["type"] === "tool_use") {
-        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { ...block, input: {} } }));
-        for (const part of chunks(toolInput)) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part } }));
-      } else if (block["type"] === "server_tool_use") {
-        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { ...block, input: {} } }));
-        events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block["input"]) } }));
-      } else if (block["type"] === "web_search_tool_result") {
-        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: block }));
-      } else {
-        events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }));
-        for (const part of chunks(text ?? "")) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: part } }));
-      }
-      events.push(ev("content_block_stop", { type: "content_block_stop", index }));
-    });
-    events.push(
-      ev("message_delta", {
-        type: "message_delta",
-        delta: { stop_reason: stopReason, stop_sequence: null },
-        usage: {
-          input_tokens: usage.input_tokens,
-          cache_creation_input_tokens: written,
-          cache_read_input_tokens: read,
-          output_tokens: usage.output_tokens,
-          ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
-        },
-      }),
-      ev("message_stop", { type: "message_stop" }),
-    );
-    return { message, events };
+    const streamEvents = (): SseEvent[] => {
+      const events: SseEvent[] = [
+        ev("message_start", { type: "message_start", message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: Math.min(1, usage.output_tokens) } } }),
+        ev("ping", { type: "ping" }),
+      ];
+      content.forEach((block, index) => {
+        if (block["type"] === "thinking") {
+          events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } }));
+          for (const part of chunks(thinking ?? "")) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: part } }));
+          events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature } }));
+        } else if (block["type"] === "tool_use") {
+          events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { ...block, input: {} } }));
+          for (const part of chunks(toolInput)) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part } }));
+        } else if (block["type"] === "server_tool_use") {
+          events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { ...block, input: {} } }));
+          events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block["input"]) } }));
+        } else if (block["type"] === "web_search_tool_result") {
+          events.push(ev("content_block_start", { type: "content_block_start", index, content_block: block }));
+        } else {
+          events.push(ev("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }));
+          for (const part of chunks(text ?? "")) events.push(ev("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: part } }));
+        }
+        events.push(ev("content_block_stop", { type: "content_block_stop", index }));
+      });
+      events.push(
+        ev("message_delta", {
+          type: "message_delta",
+          delta: { stop_reason: stopReason, stop_sequence: null },
+          usage: {
+            input_tokens: usage.input_tokens,
+            cache_creation_input_tokens: written,
+            cache_read_input_tokens: read,
+            output_tokens: usage.output_tokens,
+            ...(searches > 0 ? { server_tool_use: { web_search_requests: searches } } : {}),
+          },
+        }),
+        ev("message_stop", { type: "message_stop" }),
+      );
+      return events;
+    };
+    return { message, events: streamEvents };
   }
 
   private async *play(events: readonly SseEvent[], d: Directives, signal: AbortSignal): AsyncGenerator<SseEvent> {

@@ -4,11 +4,15 @@ import type { z } from "zod";
 import { domainError } from "../../core/errors.js";
 import { versionInForce, type PlanDef, type PlanVersion, type SeatDef } from "../../core/plans.js";
 import { parseInstant, type PriceBookSpec as PriceBookSpecType } from "../../core/price-book.js";
-import { presentPlan, presentPlanVersion } from "../../presenters/core.js";
+import { presentListedPlanVersion, presentPlan, presentPlanVersion } from "../../presenters/core.js";
 import * as S from "../../schemas/requests.js";
+import * as R from "../../schemas/responses.js";
 import { planFromSpec as toPlan } from "../../schemas/requests.js";
 import { HttpError } from "../server.js";
 import { typed } from "./define.js";
+
+/** A price book is answered in the very form it was published (POST /v1/price_books). */
+const PriceBook = S.PriceBookSpec;
 
 export const listPlans = typed({
   method: "GET",
@@ -16,6 +20,7 @@ export const listPlans = typed({
   summary: "List plans with their windows and quotas.",
   tag: "Catalog",
   auth: "authenticated",
+  response: R.list(R.Plan),
   handler: async (ctx) => ctx.ok({ data: (await ctx.services.catalog.listPlans()).map(presentPlan) }),
 });
 
@@ -26,6 +31,7 @@ export const putPlan = typed({
   tag: "Catalog",
   auth: "platform",
   body: S.PlanSpec,
+  response: R.Plan,
   handler: async (ctx) => {
     const id = ctx.params.plan_id;
     if (!/^[a-z0-9_]{1,40}$/.test(id)) throw new HttpError(domainError("invalid_request", "plan_id: lowercase letters, digits and _ (at most 40)."));
@@ -39,13 +45,14 @@ export const listPlanVersions = typed({
   summary: "A plan's versions, oldest first, each with its effective time and status (current, scheduled or past).",
   tag: "Catalog",
   auth: "authenticated",
+  response: R.PlanVersions,
   handler: async (ctx) => {
     const id = ctx.params.plan_id;
     const versions = await ctx.services.catalog.planVersions(id);
     if (versions.length === 0) throw new HttpError(domainError("not_found", `No plan ${id}.`));
     const now = ctx.services.clock.now();
     const current = versionInForce(versions, now);
-    return ctx.ok({ data: versions.map((v) => presentPlanVersion(v, current, now)), server_time: new Date(now).toISOString() });
+    return ctx.ok({ data: versions.map((v) => presentListedPlanVersion(v, current, now)), server_time: new Date(now).toISOString() });
   },
 });
 
@@ -58,6 +65,7 @@ export const addPlanVersion = typed({
   auth: "platform",
   body: S.PlanVersionSpec,
   success: 201,
+  response: R.PlanVersion,
   handler: async (ctx) => {
     const { effective_at, ...spec } = ctx.body;
     const present = (v: PlanVersion) => presentPlanVersion(v);
@@ -72,6 +80,7 @@ export const listPriceBooks = typed({
   summary: "List price books (versioned, effective-dated).",
   tag: "Catalog",
   auth: "authenticated",
+  response: R.list(PriceBook),
   handler: async (ctx) => ctx.ok({ data: await ctx.services.catalog.listPriceBookSpecs() }),
 });
 
@@ -83,6 +92,7 @@ export const publishPriceBook = typed({
   auth: "platform",
   body: S.PriceBookSpec,
   success: 201,
+  response: PriceBook,
   handler: async (ctx) => {
     const spec = ctx.body as unknown as PriceBookSpecType;
     return ctx.reply(await ctx.services.admin.addPriceBook(spec, ctx.idempotency((v) => v)), (v) => v);
@@ -95,6 +105,7 @@ export const verifyLedger = typed({
   summary: "Check every ledger invariant (platform key).",
   tag: "Ledger",
   auth: "platform",
+  response: R.LedgerCheck,
   handler: async (ctx) => {
     const r = await ctx.services.admin.verify();
     return ctx.ok({ ok: r.violations.length === 0, transactions: r.transactions, violations: r.violations });

@@ -46,14 +46,16 @@ const postDashboardSession = typed({
   auth: "public",
   body: SignIn,
   success: 201,
+  response: R.SignedIn,
   handler: async (ctx) => {
     const sessions = ctx.services.sessions;
     const r = await sessions.signIn(ctx.body.email, ctx.body.password, ctx.remoteAddress);
     if (!r.ok) throw new HttpError(r.error);
     const { token, session, member } = r.value;
+    const body: R.SignedIn = { type: "dashboard_session", member_id: member.id, org_id: member.orgId, role: member.role, csrf_token: session.csrfToken, expires_at: iso(session.expiresAt) };
     return {
       status: 201,
-      body: { type: "dashboard_session", member_id: member.id, org_id: member.orgId, role: member.role, csrf_token: session.csrfToken, expires_at: iso(session.expiresAt) },
+      body,
       headers: { "set-cookie": sessionCookie(token, session.expiresAt - session.createdAt, sessions.config.secureCookies) },
     };
   },
@@ -92,11 +94,13 @@ const deleteDashboardSession = typed({
   summary: "Sign out: ends the session and clears its cookie.",
   tag: "Dashboard",
   auth: "authenticated",
+  response: R.SignedOut,
   handler: async (ctx) => {
     const p = ctx.principal;
     if (p.kind === "member" && p.keyId.startsWith("ses_")) await ctx.services.sessions.signOut(p.keyId);
     const secure = ctx.services.sessions.config.secureCookies;
-    return { status: 200, body: { type: "dashboard_session", signed_out: readCookie(ctx.headers["cookie"], SESSION_COOKIE) !== undefined }, headers: { "set-cookie": clearedSessionCookie(secure) } };
+    const body: R.SignedOut = { type: "dashboard_session", signed_out: readCookie(ctx.headers["cookie"], SESSION_COOKIE) !== undefined };
+    return { status: 200, body, headers: { "set-cookie": clearedSessionCookie(secure) } };
   },
 });
 
@@ -107,6 +111,7 @@ const putMembersMemberPassword = typed({
   tag: "Dashboard",
   auth: "manage",
   body: SetPassword,
+  response: R.MemberPassword,
   handler: async (ctx) => {
     const r = await ctx.services.sessions.setPassword(ctx.params.org_id, ctx.params.member_id, ctx.body.password);
     if (!r.ok) throw new HttpError(r.error);

@@ -1,18 +1,18 @@
 // The pricing lab's route (operators): replay a month under a proposed price book and/or plans and
 // compare with what happened (app/lab.ts). Registered by one line in http/routes.ts.
 
-import type { z } from "zod";
 import { Lab } from "../../app/lab.js";
 import type { PriceBookSpec } from "../../core/price-book.js";
 import { presentLabReport } from "../../presenters/lab.js";
 import * as S from "../../schemas/requests.js";
 import { planFromSpec } from "../../schemas/requests.js";
-import { HttpError, route, type AnyRoute } from "../server.js";
-
+import * as R from "../../schemas/responses.js";
+import { HttpError, type AnyRoute } from "../server.js";
+import { typed } from "./define.js";
 
 export function labRoutes(): AnyRoute[] {
   return [
-    route<z.infer<typeof S.LabReplay>>({
+    typed({
       method: "POST",
       path: "/v1/lab/replays",
       summary:
@@ -20,6 +20,7 @@ export function labRoutes(): AnyRoute[] {
       tag: "Pricing lab",
       auth: "platform",
       body: S.LabReplay,
+      response: R.LabReplay,
       handler: async (ctx) => {
         const b = ctx.body;
         const out = await new Lab(ctx.services.store).replay({
@@ -29,7 +30,7 @@ export function labRoutes(): AnyRoute[] {
           ...(b.plans ? { plans: Object.entries(b.plans).map(([id, spec]) => planFromSpec(id, spec)) } : {}),
         });
         if (!out.ok) throw new HttpError(out.error);
-        return { status: 200, body: presentLabReport(out.value) };
+        return ctx.ok(presentLabReport(out.value));
       },
     }),
   ];

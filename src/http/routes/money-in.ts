@@ -336,6 +336,7 @@ const getEvents = typed({
   tag: "Money in",
   auth: "read",
   query: EventsQuery,
+  response: R.page(R.Event),
   handler: async (ctx) => {
     const rows = await ctx.services.moneyIn.listEvents(ctx.params.org_id, ctx.query.limit, parseCursor(ctx.query.before));
     const last = rows[rows.length - 1];

@@ -1,5 +1,6 @@
 // Service routes: liveness, readiness and this API's OpenAPI document.
 
+import * as R from "../../schemas/responses.js";
 import type { AnyRoute } from "../server.js";
 import { typed } from "./define.js";
 
@@ -9,6 +10,7 @@ export const healthz = typed({
   summary: "Liveness: the process is up.",
   tag: "Service",
   auth: "public",
+  response: R.Health,
   handler: async (ctx) => ctx.ok({ status: "ok" }),
 });
 
@@ -18,6 +20,7 @@ export const readyz = typed({
   summary: "Readiness: 200 while the database answers and the server is not shutting down; 503 while draining or when the database is unreachable.",
   tag: "Service",
   auth: "public",
+  response: R.Ready,
   handler: async (ctx) => {
     const store = ctx.services.store.capabilities.name;
     // Draining: say so at once, so the load balancer stops sending before the listener closes.
@@ -29,12 +32,13 @@ export const readyz = typed({
 });
 
 /** GET /openapi.json answers `document()`, built once the whole route table is known. */
-export const openapiRoute = (document: () => unknown): AnyRoute =>
+export const openapiRoute = (document: () => R.OpenApiDocument): AnyRoute =>
   typed({
     method: "GET",
     path: "/openapi.json",
     summary: "This API's OpenAPI 3.1 document.",
     tag: "Service",
     auth: "public",
+    response: R.OpenApiDocument,
     handler: async (ctx) => ctx.ok(document()),
   });

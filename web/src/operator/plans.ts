@@ -6,7 +6,7 @@
 import { confirmChange } from "../confirm.js";
 import { field, h, messageBox, section, table } from "../dom.js";
 import { dollarsInput, parseDollars, serverNow, usd, when } from "../format.js";
-import type { List, PlanDefinition, PlanVersion, PlanWindow } from "../wire.js";
+import type { CreatedPlanVersion, List, Plan, PlanVersion, PlanWindow } from "../wire.js";
 import { errText, type OperatorPage } from "./console.js";
 
 const SEATS = ["standard", "premium"] as const;
@@ -18,14 +18,14 @@ const planLink = (id: string, label: string): HTMLElement => h("a", { href: `#/o
 /** "five_hour $5.00 · seven_day $50.00" for a seat's windows. */
 const windowsText = (windows: readonly PlanWindow[]): string => (windows.length === 0 ? "No included windows" : windows.map((w) => `${w.key} ${usd(w.quota)}`).join(" · "));
 
-const seatText = (d: PlanDefinition): string =>
+const seatText = (d: Plan): string =>
   SEATS.flatMap((s) => {
     const seat = d.seats[s];
     return seat ? [`${s === "premium" ? "Premium: " : ""}${windowsText(seat.windows)}; SDK credit ${usd(seat.monthly_sdk_credit)}/month`] : [];
   }).join(" — ");
 
 export const plansPage: OperatorPage = async (ctx, view) => {
-  const plans = await ctx.call<List<PlanDefinition>>("GET", "/v1/plans");
+  const plans = await ctx.call<List<Plan>>("GET", "/v1/plans");
   const rows = plans.data.map((p) => [planLink(p.id, p.id), p.name, h("span", { "data-testid": "plan-windows", "data-plan": p.id }, seatText(p))]);
   view.append(
     section(
@@ -137,7 +137,7 @@ export const planPage: OperatorPage = async (ctx, view) => {
     }
     submit.disabled = true;
     ctx
-      .call<PlanVersion>("POST", `/v1/plans/${encodeURIComponent(id)}/versions`, body, { "idempotency-key": key })
+      .call<CreatedPlanVersion>("POST", `/v1/plans/${encodeURIComponent(id)}/versions`, body, { "idempotency-key": key })
       .then(() => ctx.reload())
       .catch((err: unknown) => msg.error(errText(err)))
       .finally(() => {

@@ -18,7 +18,7 @@ interface BookSpec {
 const signedUsd = (micros: string): string => (BigInt(micros) > 0n ? `+${usd(micros)}` : usd(micros));
 
 export const priceBooksPage: OperatorPage = async (ctx, view) => {
-  const [books, plans] = await Promise.all([ctx.call<List<BookSpec>>("GET", "/v1/price_books"), ctx.call<List<Plan & { seats?: unknown }>>("GET", "/v1/plans")]);
+  const [books, plans] = await Promise.all([ctx.call<List<BookSpec>>("GET", "/v1/price_books"), ctx.call<List<Plan>>("GET", "/v1/plans")]);
   const now = serverNow();
   const sorted = books.data.slice().sort((a, b) => Date.parse(a.effective_from) - Date.parse(b.effective_from) || a.version - b.version);
   const inForce = sorted.filter((b) => Date.parse(b.effective_from) <= now).at(-1);
