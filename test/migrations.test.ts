@@ -30,19 +30,23 @@ const fixture = (v: number): string[] =>
 /** The versions this code has up to `version` (a number reserved for a branch not merged yet is skipped, not faked). */
 const versionsUpTo = (version: number): number[] => MIGRATIONS.map((m) => m.version).filter((v) => v <= version).sort((a, b) => a - b);
 
-/** usage_daily must equal the raw records grouped (migration 12's backfill, and every batch since). */
-async function rollupMatchesRecords(d: SqlDriver): Promise<void> {
+/**
+ * A usage rollup must equal the raw records grouped by its grain (usage_daily by day: migration 12's
+ * backfill; usage_hourly by hour: migration 16's; and every batch and fixture since).
+ */
+async function rollupMatchesRecords(d: SqlDriver, table: "usage_daily" | "usage_hourly"): Promise<void> {
+  const [col, unit] = table === "usage_daily" ? ["day", 86_400_000] : ["hour", 3_600_000];
   await d.transaction(async (q) => {
     const norm = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.values(r).map(String).join("|")).sort();
-    const rolled = norm(await q.all("SELECT org_id, day, model, surface, member_id, speed, payer, requests, cost, credit_cost, input_tokens, output_tokens FROM usage_daily"));
+    const rolled = norm(await q.all(`SELECT org_id, ${col}, model, surface, member_id, speed, payer, requests, cost, credit_cost, input_tokens, output_tokens FROM ${table}`));
     const raw = norm(
       await q.all(
-        "SELECT org_id, at / 86400000 AS day, model, surface, member_id, speed, payer, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, " +
-          "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records GROUP BY org_id, at / 86400000, model, surface, member_id, speed, payer",
+        `SELECT org_id, at / ${unit} AS ${col}, model, surface, member_id, speed, payer, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, ` +
+          `SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records GROUP BY org_id, at / ${unit}, model, surface, member_id, speed, payer`,
       ),
     );
     assert.ok(raw.length >= 1);
-    assert.deepEqual(rolled, raw, "the usage rollup equals the usage records");
+    assert.deepEqual(rolled, raw, `${table} equals the usage records`);
   });
 }
 
@@ -102,7 +106,10 @@ for (const backend of backends()) {
         assert.deepEqual(await snapshot(d2, version), before, "every row and balance survived");
         // Migration 12 sums the records already there (from version 12 on, the fixtures are written
         // raw after the migration, so only the older databases show the backfill).
-        if (version < 12) await rollupMatchesRecords(d2);
+        if (version < 12) await rollupMatchesRecords(d2, "usage_daily");
+        // Migration 16 sums them by hour (the records of every older version's fixtures, 12's and
+        // 14's included, which wrote usage_daily beside their records but had no hourly table).
+        if (version < 16) await rollupMatchesRecords(d2, "usage_hourly");
         await d2.close();
       });
     }
@@ -143,6 +150,33 @@ for (const backend of backends()) {
       const v = await d.transaction((q) => q.all("SELECT MAX(version) AS v FROM schema_migrations"));
       assert.equal(Number(v[0]?.["v"]), versionsUpTo(LATEST_VERSION - 1).at(-1));
       await d.close();
+    });
+
+    test("migration 16 sums the usage records already there by UTC hour, the last and first millisecond of an hour apart", async () => {
+      const url = await backend.createDatabase();
+      const d = driverFor(url);
+      await migrate(d, versionsUpTo(15).at(-1) ?? 0);
+      const hour = 490_000 * 3_600_000;
+      const records: Array<[string, number, number]> = [["use_a", hour - 1, 100], ["use_b", hour, 200], ["use_c", hour + 3_599_999, 300], ["use_d", hour + 3_600_000, 400]];
+      await d.transaction(async (q) => {
+        for (const [id, at, cost] of records) {
+          await q.run(
+            "INSERT INTO usage_records (id, org_id, member_id, workspace_id, hold_id, surface, model, speed, payer, cost, credit_cost, input_tokens, output_tokens, at) VALUES (?, 'org_h', 'mem_h', NULL, 'hold_h', 'sdk', 'claude-haiku-4-5', 'standard', 'credits', ?, ?, 10, 1, ?)",
+            [id, cost, cost, at],
+          );
+        }
+      });
+      await migrate(d);
+      const rows = await d.transaction((q) => q.all("SELECT hour, requests, cost, credit_cost, input_tokens, output_tokens FROM usage_hourly WHERE org_id = 'org_h' ORDER BY hour"));
+      await d.close();
+      assert.deepEqual(
+        rows.map((r) => Object.values(r).map(Number)),
+        [
+          [489_999, 1, 100, 100, 10, 1],
+          [490_000, 2, 500, 500, 20, 2],
+          [490_001, 1, 400, 400, 10, 1],
+        ],
+      );
     });
 
     test("migration 14 makes every existing plan its version 1, in force since the beginning", async () => {

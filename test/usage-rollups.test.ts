@@ -1,10 +1,11 @@
 // Usage rollups (issue 16): the usage breakdown and the monthly statements are read from
-// `usage_daily`, which every batch maintains in the charge's own transaction. On generated data —
-// several organizations, members, models, surfaces, speeds, plan-paid and credit-paid usage, over
-// two months with charges landing on the last and first millisecond of UTC days, many of them in
-// one batch — the rollup table equals the raw records grouped, and every breakdown (day-aligned,
-// cut mid-day on either side, inside one day, 90 days) and every statement's usage equals the raw
-// records' sums over the same range. On SQLite and PostgreSQL.
+// `usage_daily` and `usage_hourly`, which every batch maintains in the charge's own transaction. On
+// generated data — several organizations, members, models, surfaces, speeds, plan-paid and
+// credit-paid usage, over two months with charges landing on the last and first millisecond of UTC
+// days and of UTC hours, many of them in one batch — each rollup table equals the raw records
+// grouped, and every breakdown (day-aligned, cut mid-day or mid-hour on either side, inside one day,
+// inside one hour, across midnight and across the hour, 90 days) and every statement's usage equals
+// the raw records' sums over the same range. On SQLite and PostgreSQL.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -18,6 +19,7 @@ import { rng } from "./support/rng.js";
 
 type Json = Record<string, unknown>;
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const START = Date.parse("2026-04-20T00:00:00Z");
 const MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-6"];
 const SURFACES = ["interactive", "sdk", "cli_headless"];
@@ -67,7 +69,9 @@ for (const backend of backends()) {
       let event = 0;
       for (let d = 0; d < 40; d++) {
         const day = START + d * DAY;
-        const instants = [day, day + DAY - 1, day + Math.floor(random() * DAY)];
+        // And the first and last millisecond of a random hour (an edge of usage_hourly's rows).
+        const hour = day + HOUR * (1 + Math.floor(random() * 22));
+        const instants = [day, day + DAY - 1, day + Math.floor(random() * DAY), hour - 1, hour];
         for (const at of instants) {
           h.clock.set(at);
           const burst = [];
@@ -92,23 +96,26 @@ for (const backend of backends()) {
       await backend.cleanup();
     });
 
-    test("the rollup table equals the raw usage records grouped by organization, UTC day, model, surface, member, speed and payer", async () => {
-      const q = (sql: string) => driver.read((c) => c.all(sql));
-      const norm = (rows: Json[]) => rows.map((r) => Object.values(r).map(String).join("|")).sort();
-      const rolled = norm(await q("SELECT org_id, day, model, surface, member_id, speed, payer, requests, cost, credit_cost, input_tokens, output_tokens FROM usage_daily"));
-      const raw = norm(
-        await q(
-          `SELECT org_id, at / ${DAY} AS day, model, surface, member_id, speed, payer, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, ` +
-            `SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records GROUP BY org_id, at / ${DAY}, model, surface, member_id, speed, payer`,
-        ),
-      );
-      assert.ok(raw.length > 300, `generated data spans many cells (${raw.length})`);
-      const counts = await q("SELECT COUNT(*) AS n, COUNT(DISTINCT payer) AS payers FROM usage_records");
-      assert.ok(Number(counts[0]?.["n"]) > 1000, `many records (${String(counts[0]?.["n"])})`);
-      assert.deepEqual(rolled, raw);
-    });
+    for (const [table, col, unit] of [["usage_daily", "day", DAY], ["usage_hourly", "hour", HOUR]] as const) {
+      test(`${table} equals the raw usage records grouped by organization, UTC ${col}, model, surface, member, speed and payer`, async () => {
+        const q = (sql: string) => driver.read((c) => c.all(sql));
+        const norm = (rows: Json[]) => rows.map((r) => Object.values(r).map(String).join("|")).sort();
+        const rolled = norm(await q(`SELECT org_id, ${col}, model, surface, member_id, speed, payer, requests, cost, credit_cost, input_tokens, output_tokens FROM ${table}`));
+        const raw = norm(
+          await q(
+            `SELECT org_id, at / ${unit} AS ${col}, model, surface, member_id, speed, payer, COUNT(*) AS requests, SUM(cost) AS cost, SUM(credit_cost) AS credit_cost, ` +
+              `SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens FROM usage_records GROUP BY org_id, at / ${unit}, model, surface, member_id, speed, payer`,
+          ),
+        );
+        assert.ok(raw.length > 300, `generated data spans many cells (${raw.length})`);
+        const counts = await q("SELECT COUNT(*) AS n, COUNT(DISTINCT payer) AS payers FROM usage_records");
+        assert.ok(Number(counts[0]?.["n"]) > 1000, `many records (${String(counts[0]?.["n"])})`);
+        assert.equal(Number(counts[0]?.["payers"]), 2, "plan-paid and credit-paid records");
+        assert.deepEqual(rolled, raw);
+      });
+    }
 
-    test("every breakdown equals the raw records' sums: day-aligned, cut mid-day on either side, inside one day, 90 days", async () => {
+    test("every breakdown equals the raw records' sums: day-aligned, cut mid-day or mid-hour on either side, inside one day or hour, across midnight and the hour, 90 days", async () => {
       h.clock.set(START + 40 * DAY - 1000);
       const now = h.clock.now();
       const ranges: Array<[number, number]> = [
@@ -119,7 +126,21 @@ for (const backend of backends()) {
         [START + 5 * DAY + 1000, START + 5 * DAY + DAY / 3], // inside one day, short
         [START + 5 * DAY + 1000, START + 6 * DAY - 1000], // inside one day, long: the day minus both sides
         [START + 5 * DAY - 1, START + 5 * DAY + 1], // across midnight: the last and first milliseconds
+        [START + 3 * DAY + 5 * HOUR + 7 * 60_000, START + 8 * DAY + 19 * HOUR + 52 * 60_000], // edge days from hours, edge hours from records
+        [START + 3 * DAY + 17 * HOUR + 50 * 60_000, START + 8 * DAY + 6 * HOUR + 10 * 60_000], // edge days: the day minus hours; edge hours: the hour minus records
+        [START + 6 * DAY + 2 * HOUR + 1, START + 6 * DAY + 9 * HOUR - 1], // inside one day, a millisecond into hours on both sides
+        [START + 6 * DAY + 2 * HOUR + 5 * 60_000, START + 6 * DAY + 2 * HOUR + 20 * 60_000], // inside one hour, short
+        [START + 6 * DAY + 2 * HOUR + 1000, START + 6 * DAY + 3 * HOUR - 1000], // inside one hour, long: the hour minus both sides
+        [START + 6 * DAY + 13 * HOUR + 1000, START + 7 * DAY - 1000], // inside one day, long: the day minus hours and records on both sides
+        [START + 9 * DAY + 4 * HOUR - 1, START + 9 * DAY + 4 * HOUR + 1], // across the hour
+        [START + 9 * DAY - 30 * 60_000, START + 9 * DAY + 30 * 60_000], // across midnight, half an hour each side
       ];
+      // Every day's hour edges, where charges landed on the last and first millisecond of an hour.
+      for (let d = 0; d < 40; d += 3) {
+        const hourEdge = await h.app.services.admin.usageRecords(orgs[0]?.orgId ?? "", START + d * DAY + 1, START + (d + 1) * DAY - 1);
+        const edge = hourEdge.find((r) => r.at % HOUR === 0);
+        if (edge) ranges.push([edge.at - 1, edge.at + 1], [edge.at - HOUR / 2 - 1, edge.at], [edge.at, edge.at + (3 * HOUR) / 4]);
+      }
       for (let i = 0; i < 12; i++) {
         const a = START - DAY + Math.floor(random() * 42 * DAY);
         ranges.push([a, a + 1 + Math.floor(random() * 20 * DAY)]);

@@ -28,7 +28,7 @@ import type { Queryable, ReadForBatchArgs, ReadForBatchResult, Row, SqlDriver, S
 import { migrate, readSchemaVersion, schemaVersion } from "./migrations.js";
 import { b, bit, marks, n, nOrNull, s, sOrNull } from "./sql-values.js";
 import { BULK_CHUNK, inList, updateIn, upsert } from "./sql-bulk.js";
-import { writeUsageDaily } from "./usage-rollup-sql.js";
+import { writeUsageRollups } from "./usage-rollup-sql.js";
 import { SqlLegacyImportTx } from "./legacy-import-sql.js";
 import type { LegacyImportTx } from "../../ports/legacy-import-store.js";
 import { SqlMoneyInTx } from "./money-in-sql.js";
@@ -284,7 +284,7 @@ class SqlStoreTx implements StoreTx {
       for (const h of [...c.newHolds, ...c.holds]) holds.set(h.id, h);
       const rows = c.usage.map((u) => [...USAGE_RECORDS.row(u), ...usageClasses(settled.get(u.holdId), holds.get(u.holdId))]);
       writes.push(upsert(q, "usage_records", [...USAGE_RECORDS.cols, ...USAGE_CLASS_COLS], ["id"], rows, false));
-      writes.push(writeUsageDaily(q, c.usage)); // the rollups, in the same transaction
+      writes.push(writeUsageRollups(q, c.usage)); // the daily and hourly rollups, in the same transaction
     }
     if (c.log?.length) writes.push(this.appendOperationLog(c.log));
     await Promise.all(writes);
