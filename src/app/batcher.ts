@@ -240,7 +240,7 @@ export class Batcher {
       // The lock, the snapshot and the idempotency records in one call where the store has it (on
       // SQLite: one message to the writer thread instead of one per round of reads).
       const { snapshot, records, hot } = tx.readForBatch
-        ? await tx.readForBatch(scope, idempotency, this.hot !== undefined)
+        ? await tx.readForBatch(scope, idempotency, this.hot !== undefined && !sweeping(scope))
         : await (async () => {
             const locked = await tx.lockOrgs(orgIds);
             const [snap, ...stored] = await Promise.all([tx.loadSnapshot(scope, locked), ...idempotency.map((i) => tx.getIdempotency(i.scope, i.keys))]);
@@ -338,6 +338,16 @@ function planOf(ops: readonly MoneyOp<unknown>[], now: number): BatchPlan {
     now,
   };
   return { now, orgIds, scope, idempotency: [...byScope].map(([s, keys]) => ({ scope: s, keys })) };
+}
+
+/**
+ * A sweep's chunk (a number of due holds) does not fill the cache: its organizations' pending holds
+ * are what it is about to release, so reading them all again for the cache doubled its reads (the
+ * sweep fell from ~11,000 to ~4,000 holds/s). Its organizations are dropped and refilled by their
+ * next request's batch.
+ */
+function sweeping(scope: SnapshotScope): boolean {
+  return typeof scope.dueHolds === "number";
 }
 
 export function idempotencyConflict(key: string) {
